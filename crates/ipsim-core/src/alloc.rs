@@ -1,0 +1,299 @@
+//! The allocator: blocks, owners and addresses of one subnet.
+//!
+//! A block is a `u64` bitmask of its usable addresses and another of the free ones, so taking
+//! the lowest free addresses is a few bit operations. Each owner keeps the set of its blocks
+//! that still have a free address, ordered by address, so "the lowest free addresses across
+//! the owner's blocks" is a walk from the first entry. Free blocks sit in an ordered set, so
+//! first-fit is its first entry. Every operation is O(log n) in the number of blocks.
+
+use std::collections::BTreeSet;
+
+use crate::params::Strategy;
+use crate::subnet::SubnetLayout;
+
+/// No owner.
+pub(crate) const NONE: u32 = u32::MAX;
+
+#[derive(Debug, Clone)]
+pub(crate) struct Block {
+    /// Bit i: offset `first + i` is usable (not Google-reserved, not static).
+    pub(crate) usable: u64,
+    /// Bit i: usable and neither in use nor retained.
+    pub(crate) free: u64,
+    /// Popcount of `usable`.
+    pub(crate) cap: u32,
+    pub(crate) reservable: bool,
+    pub(crate) owner: u32,
+    /// Bumped whenever the block is used, so that a pending linger release can tell it is stale.
+    pub(crate) linger_gen: u32,
+}
+
+impl Block {
+    pub(crate) fn wholly_free(&self) -> bool {
+        self.free == self.usable
+    }
+}
+
+/// A holder of blocks: a workload, a revision or execution, or a subnet's pool.
+#[derive(Debug, Clone)]
+pub(crate) struct Owner {
+    pub(crate) subnet: u32,
+    /// The workload it belongs to, or `NONE` for a subnet pool.
+    pub(crate) workload: u32,
+    /// Its blocks that have at least one free address.
+    pub(crate) with_free: BTreeSet<u32>,
+    /// Free addresses in its blocks.
+    pub(crate) free: u32,
+    pub(crate) n_blocks: u32,
+}
+
+impl Owner {
+    pub(crate) fn new(subnet: u32, workload: u32) -> Self {
+        Owner {
+            subnet,
+            workload,
+            with_free: BTreeSet::new(),
+            free: 0,
+            n_blocks: 0,
+        }
+    }
+}
+
+/// The addresses one instance holds, as (block, mask) pairs; two pairs inline, since an
+/// instance rarely spans more than two blocks.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Holding {
+    inline: [(u32, u64); 2],
+    len: u8,
+    spill: Vec<(u32, u64)>,
+}
+
+impl Holding {
+    pub(crate) fn clear(&mut self) {
+        self.len = 0;
+        self.spill.clear();
+    }
+    fn push(&mut self, pair: (u32, u64)) {
+        if usize::from(self.len) < self.inline.len() {
+            self.inline[usize::from(self.len)] = pair;
+            self.len += 1;
+        } else {
+            self.spill.push(pair);
+        }
+    }
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (u32, u64)> + '_ {
+        self.inline[..usize::from(self.len)]
+            .iter()
+            .chain(self.spill.iter())
+            .copied()
+    }
+}
+
+/// Allocation state of one subnet.
+#[derive(Debug, Clone)]
+pub(crate) struct Pool {
+    pub(crate) blocks: Vec<Block>,
+    pub(crate) block_size: u32,
+    pub(crate) free_set: BTreeSet<u32>,
+    pub(crate) free_cap: u32,
+    pub(crate) reserved_cap: u32,
+    pub(crate) n_reserved: u32,
+    pub(crate) in_use: u32,
+    pub(crate) retained: u32,
+    pub(crate) usable: u32,
+    pub(crate) n_static: u32,
+    pub(crate) n_reservable: u32,
+    pub(crate) reservable_cap: u32,
+}
+
+impl Pool {
+    pub(crate) fn new(layout: &SubnetLayout, block_size: u32) -> Self {
+        let mut blocks = Vec::with_capacity(layout.blocks.len());
+        let mut free_set = BTreeSet::new();
+        let mut free_cap = 0;
+        for (i, b) in layout.blocks.iter().enumerate() {
+            let cap = b.usable.count_ones();
+            if b.reservable {
+                free_set.insert(i as u32);
+                free_cap += cap;
+            }
+            blocks.push(Block {
+                usable: b.usable,
+                free: b.usable,
+                cap,
+                reservable: b.reservable,
+                owner: NONE,
+                linger_gen: 0,
+            });
+        }
+        Pool {
+            blocks,
+            block_size,
+            n_reservable: free_set.len() as u32,
+            reservable_cap: free_cap,
+            free_set,
+            free_cap,
+            reserved_cap: 0,
+            n_reserved: 0,
+            in_use: 0,
+            retained: 0,
+            usable: layout.n_usable,
+            n_static: layout.n_static,
+        }
+    }
+
+    pub(crate) fn reserved_idle(&self) -> u32 {
+        self.reserved_cap - self.in_use - self.retained
+    }
+
+    pub(crate) fn unreserved(&self) -> u32 {
+        self.usable - self.n_static - self.reserved_cap
+    }
+
+    /// Free blocks to reserve for `shortfall` addresses, in strategy order, or `None` if the
+    /// free blocks cannot cover it. Changes nothing.
+    pub(crate) fn pick(&self, _strategy: Strategy, shortfall: u32, out: &mut Vec<u32>) -> bool {
+        out.clear();
+        let mut got = 0u32;
+        for &b in &self.free_set {
+            if got >= shortfall {
+                break;
+            }
+            out.push(b);
+            got += self.blocks[b as usize].cap;
+        }
+        got >= shortfall
+    }
+
+    pub(crate) fn reserve(&mut self, b: u32, owner_id: u32, owner: &mut Owner) {
+        let blk = &mut self.blocks[b as usize];
+        debug_assert!(blk.owner == NONE && blk.reservable && blk.wholly_free());
+        blk.owner = owner_id;
+        blk.linger_gen = blk.linger_gen.wrapping_add(1);
+        self.free_set.remove(&b);
+        self.free_cap -= blk.cap;
+        self.reserved_cap += blk.cap;
+        self.n_reserved += 1;
+        owner.n_blocks += 1;
+        owner.free += blk.cap;
+        owner.with_free.insert(b);
+    }
+
+    pub(crate) fn release(&mut self, b: u32, owner: &mut Owner) {
+        let blk = &mut self.blocks[b as usize];
+        debug_assert!(blk.owner != NONE && blk.wholly_free());
+        blk.owner = NONE;
+        blk.linger_gen = blk.linger_gen.wrapping_add(1);
+        self.free_set.insert(b);
+        self.free_cap += blk.cap;
+        self.reserved_cap -= blk.cap;
+        self.n_reserved -= 1;
+        owner.n_blocks -= 1;
+        owner.free -= blk.cap;
+        owner.with_free.remove(&b);
+    }
+
+    /// Takes the `k` lowest free addresses across the owner's blocks; the caller made sure
+    /// `owner.free >= k`.
+    pub(crate) fn take(&mut self, owner: &mut Owner, k: u32, holding: &mut Holding) {
+        debug_assert!(owner.free >= k);
+        let mut need = k;
+        while need > 0 {
+            let Some(&b) = owner.with_free.first() else {
+                break;
+            };
+            let blk = &mut self.blocks[b as usize];
+            let mut free = blk.free;
+            let mut mask = 0u64;
+            let mut n = 0;
+            while n < need && free != 0 {
+                let bit = free & free.wrapping_neg();
+                mask |= bit;
+                free ^= bit;
+                n += 1;
+            }
+            blk.free = free;
+            blk.linger_gen = blk.linger_gen.wrapping_add(1);
+            if free == 0 {
+                owner.with_free.remove(&b);
+            }
+            owner.free -= n;
+            need -= n;
+            holding.push((b, mask));
+        }
+    }
+
+    /// Gives back `mask` in block `b`. Returns whether the block is now wholly free.
+    pub(crate) fn give_back(&mut self, b: u32, mask: u64, owner: &mut Owner) -> bool {
+        let blk = &mut self.blocks[b as usize];
+        debug_assert!(blk.free & mask == 0, "address freed twice");
+        if blk.free == 0 {
+            owner.with_free.insert(b);
+        }
+        blk.free |= mask;
+        owner.free += mask.count_ones();
+        blk.wholly_free()
+    }
+
+    /// The address of offset bit `bit` of block `b`, relative to the subnet base.
+    pub(crate) fn offset(&self, b: u32, bit: u32) -> u32 {
+        b * self.block_size + bit
+    }
+
+    /// Recounts everything from the blocks and panics on any disagreement. Debug builds and
+    /// tests run it after every event.
+    pub(crate) fn audit(&self, owners: &[Owner], subnet: u32) {
+        let (mut reserved_cap, mut n_reserved, mut free_cap, mut held) = (0, 0, 0, 0);
+        let mut owner_free = vec![0u32; owners.len()];
+        let mut owner_blocks = vec![0u32; owners.len()];
+        for (i, b) in self.blocks.iter().enumerate() {
+            assert_eq!(
+                b.free & !b.usable,
+                0,
+                "block {i}: free address outside usable"
+            );
+            if b.owner != NONE {
+                assert!(b.reservable, "block {i}: unreservable block reserved");
+                let o = &owners[b.owner as usize];
+                assert_eq!(o.subnet, subnet, "block {i}: owner from another subnet");
+                reserved_cap += b.cap;
+                n_reserved += 1;
+                held += b.cap - b.free.count_ones();
+                owner_free[b.owner as usize] += b.free.count_ones();
+                owner_blocks[b.owner as usize] += 1;
+                assert_eq!(
+                    o.with_free.contains(&(i as u32)),
+                    b.free != 0,
+                    "block {i}: with_free"
+                );
+            } else if b.reservable {
+                assert!(b.wholly_free(), "block {i}: unowned but not free");
+                assert!(
+                    self.free_set.contains(&(i as u32)),
+                    "block {i}: missing from free set"
+                );
+                free_cap += b.cap;
+            }
+        }
+        assert_eq!(held, self.in_use + self.retained, "held addresses");
+        assert_eq!(reserved_cap, self.reserved_cap, "reserved capacity");
+        assert_eq!(n_reserved, self.n_reserved, "reserved blocks");
+        assert_eq!(free_cap, self.free_cap, "free capacity");
+        assert_eq!(
+            self.free_set.len() as u32 + n_reserved,
+            self.n_reservable,
+            "block count"
+        );
+        assert_eq!(
+            self.n_static + self.in_use + self.retained + self.reserved_idle() + self.unreserved(),
+            self.usable,
+            "static + in_use + retained + reserved_idle + unreserved = usable"
+        );
+        for (id, o) in owners.iter().enumerate() {
+            if o.subnet == subnet {
+                assert_eq!(o.free, owner_free[id], "owner {id}: free addresses");
+                assert_eq!(o.n_blocks, owner_blocks[id], "owner {id}: blocks");
+            }
+        }
+    }
+}

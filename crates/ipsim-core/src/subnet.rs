@@ -1,0 +1,286 @@
+//! Subnets: address arithmetic, validation, static allocations and the block layout.
+//!
+//! Addresses are `u32` inside the core; a subnet is its base address and prefix length.
+//! Offsets (address minus base) index blocks: block `i` covers offsets
+//! `[i * block_size, (i + 1) * block_size)`.
+
+use crate::error::InputError;
+use crate::params::EdgeBlocks;
+
+/// Another resource's addresses on the subnet (VMs, load balancers, databases).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StaticAlloc {
+    /// One address.
+    Address(u32),
+    /// A whole prefix; Google-reserved addresses inside it are skipped, not counted.
+    Prefix {
+        /// Base address, host bits zero.
+        base: u32,
+        /// Prefix length.
+        prefix_len: u8,
+    },
+    /// This many addresses, taken from the lowest usable ones left after the others.
+    Count(u32),
+}
+
+/// A subnet as the scenario declares it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubnetSpec {
+    /// Name used in messages (Cloud Run's SUBNET_ID).
+    pub name: String,
+    /// Base address as a `u32` (`u32::from(Ipv4Addr)`), host bits zero.
+    pub base: u32,
+    /// Prefix length.
+    pub prefix_len: u8,
+    /// Static allocations.
+    pub statics: Vec<StaticAlloc>,
+    /// Edge-block policy.
+    pub edge_blocks: EdgeBlocks,
+    /// Waive the /26 minimum, down to /29.
+    pub allow_small_subnet: bool,
+    /// Waive the supported-range check.
+    pub allow_unsupported_range: bool,
+}
+
+impl SubnetSpec {
+    /// A subnet with default policy and no statics.
+    pub fn new(name: impl Into<String>, base: u32, prefix_len: u8) -> Self {
+        SubnetSpec {
+            name: name.into(),
+            base,
+            prefix_len,
+            statics: Vec::new(),
+            edge_blocks: EdgeBlocks::Excluded,
+            allow_small_subnet: false,
+            allow_unsupported_range: false,
+        }
+    }
+}
+
+/// Formats a `u32` address as dotted quad.
+pub fn fmt_addr(addr: u32) -> String {
+    std::net::Ipv4Addr::from(addr).to_string()
+}
+
+/// `a.b.c.d/len`.
+pub fn fmt_cidr(base: u32, prefix_len: u8) -> String {
+    format!("{}/{}", fmt_addr(base), prefix_len)
+}
+
+/// The ranges Cloud Run accepts for a subnet: RFC 1918, RFC 6598 and Class E.
+pub const SUPPORTED_RANGES: [(u32, u8); 5] = [
+    (0x0A00_0000, 8),  // 10.0.0.0/8
+    (0xAC10_0000, 12), // 172.16.0.0/12
+    (0xC0A8_0000, 16), // 192.168.0.0/16
+    (0x6440_0000, 10), // 100.64.0.0/10
+    (0xF000_0000, 4),  // 240.0.0.0/4
+];
+
+fn mask(prefix_len: u8) -> u32 {
+    if prefix_len == 0 {
+        0
+    } else {
+        u32::MAX << (32 - u32::from(prefix_len))
+    }
+}
+
+fn inside(base: u32, len: u8, outer: u32, outer_len: u8) -> bool {
+    len >= outer_len && (base & mask(outer_len)) == outer
+}
+
+/// One block of the layout.
+#[derive(Debug, Clone)]
+pub(crate) struct BlockLayout {
+    /// Bit i set: offset `first + i` is usable (not Google-reserved, not static).
+    pub(crate) usable: u64,
+    /// Whether Cloud Run may reserve it.
+    pub(crate) reservable: bool,
+}
+
+/// A validated subnet: size, static addresses and blocks.
+#[derive(Debug, Clone)]
+pub(crate) struct SubnetLayout {
+    pub(crate) n_usable: u32,
+    pub(crate) n_static: u32,
+    pub(crate) blocks: Vec<BlockLayout>,
+}
+
+/// Validates `spec` and lays it out. `used` says whether a Cloud Run workload uses it (the
+/// /26 minimum and the range check apply only then).
+pub(crate) fn layout(
+    spec: &SubnetSpec,
+    path: &str,
+    block_size: u32,
+    used: bool,
+) -> Result<SubnetLayout, Vec<InputError>> {
+    let mut errs = Vec::new();
+    let cidr = fmt_cidr(spec.base, spec.prefix_len);
+    if spec.prefix_len > 32 {
+        return Err(vec![InputError::new(
+            format!("{path}.prefix_len"),
+            format!("prefix length {} is not between 0 and 32", spec.prefix_len),
+        )]);
+    }
+    if spec.base & !mask(spec.prefix_len) != 0 {
+        let net = fmt_cidr(spec.base & mask(spec.prefix_len), spec.prefix_len);
+        errs.push(InputError::new(
+            format!("{path}.cidr"),
+            format!("{cidr} has host bits set; the network is {net}"),
+        ));
+    }
+    if spec.prefix_len > 29 {
+        errs.push(InputError::new(
+            format!("{path}.cidr"),
+            format!("{cidr} is smaller than /29, the smallest subnet Google Cloud allows"),
+        ));
+    } else if used && spec.prefix_len > 26 && !spec.allow_small_subnet {
+        errs.push(InputError::new(
+            format!("{path}.cidr"),
+            format!(
+                "{cidr} is smaller than /26: Cloud Run needs a /26 or larger subnet \
+                 (set allow_small_subnet to replay this mistake)"
+            ),
+        ));
+    }
+    if used && !spec.allow_unsupported_range {
+        let ok = SUPPORTED_RANGES
+            .iter()
+            .any(|&(b, l)| inside(spec.base, spec.prefix_len, b, l));
+        if !ok {
+            errs.push(InputError::new(
+                format!("{path}.cidr"),
+                format!(
+                    "{cidr} is outside the ranges Cloud Run supports: 10.0.0.0/8, \
+                     172.16.0.0/12, 192.168.0.0/16 (RFC 1918), 100.64.0.0/10 (RFC 6598) \
+                     and 240.0.0.0/4 (Class E); set allow_unsupported_range to waive this"
+                ),
+            ));
+        }
+    }
+    if !errs.is_empty() {
+        return Err(errs);
+    }
+
+    let size: u64 = 1u64 << (32 - u32::from(spec.prefix_len));
+    let last = size - 1;
+    let is_reserved = |off: u64| off <= 1 || off >= size - 2;
+    // Static placement: addresses and prefixes first, counts after.
+    let mut is_static = vec![0u64; size.div_ceil(64) as usize];
+    let mut owner_of: Vec<(u64, u64, usize)> = Vec::new(); // (first, last, static idx)
+    for (i, s) in spec.statics.iter().enumerate() {
+        let sp = format!("{path}.statics[{i}]");
+        let (first, len) = match *s {
+            StaticAlloc::Address(a) => (a, 32u8),
+            StaticAlloc::Prefix { base, prefix_len } => {
+                if prefix_len > 32 {
+                    errs.push(InputError::new(
+                        sp,
+                        format!("prefix length {prefix_len} is not between 0 and 32"),
+                    ));
+                    continue;
+                }
+                if base & !mask(prefix_len) != 0 {
+                    errs.push(InputError::new(
+                        sp,
+                        format!("{} has host bits set", fmt_cidr(base, prefix_len)),
+                    ));
+                    continue;
+                }
+                (base, prefix_len)
+            }
+            StaticAlloc::Count(_) => continue,
+        };
+        let what = if len == 32 {
+            fmt_addr(first)
+        } else {
+            fmt_cidr(first, len)
+        };
+        if !inside(first, len, spec.base, spec.prefix_len) {
+            errs.push(InputError::new(
+                sp,
+                format!("{what} is outside the subnet {cidr}"),
+            ));
+            continue;
+        }
+        let lo = u64::from(first - spec.base);
+        let hi = lo + (1u64 << (32 - u32::from(len))) - 1;
+        if len == 32 && is_reserved(lo) {
+            let role = match lo {
+                0 => "the network address",
+                1 => "the default gateway",
+                o if o == last => "the broadcast address",
+                _ => "the second-to-last address",
+            };
+            errs.push(InputError::new(
+                sp,
+                format!("{what} is {role} of {cidr}, reserved by Google; use another address"),
+            ));
+            continue;
+        }
+        if let Some(&(_, _, j)) = owner_of.iter().find(|&&(a, b, _)| a <= hi && lo <= b) {
+            errs.push(InputError::new(sp, format!("{what} overlaps statics[{j}]")));
+            continue;
+        }
+        owner_of.push((lo, hi, i));
+        for off in lo..=hi {
+            if !is_reserved(off) {
+                is_static[(off / 64) as usize] |= 1 << (off % 64);
+            }
+        }
+    }
+    let mut cursor = 2u64; // the lowest offset that can be usable
+    for (i, s) in spec.statics.iter().enumerate() {
+        if let StaticAlloc::Count(n) = *s {
+            let mut left = n;
+            while left > 0 && cursor < size - 2 {
+                let w = (cursor / 64) as usize;
+                let bit = 1u64 << (cursor % 64);
+                if is_static[w] & bit == 0 {
+                    is_static[w] |= bit;
+                    left -= 1;
+                }
+                cursor += 1;
+            }
+            if left > 0 {
+                errs.push(InputError::new(
+                    format!("{path}.statics[{i}]"),
+                    format!("{cidr} has no room for {n} more static addresses ({left} short)"),
+                ));
+            }
+        }
+    }
+    if !errs.is_empty() {
+        return Err(errs);
+    }
+    let n_static: u32 = is_static.iter().map(|w| w.count_ones()).sum();
+
+    let bs = u64::from(block_size);
+    let n_blocks = size.div_ceil(bs);
+    let mut blocks = Vec::with_capacity(n_blocks as usize);
+    for b in 0..n_blocks {
+        let first = b * bs;
+        let end = (first + bs).min(size);
+        let mut usable = 0u64;
+        let mut has_static = false;
+        let mut has_reserved = false;
+        for off in first..end {
+            let st = is_static[(off / 64) as usize] & (1 << (off % 64)) != 0;
+            if is_reserved(off) {
+                has_reserved = true;
+            } else if st {
+                has_static = true;
+            } else {
+                usable |= 1 << (off - first);
+            }
+        }
+        let reservable = !has_static
+            && usable != 0
+            && (!has_reserved || spec.edge_blocks == EdgeBlocks::Partial);
+        blocks.push(BlockLayout { usable, reservable });
+    }
+    Ok(SubnetLayout {
+        n_usable: (size - 4) as u32,
+        n_static,
+        blocks,
+    })
+}
