@@ -139,6 +139,41 @@ struct Sn {
     first_exhaustion: Option<ExhaustionEvent>,
 }
 
+/// A point of a streamed demand trace: from `time_ms` on, workload `workload` wants
+/// `instances` instances (before clamping).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeedPoint {
+    /// When the value takes effect.
+    pub time_ms: u64,
+    /// Index into [`SimInput::workloads`].
+    pub workload: usize,
+    /// Desired instances before clamping.
+    pub instances: u32,
+}
+
+/// A source of demand points read as the run advances, so that a trace of any length replays
+/// in memory that grows with the number of workloads, not the trace's size.
+///
+/// Points must come in non-decreasing time order; a point for a job or an unknown workload is
+/// ignored, and a point earlier than the run's current time takes effect at the current time.
+pub trait DemandFeed {
+    /// The next point, or `None` at the end of the trace.
+    fn next_point(&mut self) -> Option<FeedPoint>;
+}
+
+/// The feed of a run, if any (a newtype so that `Simulation` can derive `Debug`).
+struct FeedSlot<'a>(Option<&'a mut dyn DemandFeed>);
+
+impl std::fmt::Debug for FeedSlot<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Some(<feed>)"
+        } else {
+            "None"
+        })
+    }
+}
+
 /// A run being prepared or under way. Build it with [`Simulation::new`], then [`Simulation::run`].
 #[derive(Debug)]
 pub struct Simulation<'a> {
@@ -163,6 +198,8 @@ pub struct Simulation<'a> {
     first_exhaustion: Option<ExhaustionEvent>,
     scratch: Vec<u32>,
     n_events: u64,
+    feed: FeedSlot<'a>,
+    feed_next: Option<FeedPoint>,
 }
 
 impl<'a> Simulation<'a> {
@@ -266,6 +303,8 @@ impl<'a> Simulation<'a> {
             first_exhaustion: None,
             scratch: Vec::new(),
             n_events: 0,
+            feed: FeedSlot(None),
+            feed_next: None,
         };
         for i in 0..sim.wls.len() {
             let wl = i as u32;
@@ -282,6 +321,20 @@ impl<'a> Simulation<'a> {
                     sim.queue.push(s.time_ms, Class::Demand, Ev::Swap { wl });
                 }
             }
+        }
+        Ok(sim)
+    }
+
+    /// Like [`Simulation::new`], with demand also read from `feed` as the run advances.
+    pub fn with_feed(
+        input: &'a SimInput,
+        feed: &'a mut dyn DemandFeed,
+    ) -> Result<Self, Vec<InputError>> {
+        let mut sim = Simulation::new(input)?;
+        sim.feed_next = feed.next_point();
+        sim.feed = FeedSlot(Some(feed));
+        if let Some(p) = sim.feed_next {
+            sim.queue.push(p.time_ms, Class::Demand, Ev::Feed);
         }
         Ok(sim)
     }
@@ -323,6 +376,7 @@ impl<'a> Simulation<'a> {
                 }
             }
             Ev::ExecStart { wl } => self.exec_start(wl),
+            Ev::Feed => self.feed(),
             Ev::Evaluate => self.evaluate(),
             Ev::Attempt { req, epoch } => self.attempt(req, epoch),
         }
@@ -519,7 +573,7 @@ impl<'a> Simulation<'a> {
             blk.linger_gen = blk.linger_gen.wrapping_add(1);
             let epoch = blk.linger_gen;
             self.queue.push(
-                self.now + linger,
+                self.now.saturating_add(linger),
                 Class::Expire,
                 Ev::LingerEnd {
                     subnet,
@@ -590,6 +644,23 @@ impl<'a> Simulation<'a> {
             self.queue.push(p.time_ms, Class::Demand, Ev::Demand { wl });
         }
         self.mark_dirty(wl);
+    }
+
+    /// Applies every fed point due by now, then waits for the next one.
+    fn feed(&mut self) {
+        while let Some(p) = self.feed_next {
+            if p.time_ms > self.now {
+                self.queue.push(p.time_ms, Class::Demand, Ev::Feed);
+                break;
+            }
+            if let Some(w) = self.wls.get_mut(p.workload) {
+                if w.kind != WorkloadKind::Job {
+                    w.raw_demand = p.instances;
+                    self.mark_dirty(p.workload as u32);
+                }
+            }
+            self.feed_next = self.feed.0.as_mut().and_then(|f| f.next_point());
+        }
     }
 
     fn swap(&mut self, wl: u32) {
@@ -663,7 +734,8 @@ impl<'a> Simulation<'a> {
                 d.rollout_done = true;
             }
         } else {
-            let next = ro.start_ms + (u128::from(ro.k + 1) * r / 100) as u64;
+            let step = u64::try_from(u128::from(ro.k + 1) * r / 100).unwrap_or(u64::MAX);
+            let next = ro.start_ms.saturating_add(step);
             let epoch = w.rollout_gen;
             self.queue
                 .push(next, Class::Demand, Ev::Rollout { wl, epoch });
@@ -875,7 +947,7 @@ impl<'a> Simulation<'a> {
             Retention::Uniform => self.rng.random_range(0..=max),
         };
         self.queue.push(
-            self.now + retention_ms,
+            self.now.saturating_add(retention_ms),
             Class::Expire,
             Ev::Expire { inst, epoch },
         );
@@ -1008,7 +1080,7 @@ impl<'a> Simulation<'a> {
             };
             let epoch = self.instances[inst as usize].epoch;
             self.queue.push(
-                self.now + dur,
+                self.now.saturating_add(dur),
                 Class::Complete,
                 Ev::TaskDone { inst, epoch },
             );
@@ -1120,7 +1192,7 @@ impl<'a> Simulation<'a> {
             self.dispatch(wl, unit_idx);
         } else {
             self.queue.push(
-                now + self.params.retry_interval_ms,
+                now.saturating_add(self.params.retry_interval_ms),
                 Class::Start,
                 Ev::Attempt { req, epoch },
             );

@@ -34,6 +34,7 @@ pub(crate) enum Ev {
     Swap { wl: u32 },
     Rollout { wl: u32, epoch: u32 },
     ExecStart { wl: u32 },
+    Feed,
     Evaluate,
     Attempt { req: u32, epoch: u32 },
 }

@@ -307,3 +307,50 @@ fn run_wide_peaks_are_sums_at_each_instant() {
     assert_eq!(out.subnets[1].summary.peak_held, 40);
     assert_eq!(out.summary.peak_held, 40);
 }
+
+/// A streamed feed gives the same result as the same points held in memory.
+#[test]
+fn a_streamed_feed_equals_in_memory_demand() {
+    use ipsim_core::{DemandFeed, FeedPoint, Simulation};
+    struct Points(std::vec::IntoIter<FeedPoint>);
+    impl DemandFeed for Points {
+        fn next_point(&mut self) -> Option<FeedPoint> {
+            self.0.next()
+        }
+    }
+    let pts = [
+        (0, 0, 30),
+        (0, 1, 5),
+        (MIN, 1, 40),
+        (2 * MIN, 0, 10),
+        (5 * MIN, 1, 0),
+        (5 * MIN, 0, 60),
+    ];
+    let mut a = WorkloadSpec::service("a", 0);
+    let mut b = WorkloadSpec::service("b", 0).swap(3 * MIN, 30 * S);
+    for &(t, w, n) in &pts {
+        if w == 0 {
+            a = a.at(t, n)
+        } else {
+            b = b.at(t, n)
+        }
+    }
+    let memory = run(vec![subnet(24)], vec![a.clone(), b.clone()], 30 * MIN);
+    a.demand.clear();
+    b.demand.clear();
+    let input = SimInput::new(vec![subnet(24)], vec![a, b], 30 * MIN);
+    let mut feed = Points(
+        pts.iter()
+            .map(|&(time_ms, workload, instances)| FeedPoint {
+                time_ms,
+                workload,
+                instances,
+            })
+            .collect::<Vec<_>>()
+            .into_iter(),
+    );
+    let streamed = Simulation::with_feed(&input, &mut feed).unwrap().run();
+    assert_eq!(memory.subnets, streamed.subnets);
+    assert_eq!(memory.summary, streamed.summary);
+    assert!(memory.summary.failed_attempts > 0);
+}
