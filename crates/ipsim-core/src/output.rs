@@ -313,6 +313,13 @@ pub struct WorkloadSummary {
     pub tasks_failed: u64,
 }
 
+impl WorkloadSummary {
+    /// `unmet_instance_ms` in seconds.
+    pub fn unmet_instance_seconds(&self) -> f64 {
+        self.unmet_instance_ms as f64 / 1000.0
+    }
+}
+
 /// One workload's step function and figures.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkloadOutput {

@@ -57,6 +57,15 @@ impl SubnetSpec {
     }
 }
 
+impl SubnetSpec {
+    /// Checks this subnet alone (host bits, size, supported range, statics) as
+    /// [`crate::Simulation::new`] would; `used` says whether a Cloud Run workload uses it.
+    /// Errors name paths under `path` (e.g. `subnets[0]`).
+    pub fn check(&self, path: &str, block_size: u32, used: bool) -> Result<(), Vec<InputError>> {
+        layout(self, path, block_size, used).map(|_| ())
+    }
+}
+
 /// Formats a `u32` address as dotted quad.
 pub fn fmt_addr(addr: u32) -> String {
     std::net::Ipv4Addr::from(addr).to_string()

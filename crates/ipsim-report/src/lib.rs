@@ -1,0 +1,674 @@
+//! ipsim-report turns a run's [`ipsim_core::Output`] into what people read: `report.json`
+//! (documented in `docs/report-format.md`), `occupancy.csv`, `workloads.csv`, and a text
+//! summary with clock times.
+//!
+//! # Brief overview
+//!
+//! - [`Report`] is the serialisable report; [`Report::new`] builds it from an output and the
+//!   run's [`Context`] (scenario name, seed, clock time of t = 0, swap and job markers).
+//! - [`write_occupancy_csv`] and [`write_workloads_csv`] write the step functions.
+//! - [`Clock`] formats times: RFC 3339 when the scenario has a start, `+HH:MM:SS` otherwise.
+//! - [`summary_text`] is the human summary `ipsim run` prints.
+//!
+//! # Example
+//!
+//! ```
+//! use ipsim_core::{SimInput, SubnetSpec, WorkloadSpec, simulate};
+//! use ipsim_report::{Context, Report};
+//!
+//! let api = WorkloadSpec::service("api", 0).at(0, 100).swap(600_000, 0);
+//! let sn = SubnetSpec::new("main", u32::from(std::net::Ipv4Addr::new(10, 0, 0, 0)), 24);
+//! let input = SimInput::new(vec![sn], vec![api], 3_600_000);
+//! let out = simulate(&input).unwrap();
+//! let report = Report::new(&out, &Context::new("swap", &input));
+//! assert_eq!(report.summary.first_exhaustion.unwrap().time, "+00:10:00");
+//! ```
+
+use std::io::Write;
+
+use ipsim_core::{
+    DeployFailure, ExhaustionEvent, FailureWindow, Output, SimInput, Summary, WorkloadKind,
+    fmt_cidr,
+};
+use serde::{Deserialize, Serialize};
+
+/// Formats simulation times for people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Clock {
+    /// Clock time of t = 0.
+    pub start: Option<jiff::Timestamp>,
+}
+
+impl Clock {
+    /// RFC 3339 if the start is known (`2025-01-01T00:10:00Z`), else an offset: `+00:10:00`,
+    /// `+1d 02:00:00`; milliseconds are shown only when not zero.
+    pub fn fmt(&self, ms: u64) -> String {
+        if let Some(s) = self.start {
+            if let Ok(t) = s.checked_add(jiff::SignedDuration::from_millis(ms as i64)) {
+                return t.to_string();
+            }
+        }
+        offset(ms)
+    }
+}
+
+/// `+HH:MM:SS`, with days and milliseconds when needed.
+pub fn offset(ms: u64) -> String {
+    let (d, rem) = (ms / 86_400_000, ms % 86_400_000);
+    let (h, m, s, milli) = (
+        rem / 3_600_000,
+        rem / 60_000 % 60,
+        rem / 1000 % 60,
+        rem % 1000,
+    );
+    let mut out = if d > 0 {
+        format!("+{d}d {h:02}:{m:02}:{s:02}")
+    } else {
+        format!("+{h:02}:{m:02}:{s:02}")
+    };
+    if milli > 0 {
+        out.push_str(&format!(".{milli:03}"));
+    }
+    out
+}
+
+/// A human duration: `20m`, `1h5m`, `90ms`.
+pub fn span(ms: u64) -> String {
+    if ms == 0 {
+        return "0s".into();
+    }
+    let mut out = String::new();
+    let mut left = ms;
+    for (unit, n) in [
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1000),
+        ("ms", 1),
+    ] {
+        if left >= n {
+            out.push_str(&format!("{}{unit}", left / n));
+            left %= n;
+        }
+    }
+    out
+}
+
+/// A moment to mark on charts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Marker {
+    /// When.
+    pub time_ms: u64,
+    /// Workload name.
+    pub workload: String,
+    /// Subnet name.
+    pub subnet: String,
+    /// "swap" or "job".
+    pub kind: String,
+}
+
+/// What a report needs besides the output.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// Scenario name.
+    pub scenario: String,
+    /// Scenario description.
+    pub description: String,
+    /// Seed.
+    pub seed: u64,
+    /// Clock.
+    pub clock: Clock,
+    /// Swaps and job execution starts.
+    pub markers: Vec<Marker>,
+}
+
+impl Context {
+    /// A context for `input`, named `scenario`, with markers for every swap and execution.
+    pub fn new(scenario: &str, input: &SimInput) -> Self {
+        let mut markers = Vec::new();
+        for w in &input.workloads {
+            let subnet = input
+                .subnets
+                .get(w.subnet)
+                .map(|s| s.name.clone())
+                .unwrap_or_default();
+            for s in &w.swaps {
+                markers.push(Marker {
+                    time_ms: s.time_ms,
+                    workload: w.name.clone(),
+                    subnet: subnet.clone(),
+                    kind: "swap".into(),
+                });
+            }
+            for e in &w.executions {
+                markers.push(Marker {
+                    time_ms: e.start_ms,
+                    workload: w.name.clone(),
+                    subnet: subnet.clone(),
+                    kind: "job".into(),
+                });
+            }
+        }
+        markers.sort_by(|a, b| (a.time_ms, &a.workload).cmp(&(b.time_ms, &b.workload)));
+        Context {
+            scenario: scenario.into(),
+            description: String::new(),
+            seed: input.seed,
+            clock: Clock::default(),
+            markers,
+        }
+    }
+}
+
+/// The first failed start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExhaustionRow {
+    /// Milliseconds since the start.
+    pub time_ms: u64,
+    /// Clock time.
+    pub time: String,
+    /// Subnet name.
+    pub subnet: String,
+    /// Workload name.
+    pub workload: String,
+    /// "revision N" or "execution N".
+    pub unit: String,
+    /// Cloud Run's message.
+    pub message: String,
+    /// Desired count of the revision or execution.
+    pub desired: u32,
+    /// Its running count.
+    pub running: u32,
+    /// Free addresses in the owner's blocks.
+    pub owner_free: u32,
+    /// Free blocks of the subnet.
+    pub free_blocks: u32,
+}
+
+/// A failure window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowRow {
+    /// First failed attempt.
+    pub start_ms: u64,
+    /// When nothing was pending any more (the duration if open).
+    pub end_ms: u64,
+    /// Clock time of the start.
+    pub start: String,
+    /// Clock time of the end.
+    pub end: String,
+    /// `end_ms - start_ms`.
+    pub duration_ms: u64,
+    /// Workload name.
+    pub workload: String,
+    /// Subnet name.
+    pub subnet: String,
+    /// Still open at the end of the run.
+    pub open: bool,
+}
+
+/// A deploy failure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeployRow {
+    /// The first failed start of the new revision.
+    pub time_ms: u64,
+    /// Clock time.
+    pub time: String,
+    /// Workload name.
+    pub workload: String,
+    /// The new revision.
+    pub revision: u32,
+    /// When the swap happened.
+    pub swap_ms: u64,
+}
+
+/// Figures shared by the run, subnet and workload sections.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Figures {
+    /// Whether any start failed.
+    pub exhausted: bool,
+    /// The first failed start, or null.
+    pub first_exhaustion: Option<ExhaustionRow>,
+    /// Failed start attempts.
+    pub failed_attempts: u64,
+    /// Failure windows.
+    pub failure_windows: Vec<WindowRow>,
+    /// Deploy failures.
+    pub deploy_failures: Vec<DeployRow>,
+    /// Most addresses held (in use + retained) at once.
+    pub peak_held: u64,
+    /// Most addresses inside reserved blocks at once.
+    pub peak_reserved: u64,
+    /// Most reserved blocks at once.
+    pub peak_reserved_blocks: u64,
+    /// Fewest addresses in free blocks at once.
+    pub min_free: u64,
+    /// Fewest free blocks at once.
+    pub min_free_blocks: u64,
+    /// Instance-seconds between start requests and their outcome.
+    pub unmet_instance_seconds: f64,
+}
+
+/// One subnet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubnetReport {
+    /// Name.
+    pub name: String,
+    /// CIDR.
+    pub cidr: String,
+    /// Usable addresses (size - 4).
+    pub usable: u32,
+    /// Static addresses.
+    pub r#static: u32,
+    /// Blocks of the layout.
+    pub blocks: u32,
+    /// Reservable blocks.
+    pub reservable_blocks: u32,
+    /// Addresses in reservable blocks.
+    pub reservable: u32,
+    /// Figures.
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+/// One workload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkloadReport {
+    /// Name.
+    pub name: String,
+    /// "service", "worker_pool" or "job".
+    pub kind: String,
+    /// Subnet name.
+    pub subnet: String,
+    /// Most addresses held at once.
+    pub peak_held: u32,
+    /// Most blocks held at once (null under subnet scope).
+    pub peak_reserved_blocks: Option<u32>,
+    /// Most instances or tasks running at once.
+    pub peak_running: u32,
+    /// Whether any start failed.
+    pub exhausted: bool,
+    /// The first failed start.
+    pub first_exhaustion: Option<ExhaustionRow>,
+    /// Failed start attempts.
+    pub failed_attempts: u64,
+    /// Failure windows.
+    pub failure_windows: Vec<WindowRow>,
+    /// Deploy failures.
+    pub deploy_failures: Vec<DeployRow>,
+    /// Instance-seconds between start requests and their outcome.
+    pub unmet_instance_seconds: f64,
+    /// Instances or tasks started.
+    pub started: u64,
+    /// Job tasks completed.
+    pub tasks_completed: u64,
+    /// Job tasks that gave up.
+    pub tasks_failed: u64,
+}
+
+/// `report.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// Format version.
+    pub format: u32,
+    /// Scenario name.
+    pub scenario: String,
+    /// Scenario description.
+    pub description: String,
+    /// Seed.
+    pub seed: u64,
+    /// Run length.
+    pub duration_ms: u64,
+    /// Clock time of t = 0, if known.
+    pub start: Option<String>,
+    /// Run-wide figures.
+    pub summary: Figures,
+    /// Per subnet.
+    pub subnets: Vec<SubnetReport>,
+    /// Per workload.
+    pub workloads: Vec<WorkloadReport>,
+    /// Swaps and job starts.
+    pub markers: Vec<Marker>,
+    /// Events the engine processed.
+    pub events_processed: u64,
+}
+
+struct Names<'a> {
+    out: &'a Output,
+    clock: Clock,
+}
+
+impl Names<'_> {
+    fn exhaustion(&self, e: &ExhaustionEvent) -> ExhaustionRow {
+        ExhaustionRow {
+            time_ms: e.time_ms,
+            time: self.clock.fmt(e.time_ms),
+            subnet: self.out.subnets[e.subnet].name.clone(),
+            workload: self.out.workloads[e.workload].name.clone(),
+            unit: e.unit.to_string(),
+            message: e.message.clone(),
+            desired: e.desired,
+            running: e.running,
+            owner_free: e.owner_free,
+            free_blocks: e.free_blocks,
+        }
+    }
+    fn window(&self, w: &FailureWindow) -> WindowRow {
+        let wl = &self.out.workloads[w.workload];
+        WindowRow {
+            start_ms: w.start_ms,
+            end_ms: w.end_ms,
+            start: self.clock.fmt(w.start_ms),
+            end: self.clock.fmt(w.end_ms),
+            duration_ms: w.end_ms - w.start_ms,
+            workload: wl.name.clone(),
+            subnet: self.out.subnets[wl.subnet].name.clone(),
+            open: w.open,
+        }
+    }
+    fn deploy(&self, d: &DeployFailure) -> DeployRow {
+        DeployRow {
+            time_ms: d.time_ms,
+            time: self.clock.fmt(d.time_ms),
+            workload: self.out.workloads[d.workload].name.clone(),
+            revision: d.revision,
+            swap_ms: d.swap_ms,
+        }
+    }
+    fn figures(&self, s: &Summary) -> Figures {
+        Figures {
+            exhausted: s.first_exhaustion.is_some(),
+            first_exhaustion: s.first_exhaustion.as_ref().map(|e| self.exhaustion(e)),
+            failed_attempts: s.failed_attempts,
+            failure_windows: s.failure_windows.iter().map(|w| self.window(w)).collect(),
+            deploy_failures: s.deploy_failures.iter().map(|d| self.deploy(d)).collect(),
+            peak_held: s.peak_held,
+            peak_reserved: s.peak_reserved,
+            peak_reserved_blocks: s.peak_reserved_blocks,
+            min_free: s.min_free,
+            min_free_blocks: s.min_free_blocks,
+            unmet_instance_seconds: s.unmet_instance_seconds(),
+        }
+    }
+}
+
+fn kind(k: WorkloadKind) -> String {
+    k.as_str().to_string()
+}
+
+impl Report {
+    /// Builds the report of `out`.
+    pub fn new(out: &Output, ctx: &Context) -> Report {
+        let n = Names {
+            out,
+            clock: ctx.clock,
+        };
+        let subnets = out
+            .subnets
+            .iter()
+            .map(|s| SubnetReport {
+                name: s.name.clone(),
+                cidr: fmt_cidr(s.base, s.prefix_len),
+                usable: s.usable,
+                r#static: s.n_static,
+                blocks: s.n_blocks,
+                reservable_blocks: s.n_reservable_blocks,
+                reservable: s.reservable,
+                figures: n.figures(&s.summary),
+            })
+            .collect();
+        let workloads = out
+            .workloads
+            .iter()
+            .map(|w| {
+                let s = &w.summary;
+                WorkloadReport {
+                    name: w.name.clone(),
+                    kind: kind(w.kind),
+                    subnet: out.subnets[w.subnet].name.clone(),
+                    peak_held: s.peak_held,
+                    peak_reserved_blocks: s.peak_reserved_blocks,
+                    peak_running: s.peak_running,
+                    exhausted: s.first_exhaustion.is_some(),
+                    first_exhaustion: s.first_exhaustion.as_ref().map(|e| n.exhaustion(e)),
+                    failed_attempts: s.failed_attempts,
+                    failure_windows: s.failure_windows.iter().map(|x| n.window(x)).collect(),
+                    deploy_failures: s.deploy_failures.iter().map(|x| n.deploy(x)).collect(),
+                    unmet_instance_seconds: s.unmet_instance_seconds(),
+                    started: s.n_started,
+                    tasks_completed: s.tasks_completed,
+                    tasks_failed: s.tasks_failed,
+                }
+            })
+            .collect();
+        Report {
+            format: 1,
+            scenario: ctx.scenario.clone(),
+            description: ctx.description.clone(),
+            seed: ctx.seed,
+            duration_ms: out.duration_ms,
+            start: ctx.clock.start.map(|s| s.to_string()),
+            summary: n.figures(&out.summary),
+            subnets,
+            workloads,
+            markers: ctx.markers.clone(),
+            events_processed: out.n_events,
+        }
+    }
+}
+
+/// Header of `occupancy.csv`.
+pub const OCCUPANCY_HEADER: &str = "time_ms,time,subnet,usable,static,in_use,retained,reserved_idle,unreserved,reserved_blocks,free_blocks,free";
+
+/// Writes every subnet's step function, one row per change: the state from `time_ms` until
+/// the next row of the same subnet.
+pub fn write_occupancy_csv(out: &Output, clock: Clock, w: &mut impl Write) -> std::io::Result<()> {
+    writeln!(w, "{OCCUPANCY_HEADER}")?;
+    for s in &out.subnets {
+        for r in &s.rows {
+            writeln!(
+                w,
+                "{},{},{},{},{},{},{},{},{},{},{},{}",
+                r.time_ms,
+                clock.fmt(r.time_ms),
+                csv_field(&s.name),
+                s.usable,
+                s.n_static,
+                r.in_use,
+                r.retained,
+                r.reserved_idle,
+                r.unreserved,
+                r.reserved_blocks,
+                r.free_blocks,
+                r.free
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Header of `workloads.csv`.
+pub const WORKLOADS_HEADER: &str =
+    "time_ms,workload,subnet,in_use,retained,held,reserved_blocks,running,pending";
+
+/// Writes every workload's step function (if recorded).
+pub fn write_workloads_csv(out: &Output, w: &mut impl Write) -> std::io::Result<()> {
+    writeln!(w, "{WORKLOADS_HEADER}")?;
+    for wl in &out.workloads {
+        let subnet = &out.subnets[wl.subnet].name;
+        for r in &wl.rows {
+            writeln!(
+                w,
+                "{},{},{},{},{},{},{},{},{}",
+                r.time_ms,
+                csv_field(&wl.name),
+                csv_field(subnet),
+                r.in_use,
+                r.retained,
+                r.held(),
+                r.reserved_blocks,
+                r.running,
+                r.pending
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// The summary `ipsim run` prints.
+pub fn summary_text(r: &Report) -> String {
+    let mut o = String::new();
+    let line = |o: &mut String, s: String| {
+        o.push_str(&s);
+        o.push('\n');
+    };
+    line(
+        &mut o,
+        format!(
+            "ipsim: {} (seed {}, {})",
+            r.scenario,
+            r.seed,
+            span(r.duration_ms)
+        ),
+    );
+    if !r.description.is_empty() {
+        line(&mut o, format!("  {}", r.description));
+    }
+    line(&mut o, String::new());
+    let s = &r.summary;
+    match &s.first_exhaustion {
+        None => line(
+            &mut o,
+            "OK: every start succeeded; no subnet ran out of addresses.".into(),
+        ),
+        Some(e) => {
+            line(
+                &mut o,
+                format!(
+                    "EXHAUSTED at {}: subnet {}, workload {} ({})",
+                    e.time, e.subnet, e.workload, e.unit
+                ),
+            );
+            line(&mut o, format!("  {}", e.message));
+            line(
+                &mut o,
+                format!(
+                    "  failed attempts {}, deploy failures {}, unmet {:.0} instance-seconds",
+                    s.failed_attempts,
+                    s.deploy_failures.len(),
+                    s.unmet_instance_seconds
+                ),
+            );
+            line(&mut o, "  failure windows:".into());
+            for w in &s.failure_windows {
+                let end = if w.open {
+                    format!("{} (still open at the end)", w.end)
+                } else {
+                    w.end.clone()
+                };
+                line(
+                    &mut o,
+                    format!(
+                        "    {:<20} {} .. {}  {}",
+                        w.workload,
+                        w.start,
+                        end,
+                        span(w.duration_ms)
+                    ),
+                );
+            }
+            for d in &s.deploy_failures {
+                line(
+                    &mut o,
+                    format!(
+                        "  deploy of {} revision {} failed at {}",
+                        d.workload, d.revision, d.time
+                    ),
+                );
+            }
+        }
+    }
+    line(
+        &mut o,
+        format!(
+            "  peak held {}  peak reserved {} ({} blocks)  min free {} ({} blocks)",
+            s.peak_held, s.peak_reserved, s.peak_reserved_blocks, s.min_free, s.min_free_blocks
+        ),
+    );
+    line(&mut o, String::new());
+    line(
+        &mut o,
+        format!(
+            "{:<16} {:<18} {:>7} {:>7} {:>11} {:>9} {:>9} {:>9} {:>8}",
+            "subnet",
+            "cidr",
+            "usable",
+            "static",
+            "reservable",
+            "peak held",
+            "min free",
+            "failed",
+            "windows"
+        ),
+    );
+    for sn in &r.subnets {
+        let f = &sn.figures;
+        line(
+            &mut o,
+            format!(
+                "{:<16} {:<18} {:>7} {:>7} {:>11} {:>9} {:>9} {:>9} {:>8}",
+                sn.name,
+                sn.cidr,
+                sn.usable,
+                sn.r#static,
+                sn.reservable,
+                f.peak_held,
+                f.min_free,
+                f.failed_attempts,
+                f.failure_windows.len()
+            ),
+        );
+    }
+    line(&mut o, String::new());
+    line(
+        &mut o,
+        format!(
+            "{:<20} {:<11} {:<16} {:>9} {:>7} {:>8} {:>9} {:>12} {:>8}",
+            "workload",
+            "kind",
+            "subnet",
+            "peak held",
+            "blocks",
+            "running",
+            "failed",
+            "unmet inst-s",
+            "windows"
+        ),
+    );
+    for w in &r.workloads {
+        let blocks = w.peak_reserved_blocks.map_or("-".into(), |b| b.to_string());
+        line(
+            &mut o,
+            format!(
+                "{:<20} {:<11} {:<16} {:>9} {:>7} {:>8} {:>9} {:>12.0} {:>8}",
+                w.name,
+                w.kind,
+                w.subnet,
+                w.peak_held,
+                blocks,
+                w.peak_running,
+                w.failed_attempts,
+                w.unmet_instance_seconds,
+                w.failure_windows.len()
+            ),
+        );
+    }
+    o
+}

@@ -1,0 +1,424 @@
+//! The scenario file, exactly as written: serde types with no defaults applied yet.
+//!
+//! Every struct denies unknown fields, so a typo is an error that names the field, not a
+//! silently ignored setting. `docs/scenario-format.md` documents each field; `ipsim schema`
+//! prints the JSON Schema generated from these types.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::duration::Duration;
+
+/// A scenario: subnets, workloads, their demand, the model's parameters and a seed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioDef {
+    /// JSON Schema reference for editors; ignored.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Short name, used for the default output folder `out/<name>`.
+    pub name: String,
+    /// What the scenario shows and what outcome to expect.
+    pub description: String,
+    /// Seed of every random draw (retention, task durations, noise). Default 0.
+    #[serde(default)]
+    pub seed: u64,
+    /// How long the run covers.
+    pub duration: Duration,
+    /// Clock time of the scenario start (RFC 3339), so that reports show clock times; traces
+    /// with RFC 3339 timestamps are placed relative to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<String>,
+    /// Model parameters; every one has MODEL.md's default.
+    #[serde(default)]
+    pub params: ParamsDef,
+    /// Subnets.
+    pub subnets: Vec<SubnetDef>,
+    /// Services, worker pools and jobs, in order (the order breaks ties).
+    #[serde(default)]
+    pub workloads: Vec<WorkloadDef>,
+    /// Trace files that demand can come from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub traces: Vec<TraceDef>,
+    /// The documented outcome; `ipsim run --check` and the tests compare the run against it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<ExpectDef>,
+}
+
+/// Model parameters (MODEL.md section 2); absent fields take the documented default.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ParamsDef {
+    /// Addresses per service or worker-pool instance (2; 4 replays the pre-2025 rule).
+    pub ips_per_instance: Option<u32>,
+    /// Addresses per job task (1).
+    pub ips_per_task: Option<u32>,
+    /// Retention after an instance stops ("20m").
+    pub service_retention: Option<Duration>,
+    /// Retention after a job task ends ("7m").
+    pub task_retention: Option<Duration>,
+    /// "fixed" (the maximum) or "uniform" (seeded draw in [0, max]).
+    pub retention: Option<RetentionDef>,
+    /// Addresses per block: 16 (/28), or 8, 32, 64; a power of two from 4 to 64.
+    pub block_size: Option<u32>,
+    /// Block owner: "service", "revision" or "subnet".
+    pub block_scope: Option<ScopeDef>,
+    /// How long a wholly free block stays with its owner ("0s").
+    pub block_linger: Option<Duration>,
+    /// Time between start attempts of a pending instance or task ("10s").
+    pub retry_interval: Option<Duration>,
+    /// Retries of a job task before it fails (3).
+    pub max_task_retries: Option<u32>,
+    /// Block choice: "first-fit".
+    pub strategy: Option<StrategyDef>,
+    /// Maximum concurrent requests per instance (80), for request-rate demand.
+    pub concurrency: Option<u32>,
+    /// Target share of the concurrency (0.6), for request-rate demand.
+    pub target_utilization: Option<f64>,
+    /// Sampling step of generators ("1m").
+    pub sample_interval: Option<Duration>,
+}
+
+/// Retention policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RetentionDef {
+    /// Always the maximum.
+    Fixed,
+    /// Uniform in [0, max] ms, seeded.
+    Uniform,
+}
+
+/// Block scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ScopeDef {
+    /// One owner per workload.
+    Service,
+    /// One owner per revision or job execution.
+    Revision,
+    /// One pool per subnet.
+    Subnet,
+}
+
+/// Allocation strategy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum StrategyDef {
+    /// Lowest address first.
+    FirstFit,
+}
+
+/// Edge-block policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EdgeDef {
+    /// The first and last blocks cannot be reserved.
+    Excluded,
+    /// They can, with their usable addresses only.
+    Partial,
+}
+
+/// A subnet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubnetDef {
+    /// Name (Cloud Run's SUBNET_ID in messages); workloads refer to it.
+    pub name: String,
+    /// IPv4 range, host bits zero: "10.0.0.0/24".
+    pub cidr: String,
+    /// Other resources' addresses: VMs, load balancers, databases.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub statics: Vec<StaticDef>,
+    /// "excluded" (default) or "partial".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edge_blocks: Option<EdgeDef>,
+    /// Waive the /26 minimum (down to /29), to replay pointing Direct VPC at a connector's /28.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_small_subnet: bool,
+    /// Waive the supported-range check.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_unsupported_range: bool,
+}
+
+/// A static allocation: exactly one of `address`, `prefix` or `count`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StaticDef {
+    /// What holds it (for people; not used).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// One address: "10.0.0.5".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// A range: "10.0.0.64/28".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+    /// This many addresses, the lowest usable ones left.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
+}
+
+/// Workload kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum KindDef {
+    /// A Cloud Run service.
+    #[default]
+    Service,
+    /// A Cloud Run worker pool.
+    WorkerPool,
+    /// A Cloud Run job.
+    Job,
+}
+
+/// A service, worker pool or job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadDef {
+    /// Name.
+    pub name: String,
+    /// "service" (default), "worker_pool" or "job".
+    #[serde(default)]
+    pub kind: KindDef,
+    /// Name of its subnet.
+    pub subnet: String,
+    /// Lower clamp of the instance count (0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_instances: Option<u32>,
+    /// Upper clamp of the instance count (none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_instances: Option<u32>,
+    /// Direct VPC egress instance quota per revision or job execution (none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quota: Option<u32>,
+    /// Demand over time (services and worker pools).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub demand: Option<DemandDef>,
+    /// Present when demand is in requests per second: how requests become instances.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests: Option<RequestsDef>,
+    /// "poisson": each sample of a generator is drawn from Poisson(value), seeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise: Option<NoiseDef>,
+    /// Idle instances kept after demand drops: desired(t) = max demand over [t - delay, t]
+    /// (Cloud Run keeps idle instances up to 15 minutes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_delay: Option<Duration>,
+    /// Revision swaps (deploys).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub swaps: Vec<SwapDef>,
+    /// Job executions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub executions: Vec<ExecutionDef>,
+}
+
+/// How request rates become instances: ceil(rps * latency / (concurrency * target_utilization)).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestsDef {
+    /// Mean request latency.
+    pub latency: Duration,
+    /// Overrides params.concurrency for this workload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<u32>,
+    /// Overrides params.target_utilization for this workload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_utilization: Option<f64>,
+}
+
+/// Noise on generated demand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NoiseDef {
+    /// Each sample drawn from Poisson(value).
+    Poisson,
+}
+
+/// Where demand comes from; values are instances, or requests per second with `requests`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum DemandDef {
+    /// The same value throughout.
+    Constant {
+        /// The value.
+        value: f64,
+    },
+    /// A step function: [[time, value], ...], times increasing; 0 before the first.
+    Step {
+        /// Points.
+        points: Vec<(Duration, f64)>,
+    },
+    /// base until start, a linear rise to peak, a hold, a linear fall back to base.
+    Surge {
+        /// Value before and after.
+        base: f64,
+        /// Value during the hold.
+        peak: f64,
+        /// When the rise begins.
+        start: Duration,
+        /// Length of the rise.
+        rise: Duration,
+        /// Length of the hold at peak.
+        hold: Duration,
+        /// Length of the fall.
+        fall: Duration,
+    },
+    /// mean + amplitude * sin(2 pi (t - phase) / period), at least 0.
+    Diurnal {
+        /// Mean.
+        mean: f64,
+        /// Amplitude.
+        amplitude: f64,
+        /// Phase shift ("0s").
+        #[serde(default)]
+        phase: Duration,
+        /// Period ("24h").
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        period: Option<Duration>,
+    },
+    /// A series of a trace file.
+    Trace {
+        /// Name of the trace in `traces`.
+        trace: String,
+        /// The series' key in the trace (workload column, service name); default: this
+        /// workload's name.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        series: Option<String>,
+    },
+}
+
+/// A deploy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SwapDef {
+    /// When the new revision is created.
+    pub at: Duration,
+    /// "0s": 100% at once; else the new revision takes k% at at + floor(k * rollout / 100).
+    #[serde(default)]
+    pub rollout: Duration,
+}
+
+/// Task run times: "5m" (all tasks), ["1m", "2m", ...] (one per task), or
+/// {"min": "1m", "max": "4m"} (uniform, seeded).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(
+    untagged,
+    expecting = "a duration (\"5m\"), a list of durations (one per task), or {\"min\": \"1m\", \"max\": \"4m\"}"
+)]
+pub enum TaskDurationDef {
+    /// Every task runs this long.
+    Fixed(Duration),
+    /// One per task.
+    PerTask(Vec<Duration>),
+    /// Uniform in [min, max].
+    Uniform {
+        /// Shortest.
+        min: Duration,
+        /// Longest.
+        max: Duration,
+    },
+}
+
+/// A job execution, optionally repeated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExecutionDef {
+    /// When it starts.
+    pub start: Duration,
+    /// Number of tasks.
+    pub tasks: u32,
+    /// Tasks at once; 0 or absent: all.
+    #[serde(default)]
+    pub parallelism: u32,
+    /// Task run times.
+    pub task_duration: TaskDurationDef,
+    /// Start another execution this long after each start...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeat_every: Option<Duration>,
+    /// ...this many executions in all (default: until the end of the run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeat_count: Option<u32>,
+}
+
+/// Trace file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum TraceFormat {
+    /// `time,workload,instances` or `time,workload,rps`.
+    Csv,
+    /// A Cloud Monitoring `timeSeries` export of `run.googleapis.com/container/instance_count`
+    /// or `run.googleapis.com/request_count`.
+    CloudMonitoring,
+    /// Azure Functions 2019 invocations per function per minute.
+    AzureFunctions,
+}
+
+/// A trace file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TraceDef {
+    /// Name that workloads' `{"type": "trace"}` demand refers to.
+    pub name: String,
+    /// File format.
+    pub format: TraceFormat,
+    /// Path, relative to the scenario file.
+    pub file: String,
+    /// Skip rows or series that no workload takes, instead of reporting them as errors.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ignore_unknown: bool,
+    /// Azure Functions: the workloads to make from the trace's functions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub functions: Option<FunctionsDef>,
+}
+
+/// Which Azure functions become workloads, and how.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionsDef {
+    /// The N functions with the most invocations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top: Option<u32>,
+    /// Functions by HashFunction (full, or a prefix of at least 8 hex digits).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hashes: Vec<String>,
+    /// Subnet of the generated services.
+    pub subnet: String,
+    /// Mean latency, unless `durations_file` gives each function's average.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<Duration>,
+    /// The trace's durations file (`function_durations_percentiles` layout), relative to the
+    /// scenario file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub durations_file: Option<String>,
+    /// Maximum instances of each generated service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_instances: Option<u32>,
+    /// Idle delay of each generated service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_delay: Option<Duration>,
+}
+
+/// The documented outcome of a scenario.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectDef {
+    /// Whether any start fails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exhausted: Option<bool>,
+    /// Time of the first failed start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_exhaustion: Option<Duration>,
+    /// Run-wide peak of held addresses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_held: Option<u64>,
+    /// Number of failure windows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_windows: Option<usize>,
+    /// Length of the first failure window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_window: Option<Duration>,
+    /// Number of deploy failures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deploy_failures: Option<usize>,
+}

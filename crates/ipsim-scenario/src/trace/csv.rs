@@ -1,0 +1,427 @@
+//! CSV traces: `time,workload,instances` or `time,workload,rps`, time as RFC 3339 or as an
+//! offset (`"90s"`, `"1h30m"`, or integer milliseconds), rows in time order.
+//!
+//! The file is read twice, both times as a stream: [`CsvTrace::check`] reports every bad row
+//! before the run, and [`CsvFeed`] hands points to the core while it runs. Memory holds one row
+//! and, per workload, the idle-delay window: never the file.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+use ipsim_core::{DemandFeed, FeedPoint};
+
+use crate::demand::{IdleWindow, Requests, instances};
+use crate::duration::Duration;
+use crate::error::ScenarioError;
+
+/// What the third column holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CsvUnit {
+    /// Instance counts.
+    Instances,
+    /// Requests per second.
+    Rps,
+}
+
+/// A workload fed by a series of the trace.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Workload index.
+    pub workload: usize,
+    /// The request rule, for rps traces.
+    pub requests: Option<Requests>,
+    /// Idle delay in ms (0: none).
+    pub idle_delay_ms: u64,
+}
+
+/// A CSV trace and the workloads its series feed.
+#[derive(Debug, Clone)]
+pub struct CsvTrace {
+    /// The file.
+    pub path: PathBuf,
+    /// Its unit, from the header.
+    pub unit: CsvUnit,
+    /// Series name to workloads.
+    pub targets: BTreeMap<String, Vec<Target>>,
+    /// Skip rows of series no workload takes.
+    pub ignore_unknown: bool,
+    /// Clock time of t = 0 for RFC 3339 rows (`None`: the first row's time).
+    pub start: Option<jiff::Timestamp>,
+}
+
+/// Most row errors reported for one file; the rest are counted.
+const MAX_ROW_ERRORS: usize = 20;
+/// The largest value a row may hold.
+const MAX_VALUE: f64 = 1e9;
+
+fn open(path: &Path) -> Result<csv::Reader<BufReader<File>>, ScenarioError> {
+    let f = File::open(path)
+        .map_err(|e| ScenarioError::new(path, "", format!("cannot read the trace: {e}")))?;
+    Ok(csv::ReaderBuilder::new()
+        .has_headers(true)
+        .trim(csv::Trim::All)
+        .from_reader(BufReader::new(f)))
+}
+
+/// Reads the header and says what the third column holds.
+pub fn read_unit(path: &Path) -> Result<CsvUnit, ScenarioError> {
+    let mut r = open(path)?;
+    let h = r.headers().map_err(|e| csv_error(path, &e))?.clone();
+    let cols: Vec<&str> = h.iter().collect();
+    match cols.as_slice() {
+        ["time", "workload", "instances"] => Ok(CsvUnit::Instances),
+        ["time", "workload", "rps"] => Ok(CsvUnit::Rps),
+        _ => Err(ScenarioError::new(
+            path,
+            "header",
+            format!(
+                "the header is {:?}; expected `time,workload,instances` or `time,workload,rps`",
+                h.iter().collect::<Vec<_>>().join(",")
+            ),
+        )
+        .at(Some(1), None)),
+    }
+}
+
+fn csv_error(path: &Path, e: &csv::Error) -> ScenarioError {
+    let line = e.position().map(|p| p.line());
+    let msg = match e.kind() {
+        csv::ErrorKind::Utf8 { .. } => {
+            "the row is not valid UTF-8; traces must be UTF-8 text".to_string()
+        }
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => {
+            format!("the row has {len} fields; expected {expected_len} (time,workload,value)")
+        }
+        csv::ErrorKind::Io(io) => format!("cannot read the trace: {io}"),
+        _ => e.to_string(),
+    };
+    ScenarioError::new(path, "", msg).at(line, None)
+}
+
+/// A parsed row.
+#[derive(Debug, Clone)]
+struct Row {
+    t: u64,
+    series: String,
+    value: f64,
+}
+
+/// Turns rows into times relative to the scenario start.
+#[derive(Debug, Clone)]
+struct Clock {
+    start: Option<jiff::Timestamp>,
+    kind: Option<bool>, // Some(true): RFC 3339 rows; Some(false): offsets
+}
+
+impl Clock {
+    fn time(&mut self, field: &str) -> Result<u64, String> {
+        let offset = Duration::parse(field);
+        let is_offset = offset.is_ok();
+        match self.kind {
+            Some(k) if k == is_offset => {
+                return Err(format!(
+                    "time {field:?} mixes {} with the {} used above; use one kind throughout",
+                    if is_offset {
+                        "an offset"
+                    } else {
+                        "a clock time"
+                    },
+                    if is_offset { "clock times" } else { "offsets" },
+                ));
+            }
+            _ => self.kind = Some(!is_offset),
+        }
+        if let Ok(d) = offset {
+            return Ok(d.ms());
+        }
+        let ts: jiff::Timestamp = field.parse().map_err(|_| {
+            format!("time {field:?} is neither an RFC 3339 time (2025-01-01T00:00:00Z) nor an offset (\"90s\", \"1h30m\", milliseconds)")
+        })?;
+        let start = *self.start.get_or_insert(ts);
+        let ms = ts.as_millisecond() - start.as_millisecond();
+        u64::try_from(ms).map_err(|_| format!("time {field} is before the scenario start {start}"))
+    }
+}
+
+fn parse_row(rec: &csv::StringRecord, clock: &mut Clock) -> Result<Row, (String, String)> {
+    let t = clock.time(&rec[0]).map_err(|m| ("time".to_string(), m))?;
+    let series = rec[1].to_string();
+    if series.is_empty() {
+        return Err(("workload".into(), "the workload name is empty".into()));
+    }
+    let value: f64 = rec[2].parse().map_err(|_| {
+        (
+            "value".to_string(),
+            format!("{:?} is not a number", &rec[2]),
+        )
+    })?;
+    if !value.is_finite() || value < 0.0 {
+        return Err((
+            "value".into(),
+            format!("{value} is not a finite number of 0 or more"),
+        ));
+    }
+    if value > MAX_VALUE {
+        return Err((
+            "value".into(),
+            format!("{value} is absurdly large (at most {MAX_VALUE})"),
+        ));
+    }
+    Ok(Row { t, series, value })
+}
+
+impl CsvTrace {
+    /// Reads the whole file once and reports every bad row (up to 20, then a count).
+    pub fn check(&self) -> Result<(), Vec<ScenarioError>> {
+        let path = &self.path;
+        let mut r = open(path).map_err(|e| vec![e])?;
+        let mut errs = Vec::new();
+        let mut more = 0usize;
+        let mut clock = Clock {
+            start: self.start,
+            kind: None,
+        };
+        let mut last_t = None;
+        let mut last_at: BTreeMap<String, u64> = BTreeMap::new();
+        let mut n_rows = 0u64;
+        let mut rec = csv::StringRecord::new();
+        let mut push = |errs: &mut Vec<ScenarioError>, e: ScenarioError| {
+            if errs.len() < MAX_ROW_ERRORS {
+                errs.push(e)
+            } else {
+                more += 1
+            }
+        };
+        loop {
+            match r.read_record(&mut rec) {
+                Ok(false) => break,
+                Ok(true) => {}
+                Err(e) => {
+                    let fatal = matches!(e.kind(), csv::ErrorKind::Io(_));
+                    push(&mut errs, csv_error(path, &e));
+                    if fatal {
+                        break;
+                    }
+                    continue;
+                }
+            }
+            n_rows += 1;
+            let line = rec.position().map_or(0, |p| p.line());
+            let row = match parse_row(&rec, &mut clock) {
+                Ok(row) => row,
+                Err((col, msg)) => {
+                    push(
+                        &mut errs,
+                        ScenarioError::new(path, col, msg).at(Some(line), None),
+                    );
+                    continue;
+                }
+            };
+            if let Some(prev) = last_t {
+                if row.t < prev {
+                    push(&mut errs, ScenarioError::new(path, "time", format!(
+                        "time goes backwards: {} is before the previous row's {}; sort the trace by time",
+                        Duration(row.t), Duration(prev)
+                    )).at(Some(line), None));
+                    continue;
+                }
+            }
+            last_t = Some(row.t);
+            if !self.targets.contains_key(&row.series) && !self.ignore_unknown {
+                push(&mut errs, ScenarioError::new(path, "workload", format!(
+                    "no workload takes series {:?} from this trace; declare a workload with demand {{\"type\": \"trace\"}} for it, or set ignore_unknown",
+                    row.series
+                )).at(Some(line), None));
+                continue;
+            }
+            if last_at.get(&row.series) == Some(&row.t) {
+                push(
+                    &mut errs,
+                    ScenarioError::new(
+                        path,
+                        "time",
+                        format!(
+                            "a second value for {:?} at {}; give one value per workload and time",
+                            row.series,
+                            Duration(row.t)
+                        ),
+                    )
+                    .at(Some(line), None),
+                );
+                continue;
+            }
+            last_at.insert(row.series.clone(), row.t);
+        }
+        if n_rows == 0 && errs.is_empty() {
+            errs.push(
+                ScenarioError::new(path, "", "the trace has a header but no rows")
+                    .at(Some(1), None),
+            );
+        }
+        for series in self.targets.keys() {
+            if !last_at.contains_key(series) && errs.is_empty() {
+                errs.push(ScenarioError::new(path, "workload", format!("the trace has no rows for series {series:?}, which a workload takes from it")));
+            }
+        }
+        if more > 0 {
+            errs.push(ScenarioError::new(
+                path,
+                "",
+                format!("... and {more} more bad rows"),
+            ));
+        }
+        if errs.is_empty() { Ok(()) } else { Err(errs) }
+    }
+
+    /// Opens the trace as a feed for the core.
+    pub fn feed(&self) -> Result<CsvFeed, ScenarioError> {
+        let reader = open(&self.path)?;
+        let mut windows = BTreeMap::new();
+        for ts in self.targets.values() {
+            for t in ts {
+                if t.idle_delay_ms > 0 {
+                    windows.insert(t.workload, IdleWindow::new(t.idle_delay_ms));
+                }
+            }
+        }
+        Ok(CsvFeed {
+            trace: self.clone(),
+            reader,
+            clock: Clock {
+                start: self.start,
+                kind: None,
+            },
+            peeked: None,
+            out: VecDeque::new(),
+            windows,
+            reeval: BinaryHeap::new(),
+            error: None,
+            done: false,
+        })
+    }
+}
+
+/// A CSV trace read as the run advances.
+#[derive(Debug)]
+pub struct CsvFeed {
+    trace: CsvTrace,
+    reader: csv::Reader<BufReader<File>>,
+    clock: Clock,
+    peeked: Option<Row>,
+    out: VecDeque<FeedPoint>,
+    windows: BTreeMap<usize, IdleWindow>,
+    reeval: BinaryHeap<Reverse<(u64, usize)>>,
+    /// Set if the file could not be read to the end (it changed since the check).
+    pub error: Option<ScenarioError>,
+    done: bool,
+}
+
+impl CsvFeed {
+    fn read_row(&mut self) -> Option<Row> {
+        let mut rec = csv::StringRecord::new();
+        while !self.done {
+            match self.reader.read_record(&mut rec) {
+                Ok(false) => self.done = true,
+                Ok(true) => {
+                    let line = rec.position().map_or(0, |p| p.line());
+                    match parse_row(&rec, &mut self.clock) {
+                        Ok(row) if self.trace.targets.contains_key(&row.series) => {
+                            return Some(row);
+                        }
+                        Ok(_) => {}
+                        Err((col, msg)) => {
+                            self.error = Some(
+                                ScenarioError::new(&self.trace.path, col, msg).at(Some(line), None),
+                            );
+                            self.done = true;
+                        }
+                    }
+                }
+                Err(e) => {
+                    self.error = Some(csv_error(&self.trace.path, &e));
+                    self.done = true;
+                }
+            }
+        }
+        None
+    }
+
+    fn apply(&mut self, row: Row) {
+        let Some(targets) = self.trace.targets.get(&row.series) else {
+            return;
+        };
+        for t in targets {
+            let n = instances(row.value, t.requests.as_ref());
+            match self.windows.get_mut(&t.workload) {
+                Some(w) => {
+                    if let Some(v) = w.set(row.t, n) {
+                        self.out.push_back(FeedPoint {
+                            time_ms: row.t,
+                            workload: t.workload,
+                            instances: v,
+                        });
+                    }
+                    if let Some(next) = w.next_change() {
+                        self.reeval.push(Reverse((next, t.workload)));
+                    }
+                }
+                None => self.out.push_back(FeedPoint {
+                    time_ms: row.t,
+                    workload: t.workload,
+                    instances: n,
+                }),
+            }
+        }
+    }
+
+    fn reevaluate(&mut self, t: u64) {
+        while let Some(&Reverse((at, wl))) = self.reeval.peek() {
+            if at != t {
+                break;
+            }
+            self.reeval.pop();
+            if let Some(w) = self.windows.get_mut(&wl) {
+                if let Some(v) = w.eval(t) {
+                    self.out.push_back(FeedPoint {
+                        time_ms: t,
+                        workload: wl,
+                        instances: v,
+                    });
+                }
+                if let Some(next) = w.next_change() {
+                    self.reeval.push(Reverse((next, wl)));
+                }
+            }
+        }
+    }
+}
+
+impl DemandFeed for CsvFeed {
+    fn next_point(&mut self) -> Option<FeedPoint> {
+        loop {
+            if let Some(p) = self.out.pop_front() {
+                return Some(p);
+            }
+            if self.peeked.is_none() {
+                self.peeked = self.read_row();
+            }
+            let row_t = self.peeked.as_ref().map(|r| r.t);
+            let re_t = self.reeval.peek().map(|Reverse((t, _))| *t);
+            match (row_t, re_t) {
+                (None, None) => return None,
+                (Some(rt), Some(et)) if et < rt => self.reevaluate(et),
+                (None, Some(et)) => self.reevaluate(et),
+                (Some(_), _) => {
+                    if let Some(row) = self.peeked.take() {
+                        self.apply(row);
+                    }
+                }
+            }
+        }
+    }
+}

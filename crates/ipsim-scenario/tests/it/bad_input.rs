@@ -1,0 +1,406 @@
+//! The bad-input corpus: every case must fail with an error naming the file, where in it, and
+//! what would be valid; none may panic.
+
+use crate::load_files;
+
+const BASE_SUBNETS: &str = r#""subnets": [{"name": "main", "cidr": "10.0.0.0/24"}]"#;
+
+fn scenario(body: &str) -> String {
+    format!(
+        "{{\n  \"name\": \"bad\",\n  \"description\": \"a bad scenario\",\n  \"duration\": \"1h\",\n{body}\n}}\n"
+    )
+}
+
+fn service(demand: &str) -> String {
+    format!(
+        "{BASE_SUBNETS},\n  \"workloads\": [{{\"name\": \"api\", \"subnet\": \"main\", \"demand\": {demand}}}]"
+    )
+}
+
+/// (case name, files, fragments the reported errors must contain)
+type Case = (
+    &'static str,
+    Vec<(&'static str, Vec<u8>)>,
+    Vec<&'static str>,
+);
+
+fn corpus() -> Vec<Case> {
+    let s = |body: &str| vec![("scenario.json", scenario(body).into_bytes())];
+    let with_trace = |body: &str, trace: &[u8]| {
+        vec![
+            ("scenario.json", scenario(body).into_bytes()),
+            ("trace.csv", trace.to_vec()),
+        ]
+    };
+    let csv_body = r#""subnets": [{"name": "main", "cidr": "10.0.0.0/24"}],
+  "workloads": [{"name": "api", "subnet": "main", "demand": {"type": "trace", "trace": "t"}}],
+  "traces": [{"name": "t", "format": "csv", "file": "trace.csv"}]"#;
+    let rps_body = csv_body.to_string();
+    vec![
+        (
+            "bad cidr",
+            s(r#""subnets": [{"name": "main", "cidr": "10.0.0.300/24"}]"#),
+            vec![
+                "scenario.json:5:38: subnets[0].cidr: \"10.0.0.300/24\" is not an IPv4 range like \"10.0.0.0/24\"",
+            ],
+        ),
+        (
+            "a /27",
+            s(&service(r#"{"type": "constant", "value": 1}"#).replace("/24", "/27")),
+            vec![
+                "subnets[0].cidr: 10.0.0.0/27 is smaller than /26: Cloud Run needs a /26 or larger subnet",
+            ],
+        ),
+        (
+            "host bits",
+            s(&service(r#"{"type": "constant", "value": 1}"#)
+                .replace("10.0.0.0/24", "10.0.0.7/24")),
+            vec!["subnets[0].cidr: 10.0.0.7/24 has host bits set; the network is 10.0.0.0/24"],
+        ),
+        (
+            "unsupported range",
+            s(
+                &service(r#"{"type": "constant", "value": 1}"#)
+                    .replace("10.0.0.0/24", "8.8.8.0/24"),
+            ),
+            vec![
+                "8.8.8.0/24 is outside the ranges Cloud Run supports",
+                "allow_unsupported_range",
+            ],
+        ),
+        (
+            "overlapping statics",
+            s(
+                r#""subnets": [{"name": "main", "cidr": "10.0.0.0/24", "statics": [{"prefix": "10.0.0.16/28"}, {"address": "10.0.0.20"}]}]"#,
+            ),
+            vec!["subnets[0].statics[1]: 10.0.0.20 overlaps statics[0]"],
+        ),
+        (
+            "static outside",
+            s(
+                r#""subnets": [{"name": "main", "cidr": "10.0.0.0/24", "statics": [{"address": "10.9.0.20"}]}]"#,
+            ),
+            vec!["subnets[0].statics[0]: 10.9.0.20 is outside the subnet 10.0.0.0/24"],
+        ),
+        (
+            "static twice",
+            s(
+                r#""subnets": [{"name": "main", "cidr": "10.0.0.0/24", "statics": [{"address": "10.0.0.9", "count": 3}]}]"#,
+            ),
+            vec!["subnets[0].statics[0]: give exactly one of \"address\", \"prefix\" or \"count\""],
+        ),
+        (
+            "unknown field",
+            s(&format!("{BASE_SUBNETS},\n  \"duraton\": \"2h\"")),
+            vec!["scenario.json:6:11: duraton: unknown field `duraton`, expected one of"],
+        ),
+        (
+            "unknown demand field",
+            s(&service(r#"{"type": "constant", "value": 1, "vaule": 2}"#)),
+            vec!["workloads[0].demand: unknown field `vaule`"],
+        ),
+        (
+            "unknown demand type",
+            s(&service(r#"{"type": "sine", "value": 1}"#)),
+            vec![
+                "workloads[0].demand.type: unknown variant `sine`, expected one of `constant`, `step`, `surge`, `diurnal`, `trace`",
+            ],
+        ),
+        (
+            "negative value",
+            s(&service(r#"{"type": "constant", "value": -5}"#)),
+            vec![
+                "scenario.json:6:91: workloads[0].demand.value: -5 is not an instance count of 0 or more",
+            ],
+        ),
+        (
+            "absurd value",
+            s(&service(r#"{"type": "constant", "value": 1e12}"#)),
+            vec![
+                "workloads[0].demand.value: 1000000000000 is absurdly large for an instance count (at most 100000)",
+            ],
+        ),
+        (
+            "absurd duration",
+            vec![(
+                "scenario.json",
+                scenario(BASE_SUBNETS)
+                    .replace("\"1h\"", "\"9999d\"")
+                    .into_bytes(),
+            )],
+            vec!["duration: 9999d is longer than the 400 days ipsim accepts"],
+        ),
+        (
+            "negative duration",
+            vec![(
+                "scenario.json",
+                scenario(BASE_SUBNETS).replace("\"1h\"", "-5").into_bytes(),
+            )],
+            vec!["scenario.json:4:16: duration: duration -5 is negative"],
+        ),
+        (
+            "bad duration text",
+            vec![(
+                "scenario.json",
+                scenario(BASE_SUBNETS)
+                    .replace("\"1h\"", "\"5x\"")
+                    .into_bytes(),
+            )],
+            vec!["duration: invalid duration \"5x\": expected numbers with units d, h, m, s or ms"],
+        ),
+        (
+            "wrong type",
+            s(&format!("{BASE_SUBNETS},\n  \"seed\": \"abc\"")),
+            vec!["seed: invalid type: string \"abc\", expected u64"],
+        ),
+        (
+            "missing field",
+            vec![(
+                "scenario.json",
+                br#"{"name": "x", "description": "y", "subnets": []}"#.to_vec(),
+            )],
+            vec!["missing field `duration`"],
+        ),
+        (
+            "time backwards in steps",
+            s(&service(
+                r#"{"type": "step", "points": [["10m", 1], ["5m", 2]]}"#,
+            )),
+            vec![
+                "workloads[0].demand.points[1]: time 5m goes back from the previous point's 10m; times must increase",
+            ],
+        ),
+        (
+            "undeclared subnet",
+            s(&service(r#"{"type": "constant", "value": 1}"#)
+                .replace("\"subnet\": \"main\"", "\"subnet\": \"nope\"")),
+            vec!["workloads[0].subnet: subnet \"nope\" is not declared; declared subnets: main"],
+        ),
+        (
+            "non-utf8 scenario",
+            vec![("scenario.json", {
+                let mut b = scenario(BASE_SUBNETS).into_bytes();
+                let i = b.iter().position(|&c| c == b'a').unwrap() + 1;
+                b[i] = 0xff;
+                b
+            })],
+            vec!["scenario.json:2:6: invalid unicode code point (scenario files must be UTF-8)"],
+        ),
+        (
+            "truncated",
+            vec![(
+                "scenario.json",
+                scenario(&service(r#"{"type": "constant", "value": 1}"#)).as_bytes()[..120]
+                    .to_vec(),
+            )],
+            vec![
+                "EOF while parsing",
+                "(the file ends early: is it truncated?)",
+            ],
+        ),
+        (
+            "text after",
+            vec![(
+                "scenario.json",
+                format!(
+                    "{}\n{{}}",
+                    scenario(&service(r#"{"type": "constant", "value": 1}"#))
+                )
+                .into_bytes(),
+            )],
+            vec!["scenario.json:9:1: unexpected text after the scenario object"],
+        ),
+        (
+            "swap after the end",
+            s(&service(
+                r#"{"type": "constant", "value": 1}, "swaps": [{"at": "2h"}]"#,
+            )),
+            vec!["workloads[0].swaps[0].at: the swap at 2h is not before the end of the run (1h)"],
+        ),
+        (
+            "job with demand",
+            s(&format!(
+                "{BASE_SUBNETS},\n  \"workloads\": [{{\"name\": \"j\", \"kind\": \"job\", \"subnet\": \"main\", \"demand\": {{\"type\": \"constant\", \"value\": 1}}, \"executions\": [{{\"start\": 0, \"tasks\": 1, \"task_duration\": \"1m\"}}]}}]"
+            )),
+            vec!["workloads[0].demand: a job has no demand: it runs executions of tasks"],
+        ),
+        (
+            "per-task durations",
+            s(&format!(
+                "{BASE_SUBNETS},\n  \"workloads\": [{{\"name\": \"j\", \"kind\": \"job\", \"subnet\": \"main\", \"executions\": [{{\"start\": 0, \"tasks\": 3, \"task_duration\": [\"1m\", \"2m\"]}}]}}]"
+            )),
+            vec![
+                "workloads[0].executions[0].task_duration: 2 durations for 3 tasks; give one per task",
+            ],
+        ),
+        (
+            "task duration shape",
+            s(&format!(
+                "{BASE_SUBNETS},\n  \"workloads\": [{{\"name\": \"j\", \"kind\": \"job\", \"subnet\": \"main\", \"executions\": [{{\"start\": 0, \"tasks\": 3, \"task_duration\": true}}]}}]"
+            )),
+            vec![
+                "a duration (\"5m\"), a list of durations (one per task), or {\"min\": \"1m\", \"max\": \"4m\"}",
+            ],
+        ),
+        (
+            "min above max",
+            s(&service(
+                r#"{"type": "constant", "value": 1}, "min_instances": 5, "max_instances": 2"#,
+            )),
+            vec!["workloads[0].min_instances: min_instances 5 is above max_instances 2"],
+        ),
+        (
+            "block size",
+            s(&format!(
+                "\"params\": {{\"block_size\": 12}},\n{}",
+                service(r#"{"type": "constant", "value": 1}"#)
+            )),
+            vec!["params.block_size: 12 is not 4, 8, 16 (a /28), 32 or 64"],
+        ),
+        (
+            "target utilization",
+            s(&format!(
+                "\"params\": {{\"target_utilization\": 1.5}},\n{}",
+                service(r#"{"type": "constant", "value": 1}"#)
+            )),
+            vec!["params.target_utilization: 1.5 is not a share in (0, 1] (0.6)"],
+        ),
+        (
+            "duplicate names",
+            s(
+                r#""subnets": [{"name": "main", "cidr": "10.0.0.0/24"}, {"name": "main", "cidr": "10.1.0.0/24"}]"#,
+            ),
+            vec!["subnets[1].name: subnet \"main\" is declared twice"],
+        ),
+        (
+            "undeclared trace",
+            s(&service(r#"{"type": "trace", "trace": "prod"}"#)),
+            vec!["workloads[0].demand.trace: trace \"prod\" is not declared in traces"],
+        ),
+        (
+            "missing trace file",
+            s(csv_body),
+            vec!["trace.csv: cannot read the trace"],
+        ),
+        (
+            "empty trace",
+            with_trace(csv_body, b"time,workload,instances\n"),
+            vec!["trace.csv:1: the trace has a header but no rows"],
+        ),
+        (
+            "trace header",
+            with_trace(csv_body, b"t,name,count\n0,api,1\n"),
+            vec![
+                "trace.csv:1: header: the header is \"t,name,count\"; expected `time,workload,instances` or `time,workload,rps`",
+            ],
+        ),
+        (
+            "trace time backwards",
+            with_trace(
+                csv_body,
+                b"time,workload,instances\n0,api,1\n5m,api,2\n1m,api,3\n",
+            ),
+            vec![
+                "trace.csv:4: time: time goes backwards: 1m is before the previous row's 5m; sort the trace by time",
+            ],
+        ),
+        (
+            "trace bad number",
+            with_trace(csv_body, b"time,workload,instances\n0,api,one\n"),
+            vec!["trace.csv:2: value: \"one\" is not a number"],
+        ),
+        (
+            "trace negative",
+            with_trace(csv_body, b"time,workload,instances\n0,api,-1\n"),
+            vec!["trace.csv:2: value: -1 is not a finite number of 0 or more"],
+        ),
+        (
+            "trace unknown workload",
+            with_trace(csv_body, b"time,workload,instances\n0,api,1\n0,web,1\n"),
+            vec!["trace.csv:3: workload: no workload takes series \"web\" from this trace"],
+        ),
+        (
+            "trace duplicate",
+            with_trace(csv_body, b"time,workload,instances\n0,api,1\n0,api,2\n"),
+            vec!["trace.csv:3: time: a second value for \"api\" at 0s"],
+        ),
+        (
+            "trace non-utf8",
+            with_trace(csv_body, b"time,workload,instances\n0,api,1\n1m,a\xffi,2\n"),
+            vec!["trace.csv:3: the row is not valid UTF-8"],
+        ),
+        (
+            "trace short row",
+            with_trace(csv_body, b"time,workload,instances\n0,api\n"),
+            vec!["trace.csv:2: the row has 2 fields; expected 3"],
+        ),
+        (
+            "trace bad time",
+            with_trace(csv_body, b"time,workload,instances\nyesterday,api,1\n"),
+            vec!["trace.csv:2: time: time \"yesterday\" is neither an RFC 3339 time"],
+        ),
+        (
+            "trace mixed times",
+            with_trace(
+                csv_body,
+                b"time,workload,instances\n0,api,1\n2025-01-01T00:00:00Z,api,2\n",
+            ),
+            vec![
+                "trace.csv:3: time: time \"2025-01-01T00:00:00Z\" mixes a clock time with the offsets used above",
+            ],
+        ),
+        (
+            "rps without requests",
+            with_trace(&rps_body, b"time,workload,rps\n0,api,10\n"),
+            vec!["workloads[0].requests: trace \"t\" gives requests per second"],
+        ),
+    ]
+}
+
+#[test]
+fn every_bad_input_gets_a_specific_error() {
+    let cases = corpus();
+    assert!(cases.len() >= 25, "the corpus has {} cases", cases.len());
+    for (i, (name, files, want)) in cases.iter().enumerate() {
+        let files: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, b.as_slice())).collect();
+        let got = match load_files(&format!("bad-{i}"), &files) {
+            Ok(_) => panic!("case {name:?} loaded without error"),
+            Err(e) => e.to_string(),
+        };
+        if std::env::var_os("SHOW_BAD_INPUT").is_some() {
+            eprintln!("--- {name}\n{got}");
+            continue;
+        }
+        for w in want {
+            assert!(got.contains(w), "case {name:?}: expected {w:?} in:\n{got}");
+        }
+    }
+}
+
+/// Every problem is reported at once, not one per run.
+#[test]
+fn all_problems_at_once() {
+    let body = r#""subnets": [{"name": "main", "cidr": "10.0.0.0/27"}, {"name": "b", "cidr": "nonsense"}],
+  "workloads": [
+    {"name": "a", "subnet": "zzz", "demand": {"type": "constant", "value": -1}},
+    {"name": "a", "subnet": "main", "demand": {"type": "step", "points": []}}
+  ]"#;
+    let e = load_files(
+        "all-at-once",
+        &[("scenario.json", scenario(body).as_bytes())],
+    )
+    .unwrap_err();
+    let paths: Vec<&str> = e.0.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "subnets[0].cidr",
+            "subnets[1].cidr",
+            "workloads[0].subnet",
+            "workloads[0].demand.value",
+            "workloads[1].name",
+            "workloads[1].demand.points"
+        ]
+    );
+    assert!(e.0.iter().all(|e| e.line.is_some()));
+}

@@ -1,0 +1,257 @@
+//! Trace readers on small files written by the tests.
+
+use ipsim_core::{DemandFeed, FeedPoint};
+use ipsim_scenario::trace::{azure, monitoring};
+
+use crate::{load_files, tmp};
+
+const MIN: u64 = 60_000;
+
+fn scenario(workloads: &str, traces: &str, extra: &str) -> String {
+    format!(
+        r#"{{"name": "t", "description": "trace test", "duration": "2h"{extra},
+  "subnets": [{{"name": "main", "cidr": "10.0.0.0/22"}}],
+  "workloads": [{workloads}],
+  "traces": [{traces}]}}"#
+    )
+}
+
+/// A CSV instance trace with RFC 3339 times replays exactly, relative to `start`.
+#[test]
+fn csv_instances_with_clock_times() {
+    let sc = scenario(
+        r#"{"name": "web", "subnet": "main", "demand": {"type": "trace", "trace": "p"}},
+           {"name": "api", "subnet": "main", "demand": {"type": "trace", "trace": "p", "series": "backend"}}"#,
+        r#"{"name": "p", "format": "csv", "file": "t.csv"}"#,
+        r#", "start": "2025-01-01T00:00:00Z""#,
+    );
+    let csv = "time,workload,instances\n2025-01-01T00:05:00Z,web,10\n2025-01-01T00:05:00Z,backend,3\n2025-01-01T00:30:00Z,web,4\n";
+    let s = load_files(
+        "csv-clock",
+        &[("scenario.json", sc.as_bytes()), ("t.csv", csv.as_bytes())],
+    )
+    .unwrap();
+    let out = s.run().unwrap();
+    let (web, api) = (&out.workloads[0], &out.workloads[1]);
+    assert_eq!(web.at(5 * MIN - 1).unwrap().running, 0);
+    assert_eq!(web.at(5 * MIN).unwrap().running, 10);
+    assert_eq!(api.at(5 * MIN).unwrap().running, 3);
+    assert_eq!(web.at(30 * MIN).unwrap().running, 4);
+    assert_eq!(out.subnets[0].at(30 * MIN).retained, 12);
+}
+
+/// An rps trace becomes instances by ceil(rps * latency / (concurrency * 0.6)); the idle delay
+/// keeps the window's maximum, streamed.
+#[test]
+fn csv_rps_with_idle_delay() {
+    let sc = scenario(
+        r#"{"name": "api", "subnet": "main", "demand": {"type": "trace", "trace": "p"},
+            "requests": {"latency": "500ms"}, "idle_delay": "15m"}"#,
+        r#"{"name": "p", "format": "csv", "file": "t.csv"}"#,
+        "",
+    );
+    // 960 rps * 0.5 s / 48 = 10 instances; 96 rps: 1.
+    let csv = "time,workload,rps\n0,api,960\n10m,api,96\n20m,api,0\n";
+    let s = load_files(
+        "csv-rps",
+        &[("scenario.json", sc.as_bytes()), ("t.csv", csv.as_bytes())],
+    )
+    .unwrap();
+    let out = s.run().unwrap();
+    let w = &out.workloads[0];
+    assert_eq!(w.at(0).unwrap().running, 10);
+    assert_eq!(w.at(25 * MIN - 1).unwrap().running, 10); // 960 rps until 10m counts until 25m
+    assert_eq!(w.at(25 * MIN).unwrap().running, 1);
+    assert_eq!(w.at(35 * MIN).unwrap().running, 0);
+}
+
+/// The feed pulls rows as the run advances and merges idle-window drops in time order.
+#[test]
+fn csv_feed_streams_in_time_order() {
+    let sc = scenario(
+        r#"{"name": "a", "subnet": "main", "demand": {"type": "trace", "trace": "p"}, "idle_delay": "2m"},
+           {"name": "b", "subnet": "main", "demand": {"type": "trace", "trace": "p"}}"#,
+        r#"{"name": "p", "format": "csv", "file": "t.csv"}"#,
+        "",
+    );
+    let csv = "time,workload,instances\n0,a,5\n1m,a,1\n2m,b,7\n10m,b,1\n";
+    let s = load_files(
+        "csv-feed",
+        &[("scenario.json", sc.as_bytes()), ("t.csv", csv.as_bytes())],
+    )
+    .unwrap();
+    let mut feed = s.csv_traces[0].feed().unwrap();
+    let mut got = Vec::new();
+    while let Some(FeedPoint {
+        time_ms,
+        workload,
+        instances,
+    }) = feed.next_point()
+    {
+        got.push((time_ms / 1000, workload, instances));
+    }
+    assert_eq!(got, [(0, 0, 5), (120, 1, 7), (180, 0, 1), (600, 1, 1)]);
+    assert!(feed.error.is_none());
+}
+
+/// The REFERENCE.md example shape: int64Value strings, newest first, active + idle summed,
+/// a new revision read as a swap.
+#[test]
+fn cloud_monitoring_instance_count_export() {
+    let series = |rev: &str, state: &str, points: &[(&str, &str)]| {
+        let pts: Vec<String> = points
+            .iter()
+            .map(|(t, v)| format!(r#"{{"interval": {{"startTime": "{t}", "endTime": "{t}"}}, "value": {{"int64Value": "{v}"}}}}"#))
+            .collect();
+        format!(
+            r#"{{"metric": {{"type": "run.googleapis.com/container/instance_count", "labels": {{"state": "{state}"}}}},
+               "resource": {{"type": "cloud_run_revision", "labels": {{"project_id": "p", "service_name": "api", "revision_name": "{rev}", "location": "us-central1"}}}},
+               "metricKind": "GAUGE", "valueType": "INT64", "points": [{}]}}"#,
+            pts.join(",")
+        )
+    };
+    let export = format!(
+        r#"{{"timeSeries": [{}, {}, {}], "nextPageToken": "", "unit": "1"}}"#,
+        series(
+            "api-00042-xyz",
+            "active",
+            &[
+                ("2025-01-01T00:02:00Z", "7"),
+                ("2025-01-01T00:01:00Z", "5"),
+                ("2025-01-01T00:00:00Z", "5")
+            ]
+        ),
+        series("api-00042-xyz", "idle", &[("2025-01-01T00:02:00Z", "2")]),
+        series("api-00043-abc", "active", &[("2025-01-01T00:03:00Z", "9")]),
+    );
+    let d = tmp("monitoring");
+    std::fs::write(d.join("m.json"), &export).unwrap();
+    let x = monitoring::read(&d.join("m.json"), None).unwrap();
+    let api = &x.services["api"];
+    assert_eq!(
+        api.points,
+        [(0, 5.0), (MIN, 5.0), (2 * MIN, 9.0), (3 * MIN, 9.0)]
+    );
+    assert_eq!(api.swaps, [3 * MIN]);
+    let sc = scenario(
+        r#"{"name": "api", "subnet": "main", "demand": {"type": "trace", "trace": "m"}}"#,
+        r#"{"name": "m", "format": "cloud-monitoring", "file": "m.json"}"#,
+        "",
+    );
+    let s = load_files(
+        "monitoring-run",
+        &[
+            ("scenario.json", sc.as_bytes()),
+            ("m.json", export.as_bytes()),
+        ],
+    )
+    .unwrap();
+    assert_eq!(s.input.workloads[0].swaps.len(), 1);
+    let out = s.run().unwrap();
+    // 9 instances of revision 1 at 2m; the swap at 3m starts 9 of revision 2.
+    assert_eq!(out.subnets[0].at(3 * MIN).retained, 18);
+    assert_eq!(out.subnets[0].at(3 * MIN).in_use, 18);
+}
+
+/// request_count points are counts per interval: rps = count / interval.
+#[test]
+fn cloud_monitoring_request_count_and_bad_exports() {
+    let export = r#"{"timeSeries": [{"metric": {"type": "run.googleapis.com/request_count"},
+        "resource": {"labels": {"service_name": "api", "revision_name": "r1"}},
+        "points": [{"interval": {"startTime": "2025-01-01T00:01:00Z", "endTime": "2025-01-01T00:02:00Z"}, "value": {"int64Value": "6000"}},
+                   {"interval": {"startTime": "2025-01-01T00:00:00Z", "endTime": "2025-01-01T00:01:00Z"}, "value": {"doubleValue": 600.0}}]}]}"#;
+    let d = tmp("monitoring-rc");
+    std::fs::write(d.join("m.json"), export).unwrap();
+    let x = monitoring::read(&d.join("m.json"), None).unwrap();
+    assert_eq!(x.metric, monitoring::Metric::RequestCount);
+    assert_eq!(x.services["api"].points, [(0, 10.0), (MIN, 100.0)]);
+    std::fs::write(
+        d.join("paged.json"),
+        r#"{"timeSeries": [], "nextPageToken": "abc"}"#,
+    )
+    .unwrap();
+    let e = monitoring::read(&d.join("paged.json"), None).unwrap_err();
+    assert!(
+        e[0].to_string().contains("the export has more pages"),
+        "{}",
+        e[0]
+    );
+    std::fs::write(
+        d.join("bad.json"),
+        r#"{"timeSeries": [{"metric": {"type": "x"}, "points": [}]}"#,
+    )
+    .unwrap();
+    let e = monitoring::read(&d.join("bad.json"), None).unwrap_err();
+    assert!(e[0].to_string().contains("bad.json:1:"), "{}", e[0]);
+}
+
+fn azure_rows(layout_azure: bool) -> String {
+    let mut s = String::new();
+    if layout_azure {
+        s.push_str("HashOwner,HashApp,HashFunction,Trigger");
+        for m in 1..=4 {
+            s.push_str(&format!(",{m}"));
+        }
+    } else {
+        s.push_str("HashFunction,HashApp,HashOwner");
+        for m in 1..=4 {
+            s.push_str(&format!(",minute_{m}"));
+        }
+    }
+    s.push('\n');
+    for (h, counts) in [
+        ("aaaaaaaa11112222", [60, 0, 0, 0]),
+        ("bbbbbbbb33334444", [6000, 6000, 0, 120]),
+        ("cccccccc55556666", [600, 600, 600, 600]),
+    ] {
+        let c: Vec<String> = counts.iter().map(|v| v.to_string()).collect();
+        if layout_azure {
+            s.push_str(&format!("o,a,{h},http,{}\n", c.join(",")));
+        } else {
+            s.push_str(&format!("{h},{h},{h},{}\n", c.join(",")));
+        }
+    }
+    s
+}
+
+/// Both layouts; top N by volume; hashes; durations file.
+#[test]
+fn azure_functions_trace() {
+    for layout in [true, false] {
+        let d = tmp(&format!("azure-{layout}"));
+        std::fs::write(d.join("inv.csv"), azure_rows(layout)).unwrap();
+        let top = azure::read(&d.join("inv.csv"), &azure::Select::Top(2)).unwrap();
+        let hashes: Vec<&str> = top.iter().map(|f| f.hash.as_str()).collect();
+        assert_eq!(hashes, ["bbbbbbbb33334444", "cccccccc55556666"]);
+        assert_eq!(top[0].per_minute, [6000, 6000, 0, 120]);
+        let one = azure::read(
+            &d.join("inv.csv"),
+            &azure::Select::Hashes(vec!["aaaaaaaa".into()]),
+        )
+        .unwrap();
+        assert_eq!(one[0].total, 60);
+    }
+    let sc = r#"{"name": "az", "description": "azure", "duration": "4m",
+        "subnets": [{"name": "main", "cidr": "10.0.0.0/22"}],
+        "traces": [{"name": "az", "format": "azure-functions", "file": "inv.csv",
+                    "functions": {"top": 1, "subnet": "main", "durations_file": "run.csv"}}]}"#;
+    let run = "HashFunction,HashApp,HashOwner,Count,Average,Minimum,Maximum\nbbbbbbbb33334444,x,y,10,2400,1.0,9.0\n";
+    let s = load_files(
+        "azure-run",
+        &[
+            ("scenario.json", sc.as_bytes()),
+            ("inv.csv", azure_rows(true).as_bytes()),
+            ("run.csv", run.as_bytes()),
+        ],
+    )
+    .unwrap();
+    let w = &s.input.workloads[0];
+    assert_eq!(w.name, "fn-bbbbbbbb3333");
+    // 6000/min = 100 rps * 2.4 s / 48 = 5 instances; 120/min = 2 rps -> 0.1 -> 1.
+    let pts: Vec<(u64, u32)> = w
+        .demand
+        .iter()
+        .map(|p| (p.time_ms / MIN, p.instances))
+        .collect();
+    assert_eq!(pts, [(0, 5), (2, 0), (3, 1)]);
+}
