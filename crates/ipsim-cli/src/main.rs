@@ -7,13 +7,13 @@
 //! finds the outcome differs from the scenario's `expect`.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
-use ipsim_report::{Clock, Context, Report};
+use ipsim_report::{Clock, Context, CsvSink, Report};
 use ipsim_scenario::{Overrides, Scenario, ScenarioErrors};
 
 #[derive(Parser)]
@@ -126,28 +126,37 @@ fn run(
     fail: bool,
     check: bool,
 ) -> Result<u8> {
-    let scenario = load(path, seed)?;
-    let output = scenario.run().map_err(|e| print_errors(&e))?;
+    let mut scenario = load(path, seed)?;
+    let dir = out_dir.unwrap_or_else(|| Path::new("out").join(&scenario.def.name));
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("cannot create the output folder {}", dir.display()))?;
     let clock = Clock {
         start: scenario.start,
     };
+    // Rows stream to disk as the run goes; the output keeps only summaries.
+    scenario.input.options.record_subnet_series = false;
+    scenario.input.options.record_workload_series = false;
+    let occ = dir.join("occupancy.csv");
+    let wls = dir.join("workloads.csv");
+    let create = |p: &Path| {
+        File::create(p)
+            .map(BufWriter::new)
+            .with_context(|| format!("cannot write {}", p.display()))
+    };
+    let mut sink = CsvSink::new(create(&occ)?, create(&wls)?, clock, &scenario.input);
+    let output = scenario
+        .run_with(Some(&mut sink))
+        .map_err(|e| print_errors(&e))?;
+    sink.finish()
+        .with_context(|| format!("cannot write {} or {}", occ.display(), wls.display()))?;
     let mut ctx = Context::new(&scenario.def.name, &scenario.input);
     ctx.description = scenario.def.description.clone();
     ctx.clock = clock;
     let report = Report::new(&output, &ctx);
-    let dir = out_dir.unwrap_or_else(|| Path::new("out").join(&scenario.def.name));
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("cannot create the output folder {}", dir.display()))?;
     let report_path = dir.join("report.json");
     let json_text = serde_json::to_string_pretty(&report)?;
     std::fs::write(&report_path, format!("{json_text}\n"))
         .with_context(|| format!("cannot write {}", report_path.display()))?;
-    let occ = dir.join("occupancy.csv");
-    write_with(&occ, |w| {
-        ipsim_report::write_occupancy_csv(&output, clock, w)
-    })?;
-    let wls = dir.join("workloads.csv");
-    write_with(&wls, |w| ipsim_report::write_workloads_csv(&output, w))?;
     if json {
         println!("{json_text}");
     } else {
@@ -173,17 +182,6 @@ fn run(
         return Ok(3);
     }
     Ok(0)
-}
-
-fn write_with(
-    path: &Path,
-    f: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
-) -> Result<()> {
-    let file = File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
-    let mut w = BufWriter::new(file);
-    f(&mut w)
-        .and_then(|()| w.flush())
-        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn validate(paths: &[PathBuf]) -> Result<u8> {

@@ -21,7 +21,7 @@ use crate::output::{
 };
 use crate::params::{BlockScope, Params, Retention};
 use crate::queue::{Class, Ev, EventQueue};
-use crate::series::{Row, Series};
+use crate::series::{Extremes, Figures, Row, figures};
 use crate::share::Share;
 use crate::subnet::layout;
 
@@ -119,7 +119,8 @@ struct Wl {
     dirty: bool,
     touched: bool,
     window_open: bool,
-    series: Series<WorkloadRow>,
+    rows: Vec<WorkloadRow>,
+    last_row: Option<WorkloadRow>,
     peak_held: u32,
     peak_blocks: u32,
     peak_running: u32,
@@ -134,7 +135,10 @@ struct Sn {
     pool: Pool,
     pool_owner: u32,
     touched: bool,
-    series: Series<SubnetRow>,
+    rows: Vec<SubnetRow>,
+    last_row: Option<SubnetRow>,
+    figures: Figures,
+    extremes: Extremes,
     failed_attempts: u64,
     first_exhaustion: Option<ExhaustionEvent>,
 }
@@ -159,6 +163,49 @@ pub struct FeedPoint {
 pub trait DemandFeed {
     /// The next point, or `None` at the end of the trace.
     fn next_point(&mut self) -> Option<FeedPoint>;
+}
+
+/// Receives every row of the step functions as it becomes final (at the end of its
+/// millisecond), in time order, so that a caller can write them out instead of keeping them.
+pub trait RowSink {
+    /// Called once before the first row with every subnet's layout.
+    fn start(&mut self, _subnets: &[SubnetInfo]) {}
+    /// Subnet `subnet` is in state `row` from `row.time_ms` until its next row.
+    fn subnet_row(&mut self, subnet: usize, row: &SubnetRow);
+    /// Workload `workload` is in state `row` from `row.time_ms` until its next row.
+    fn workload_row(&mut self, workload: usize, row: &WorkloadRow);
+}
+
+/// A subnet's layout, as a sink sees it before the run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubnetInfo {
+    /// Name.
+    pub name: String,
+    /// Base address.
+    pub base: u32,
+    /// Prefix length.
+    pub prefix_len: u8,
+    /// All addresses but the 4 Google reserves.
+    pub usable: u32,
+    /// Static addresses.
+    pub n_static: u32,
+    /// Addresses in reservable blocks.
+    pub reservable: u32,
+    /// Reservable blocks.
+    pub n_reservable_blocks: u32,
+}
+
+/// The row sink of a run, if any.
+struct SinkSlot<'a>(Option<&'a mut dyn RowSink>);
+
+impl std::fmt::Debug for SinkSlot<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Some(<sink>)"
+        } else {
+            "None"
+        })
+    }
 }
 
 /// The feed of a run, if any (a newtype so that `Simulation` can derive `Debug`).
@@ -200,6 +247,9 @@ pub struct Simulation<'a> {
     n_events: u64,
     feed: FeedSlot<'a>,
     feed_next: Option<FeedPoint>,
+    sink: SinkSlot<'a>,
+    run_figures: Figures,
+    run_extremes: Extremes,
 }
 
 impl<'a> Simulation<'a> {
@@ -229,7 +279,10 @@ impl<'a> Simulation<'a> {
                         pool: Pool::new(&l, bs),
                         pool_owner,
                         touched: true,
-                        series: Series::new(true),
+                        rows: Vec::new(),
+                        last_row: None,
+                        figures: [0; 5],
+                        extremes: Extremes::default(),
                         failed_attempts: 0,
                         first_exhaustion: None,
                     });
@@ -274,7 +327,8 @@ impl<'a> Simulation<'a> {
                 dirty: false,
                 touched: true,
                 window_open: false,
-                series: Series::new(input.options.record_workload_series),
+                rows: Vec::new(),
+                last_row: None,
                 peak_held: 0,
                 peak_blocks: 0,
                 peak_running: 0,
@@ -305,6 +359,9 @@ impl<'a> Simulation<'a> {
             n_events: 0,
             feed: FeedSlot(None),
             feed_next: None,
+            sink: SinkSlot(None),
+            run_figures: [0; 5],
+            run_extremes: Extremes::default(),
         };
         for i in 0..sim.wls.len() {
             let wl = i as u32;
@@ -339,18 +396,51 @@ impl<'a> Simulation<'a> {
         Ok(sim)
     }
 
+    /// Hands every row to `sink` as it becomes final (rows are still kept in the output as
+    /// `RunOptions` asks).
+    pub fn set_sink(&mut self, sink: &'a mut dyn RowSink) {
+        self.sink = SinkSlot(Some(sink));
+    }
+
+    /// Every subnet's layout.
+    pub fn subnet_infos(&self) -> Vec<SubnetInfo> {
+        self.subnets
+            .iter()
+            .map(|sn| SubnetInfo {
+                name: sn.name.clone(),
+                base: sn.base,
+                prefix_len: sn.prefix_len,
+                usable: sn.pool.usable,
+                n_static: sn.pool.n_static,
+                reservable: sn.pool.reservable_cap,
+                n_reservable_blocks: sn.pool.n_reservable,
+            })
+            .collect()
+    }
+
     /// Runs to the end and returns everything recorded.
     pub fn run(mut self) -> Output {
-        self.flush();
+        let infos = self.subnet_infos();
+        if let Some(sink) = self.sink.0.as_mut() {
+            sink.start(&infos);
+        }
         while let Some(e) = self.queue.pop() {
             if e.time_ms >= self.input.duration_ms {
                 break;
             }
+            if e.time_ms > self.now {
+                self.close_ms();
+            }
             self.now = e.time_ms;
             self.n_events += 1;
             self.handle(e.ev);
-            self.flush();
+            if cfg!(debug_assertions) {
+                for &s in &self.touched_subnets {
+                    self.subnets[s as usize].pool.audit(&self.owners, s);
+                }
+            }
         }
+        self.close_ms();
         self.finish()
     }
 
@@ -400,16 +490,17 @@ impl<'a> Simulation<'a> {
         }
     }
 
-    /// Writes a row for everything the last event touched, and audits touched pools.
-    fn flush(&mut self) {
+    /// Closes the current millisecond: every subnet and workload touched in it writes its
+    /// final row (if it changed), and the extremes see the new state.
+    fn close_ms(&mut self) {
         let now = self.now;
+        let keep_subnets = self.input.options.record_subnet_series;
+        let keep_wls = self.input.options.record_workload_series;
+        let mut changed = false;
         for &s in &self.touched_subnets {
             let sn = &mut self.subnets[s as usize];
             sn.touched = false;
             let p = &sn.pool;
-            if cfg!(debug_assertions) {
-                p.audit(&self.owners, s);
-            }
             let row = SubnetRow {
                 time_ms: now,
                 in_use: p.in_use,
@@ -420,9 +511,28 @@ impl<'a> Simulation<'a> {
                 free_blocks: p.free_set.len() as u32,
                 free: p.free_cap,
             };
-            sn.series.put(row, |_| {});
+            if sn.last_row.is_some_and(|l| l.same_values(&row)) {
+                continue;
+            }
+            changed = true;
+            sn.last_row = Some(row);
+            let f = figures(&row);
+            for ((run, new), old) in self.run_figures.iter_mut().zip(f).zip(sn.figures) {
+                *run = *run + new - old;
+            }
+            sn.figures = f;
+            sn.extremes.see(&f);
+            if keep_subnets {
+                sn.rows.push(row);
+            }
+            if let Some(sink) = self.sink.0.as_mut() {
+                sink.subnet_row(s as usize, &row);
+            }
         }
         self.touched_subnets.clear();
+        if changed {
+            self.run_extremes.see(&self.run_figures);
+        }
         for &wl in &self.touched_wls {
             let w = &mut self.wls[wl as usize];
             w.touched = false;
@@ -434,12 +544,19 @@ impl<'a> Simulation<'a> {
                 running: w.running,
                 pending: w.pending,
             };
-            let (ph, pb, pr) = (&mut w.peak_held, &mut w.peak_blocks, &mut w.peak_running);
-            w.series.put(row, |r| {
-                *ph = (*ph).max(r.held());
-                *pb = (*pb).max(r.reserved_blocks);
-                *pr = (*pr).max(r.running);
-            });
+            if w.last_row.is_some_and(|l| l.same_values(&row)) {
+                continue;
+            }
+            w.last_row = Some(row);
+            w.peak_held = w.peak_held.max(row.held());
+            w.peak_blocks = w.peak_blocks.max(row.reserved_blocks);
+            w.peak_running = w.peak_running.max(row.running);
+            if keep_wls {
+                w.rows.push(row);
+            }
+            if let Some(sink) = self.sink.0.as_mut() {
+                sink.workload_row(wl as usize, &row);
+            }
         }
         self.touched_wls.clear();
     }
@@ -1218,12 +1335,7 @@ impl<'a> Simulation<'a> {
                     win.open = true;
                 }
             }
-            let (ph, pb, pr) = (&mut w.peak_held, &mut w.peak_blocks, &mut w.peak_running);
-            let rows = w.series.finish(|r| {
-                *ph = (*ph).max(r.held());
-                *pb = (*pb).max(r.reserved_blocks);
-                *pr = (*pr).max(r.running);
-            });
+            let rows = std::mem::take(&mut w.rows);
             let mut sum = std::mem::take(&mut w.sum);
             sum.peak_held = w.peak_held;
             sum.peak_running = w.peak_running;
@@ -1240,19 +1352,8 @@ impl<'a> Simulation<'a> {
         }
         let mut subnets = Vec::with_capacity(self.subnets.len());
         for (i, sn) in self.subnets.iter_mut().enumerate() {
-            let rows = sn.series.finish(|_| {});
-            let mut summary = peaks(rows.iter().map(|r| {
-                (
-                    r.time_ms,
-                    [
-                        r.held(),
-                        r.reserved(),
-                        r.reserved_blocks,
-                        r.free,
-                        r.free_blocks,
-                    ],
-                )
-            }));
+            let rows = std::mem::take(&mut sn.rows);
+            let mut summary = extremes_summary(&sn.extremes);
             summary.failed_attempts = sn.failed_attempts;
             summary.first_exhaustion = sn.first_exhaustion.clone();
             gather(&mut summary, workloads.iter().filter(|w| w.subnet == i));
@@ -1270,7 +1371,7 @@ impl<'a> Simulation<'a> {
                 summary,
             });
         }
-        let mut summary = run_peaks(&subnets);
+        let mut summary = extremes_summary(&self.run_extremes);
         summary.failed_attempts = subnets.iter().map(|s| s.summary.failed_attempts).sum();
         summary.first_exhaustion = self.first_exhaustion.clone();
         gather(&mut summary, workloads.iter());
@@ -1287,74 +1388,17 @@ impl<'a> Simulation<'a> {
     }
 }
 
-/// Peaks and minima over rows of `[held, reserved, reserved_blocks, free, free_blocks]`.
-fn peaks(rows: impl Iterator<Item = (u64, [u32; 5])>) -> Summary {
-    let mut s = Summary {
-        min_free: u64::MAX,
-        min_free_blocks: u64::MAX,
+/// A summary holding these extremes (minima of a run with no row are 0).
+fn extremes_summary(e: &Extremes) -> Summary {
+    let min = |v: u64| if v == u64::MAX { 0 } else { v };
+    Summary {
+        peak_held: e.max[0],
+        peak_reserved: e.max[1],
+        peak_reserved_blocks: e.max[2],
+        min_free: min(e.min[3]),
+        min_free_blocks: min(e.min[4]),
         ..Summary::default()
-    };
-    let mut any = false;
-    for (_, [held, reserved, blocks, free, free_blocks]) in rows {
-        any = true;
-        s.peak_held = s.peak_held.max(u64::from(held));
-        s.peak_reserved = s.peak_reserved.max(u64::from(reserved));
-        s.peak_reserved_blocks = s.peak_reserved_blocks.max(u64::from(blocks));
-        s.min_free = s.min_free.min(u64::from(free));
-        s.min_free_blocks = s.min_free_blocks.min(u64::from(free_blocks));
     }
-    if !any {
-        s.min_free = 0;
-        s.min_free_blocks = 0;
-    }
-    s
-}
-
-/// Run-wide peaks: sums across subnets at each instant.
-fn run_peaks(subnets: &[SubnetOutput]) -> Summary {
-    let mut times: Vec<u64> = subnets
-        .iter()
-        .flat_map(|s| s.rows.iter().map(|r| r.time_ms))
-        .collect();
-    times.sort_unstable();
-    times.dedup();
-    let mut cursors = vec![0usize; subnets.len()];
-    let mut s = Summary {
-        min_free: u64::MAX,
-        min_free_blocks: u64::MAX,
-        ..Summary::default()
-    };
-    for &t in &times {
-        let mut sums = [0u64; 5];
-        for (sn, c) in subnets.iter().zip(cursors.iter_mut()) {
-            while *c + 1 < sn.rows.len() && sn.rows[*c + 1].time_ms <= t {
-                *c += 1;
-            }
-            let r = &sn.rows[*c];
-            if r.time_ms > t {
-                continue;
-            }
-            for (acc, v) in sums.iter_mut().zip([
-                r.held(),
-                r.reserved(),
-                r.reserved_blocks,
-                r.free,
-                r.free_blocks,
-            ]) {
-                *acc += u64::from(v);
-            }
-        }
-        s.peak_held = s.peak_held.max(sums[0]);
-        s.peak_reserved = s.peak_reserved.max(sums[1]);
-        s.peak_reserved_blocks = s.peak_reserved_blocks.max(sums[2]);
-        s.min_free = s.min_free.min(sums[3]);
-        s.min_free_blocks = s.min_free_blocks.min(sums[4]);
-    }
-    if times.is_empty() {
-        s.min_free = 0;
-        s.min_free_blocks = 0;
-    }
-    s
 }
 
 /// Adds the workloads' windows, deploy failures and unmet time to a summary.
@@ -1373,24 +1417,4 @@ fn gather<'w>(s: &mut Summary, wls: impl Iterator<Item = &'w WorkloadOutput>) {
 /// Validates and runs `input` in one call.
 pub fn simulate(input: &SimInput) -> Result<Output, Vec<InputError>> {
     Ok(Simulation::new(input)?.run())
-}
-
-impl Row for SubnetRow {
-    fn time_ms(&self) -> u64 {
-        self.time_ms
-    }
-    fn with_time(mut self, t: u64) -> Self {
-        self.time_ms = t;
-        self
-    }
-}
-
-impl Row for WorkloadRow {
-    fn time_ms(&self) -> u64 {
-        self.time_ms
-    }
-    fn with_time(mut self, t: u64) -> Self {
-        self.time_ms = t;
-        self
-    }
 }

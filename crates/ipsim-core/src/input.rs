@@ -166,6 +166,9 @@ impl WorkloadSpec {
 /// What to record besides the summary.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunOptions {
+    /// Keep every subnet's step function in the output (a [`crate::RowSink`] gets the rows
+    /// either way).
+    pub record_subnet_series: bool,
     /// Keep every workload's step function (held addresses, blocks, running, pending).
     pub record_workload_series: bool,
     /// Log reservations, releases, starts, stops and expiries, not only failures.
@@ -177,6 +180,7 @@ pub struct RunOptions {
 impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {
+            record_subnet_series: true,
             record_workload_series: true,
             log_lifecycle: false,
             log_limit: 100_000,

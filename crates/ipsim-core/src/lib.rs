@@ -49,7 +49,7 @@ mod subnet;
 #[cfg(test)]
 mod tests;
 
-pub use engine::{DemandFeed, FeedPoint, Simulation, simulate};
+pub use engine::{DemandFeed, FeedPoint, RowSink, Simulation, SubnetInfo, simulate};
 pub use error::InputError;
 pub use input::{
     DemandPoint, JobExecution, RunOptions, SimInput, Swap, TaskDurations, WorkloadKind,

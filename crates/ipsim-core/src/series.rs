@@ -1,63 +1,71 @@
-//! Step functions that record changes only, one row per millisecond at most.
+//! Step-function rows and their running extremes.
 //!
 //! Several events may change the state within one millisecond; only the state after the last
-//! of them is kept (MODEL.md: "the state recorded for a millisecond is the state after every
-//! event of that millisecond"). A row equal to the one before it is not kept.
+//! of them is recorded (MODEL.md: "the state recorded for a millisecond is the state after
+//! every event of that millisecond"). The engine closes each millisecond before it moves to
+//! the next: every subnet and workload it touched writes one row, if the row differs from the
+//! previous one, and the extremes below see it. So peaks never count a transient state, rows
+//! come out in time order, and nothing needs the rows kept unless the caller asks for them.
+
+use crate::output::{SubnetRow, WorkloadRow};
 
 /// A row of a step function.
 pub(crate) trait Row: Copy + PartialEq {
-    fn time_ms(&self) -> u64;
     fn with_time(self, t: u64) -> Self;
     fn same_values(&self, other: &Self) -> bool {
         self.with_time(0) == other.with_time(0)
     }
 }
 
-/// A step function under construction. Rows become final when a later millisecond begins;
-/// `on_final` sees each final row once, so peaks can be kept without keeping the rows.
-#[derive(Debug)]
-pub(crate) struct Series<R> {
-    rows: Vec<R>,
-    keep: bool,
+impl Row for SubnetRow {
+    fn with_time(mut self, t: u64) -> Self {
+        self.time_ms = t;
+        self
+    }
 }
 
-impl<R: Row> Series<R> {
-    pub(crate) fn new(keep: bool) -> Self {
-        Series {
-            rows: Vec::new(),
-            keep,
+impl Row for WorkloadRow {
+    fn with_time(mut self, t: u64) -> Self {
+        self.time_ms = t;
+        self
+    }
+}
+
+/// The figures peaks and minima are taken of: held, reserved addresses, reserved blocks,
+/// free addresses, free blocks.
+pub(crate) type Figures = [u64; 5];
+
+pub(crate) fn figures(r: &SubnetRow) -> Figures {
+    [
+        u64::from(r.held()),
+        u64::from(r.reserved()),
+        u64::from(r.reserved_blocks),
+        u64::from(r.free),
+        u64::from(r.free_blocks),
+    ]
+}
+
+/// Running maxima (of the first three figures) and minima (of the last two).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Extremes {
+    pub(crate) max: Figures,
+    pub(crate) min: Figures,
+}
+
+impl Default for Extremes {
+    fn default() -> Self {
+        Extremes {
+            max: [0; 5],
+            min: [u64::MAX; 5],
         }
     }
+}
 
-    pub(crate) fn put(&mut self, row: R, mut on_final: impl FnMut(&R)) {
-        let n = self.rows.len();
-        if let Some(&last) = self.rows.last() {
-            if last.time_ms() == row.time_ms() {
-                self.rows[n - 1] = row;
-                if n >= 2 && self.rows[n - 2].same_values(&row) {
-                    self.rows.pop();
-                }
-                return;
-            }
-            if last.same_values(&row) {
-                return;
-            }
-            on_final(&last);
-            if !self.keep {
-                self.rows.clear();
-            }
-        }
-        self.rows.push(row);
-    }
-
-    pub(crate) fn finish(&mut self, mut on_final: impl FnMut(&R)) -> Vec<R> {
-        if let Some(last) = self.rows.last() {
-            on_final(last);
-        }
-        if self.keep {
-            std::mem::take(&mut self.rows)
-        } else {
-            Vec::new()
+impl Extremes {
+    pub(crate) fn see(&mut self, f: &Figures) {
+        for ((max, min), &v) in self.max.iter_mut().zip(self.min.iter_mut()).zip(f) {
+            *max = (*max).max(v);
+            *min = (*min).min(v);
         }
     }
 }

@@ -6,7 +6,7 @@
 //!
 //! - [`Report`] is the serialisable report; [`Report::new`] builds it from an output and the
 //!   run's [`Context`] (scenario name, seed, clock time of t = 0, swap and job markers).
-//! - [`write_occupancy_csv`] and [`write_workloads_csv`] write the step functions.
+//! - [`CsvSink`] writes `occupancy.csv` and `workloads.csv` as the run goes.
 //! - [`Clock`] formats times: RFC 3339 when the scenario has a start, `+HH:MM:SS` otherwise.
 //! - [`summary_text`] is the human summary `ipsim run` prints.
 //!
@@ -27,8 +27,8 @@
 use std::io::Write;
 
 use ipsim_core::{
-    DeployFailure, ExhaustionEvent, FailureWindow, Output, SimInput, Summary, WorkloadKind,
-    fmt_cidr,
+    DeployFailure, ExhaustionEvent, FailureWindow, Output, RowSink, SimInput, SubnetInfo,
+    SubnetRow, Summary, WorkloadKind, WorkloadRow, fmt_cidr,
 };
 use serde::{Deserialize, Serialize};
 
@@ -459,59 +459,120 @@ impl Report {
 /// Header of `occupancy.csv`.
 pub const OCCUPANCY_HEADER: &str = "time_ms,time,subnet,usable,static,in_use,retained,reserved_idle,unreserved,reserved_blocks,free_blocks,free";
 
-/// Writes every subnet's step function, one row per change: the state from `time_ms` until
-/// the next row of the same subnet.
-pub fn write_occupancy_csv(out: &Output, clock: Clock, w: &mut impl Write) -> std::io::Result<()> {
-    writeln!(w, "{OCCUPANCY_HEADER}")?;
-    for s in &out.subnets {
-        for r in &s.rows {
-            writeln!(
-                w,
-                "{},{},{},{},{},{},{},{},{},{},{},{}",
-                r.time_ms,
-                clock.fmt(r.time_ms),
-                csv_field(&s.name),
-                s.usable,
-                s.n_static,
-                r.in_use,
-                r.retained,
-                r.reserved_idle,
-                r.unreserved,
-                r.reserved_blocks,
-                r.free_blocks,
-                r.free
-            )?;
-        }
-    }
-    Ok(())
-}
-
 /// Header of `workloads.csv`.
 pub const WORKLOADS_HEADER: &str =
     "time_ms,workload,subnet,in_use,retained,held,reserved_blocks,running,pending";
 
-/// Writes every workload's step function (if recorded).
-pub fn write_workloads_csv(out: &Output, w: &mut impl Write) -> std::io::Result<()> {
-    writeln!(w, "{WORKLOADS_HEADER}")?;
-    for wl in &out.workloads {
-        let subnet = &out.subnets[wl.subnet].name;
-        for r in &wl.rows {
-            writeln!(
-                w,
-                "{},{},{},{},{},{},{},{},{}",
-                r.time_ms,
-                csv_field(&wl.name),
-                csv_field(subnet),
-                r.in_use,
-                r.retained,
-                r.held(),
-                r.reserved_blocks,
-                r.running,
-                r.pending
-            )?;
+/// Writes `occupancy.csv` and `workloads.csv` while the run goes: each row as it becomes
+/// final, in time order, so a run of any length needs no memory for its step functions.
+/// The first write error is kept in `error` and later rows are dropped.
+#[derive(Debug)]
+pub struct CsvSink<W: Write> {
+    occupancy: W,
+    workloads: W,
+    clock: Clock,
+    subnets: Vec<SubnetInfo>,
+    workload_names: Vec<(String, String)>,
+    /// The first write error.
+    pub error: Option<std::io::Error>,
+}
+
+impl<W: Write> CsvSink<W> {
+    /// A sink writing to `occupancy` and `workloads`; `input` names the workloads.
+    pub fn new(occupancy: W, workloads: W, clock: Clock, input: &SimInput) -> Self {
+        let workload_names = input
+            .workloads
+            .iter()
+            .map(|w| {
+                (
+                    csv_field(&w.name),
+                    input
+                        .subnets
+                        .get(w.subnet)
+                        .map(|s| csv_field(&s.name))
+                        .unwrap_or_default(),
+                )
+            })
+            .collect();
+        CsvSink {
+            occupancy,
+            workloads,
+            clock,
+            subnets: Vec::new(),
+            workload_names,
+            error: None,
         }
     }
-    Ok(())
+
+    fn keep(&mut self, r: std::io::Result<()>) {
+        if let Err(e) = r {
+            self.error.get_or_insert(e);
+        }
+    }
+
+    /// Flushes both files and returns the first error.
+    pub fn finish(mut self) -> std::io::Result<()> {
+        let a = self.occupancy.flush();
+        let b = self.workloads.flush();
+        match self.error.take() {
+            Some(e) => Err(e),
+            None => a.and(b),
+        }
+    }
+}
+
+impl<W: Write> RowSink for CsvSink<W> {
+    fn start(&mut self, subnets: &[SubnetInfo]) {
+        self.subnets = subnets.to_vec();
+        let a = writeln!(self.occupancy, "{OCCUPANCY_HEADER}");
+        let b = writeln!(self.workloads, "{WORKLOADS_HEADER}");
+        self.keep(a.and(b));
+    }
+
+    fn subnet_row(&mut self, subnet: usize, r: &SubnetRow) {
+        if self.error.is_some() {
+            return;
+        }
+        let s = &self.subnets[subnet];
+        let res = writeln!(
+            self.occupancy,
+            "{},{},{},{},{},{},{},{},{},{},{},{}",
+            r.time_ms,
+            self.clock.fmt(r.time_ms),
+            csv_field(&s.name),
+            s.usable,
+            s.n_static,
+            r.in_use,
+            r.retained,
+            r.reserved_idle,
+            r.unreserved,
+            r.reserved_blocks,
+            r.free_blocks,
+            r.free
+        );
+        self.keep(res);
+    }
+
+    fn workload_row(&mut self, workload: usize, r: &WorkloadRow) {
+        if self.error.is_some() {
+            return;
+        }
+        let (name, subnet) = &self.workload_names[workload];
+        let res = writeln!(
+            self.workloads,
+            "{},{},{},{},{},{},{},{},{}",
+            r.time_ms,
+            name,
+            subnet,
+            r.in_use,
+            r.retained,
+            r.held(),
+            r.reserved_blocks,
+            r.running,
+            r.pending
+        );
+        self.keep(res);
+    }
 }
 
 fn csv_field(s: &str) -> String {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use ipsim_core::{
     BlockScope, DemandFeed, DemandPoint, EdgeBlocks, FeedPoint, JobExecution, Output, Params,
-    Retention, RunOptions, SimInput, Simulation, StaticAlloc, Strategy, SubnetSpec, Swap,
+    Retention, RowSink, RunOptions, SimInput, Simulation, StaticAlloc, Strategy, SubnetSpec, Swap,
     TaskDurations, WorkloadSpec,
 };
 use rand::SeedableRng;
@@ -55,6 +55,11 @@ pub struct Overrides {
 impl Scenario {
     /// Runs it: builds the simulation, streams CSV traces into it, returns the output.
     pub fn run(&self) -> Result<Output, ScenarioErrors> {
+        self.run_with(None)
+    }
+
+    /// Like [`Scenario::run`], handing every row to `sink` as it becomes final.
+    pub fn run_with(&self, sink: Option<&mut dyn RowSink>) -> Result<Output, ScenarioErrors> {
         let core_err = |e: Vec<ipsim_core::InputError>| {
             ScenarioErrors(
                 e.into_iter()
@@ -62,17 +67,20 @@ impl Scenario {
                     .collect(),
             )
         };
-        if self.csv_traces.is_empty() {
-            return Ok(Simulation::new(&self.input).map_err(core_err)?.run());
-        }
         let mut feeds = Vec::new();
         for t in &self.csv_traces {
             feeds.push(t.feed().map_err(|e| ScenarioErrors(vec![e]))?);
         }
         let mut merged = MergedFeed::new(feeds);
-        let out = Simulation::with_feed(&self.input, &mut merged)
-            .map_err(core_err)?
-            .run();
+        let mut sim = if self.csv_traces.is_empty() {
+            Simulation::new(&self.input).map_err(core_err)?
+        } else {
+            Simulation::with_feed(&self.input, &mut merged).map_err(core_err)?
+        };
+        if let Some(s) = sink {
+            sim.set_sink(s);
+        }
+        let out = sim.run();
         let errs: Vec<ScenarioError> = merged
             .feeds
             .into_iter()
