@@ -255,3 +255,31 @@ fn azure_functions_trace() {
         .collect();
     assert_eq!(pts, [(0, 5), (2, 0), (3, 1)]);
 }
+
+/// Poisson noise is seeded: the same seed gives the same demand, another seed another, and the
+/// samples scatter around the generator's value.
+#[test]
+fn poisson_noise_is_seeded() {
+    let sc = r#"{"name": "n", "description": "noise", "duration": "10h", "seed": 5,
+        "subnets": [{"name": "main", "cidr": "10.0.0.0/20"}],
+        "workloads": [{"name": "api", "subnet": "main", "noise": "poisson",
+                       "demand": {"type": "constant", "value": 50}}]}"#;
+    let demand = |seed: Option<u64>| {
+        let d = tmp(&format!("noise-{seed:?}"));
+        std::fs::write(d.join("scenario.json"), sc).unwrap();
+        let s = ipsim_scenario::load_with(
+            &d.join("scenario.json"),
+            &ipsim_scenario::Overrides { seed },
+        )
+        .unwrap();
+        s.input.workloads[0].demand.clone()
+    };
+    let a = demand(None);
+    assert_eq!(a, demand(None));
+    assert_ne!(a, demand(Some(6)));
+    // 600 samples of Poisson(50) (a point only when the value changes).
+    assert!(a.len() > 400, "{} points", a.len());
+    let mean = a.iter().map(|p| f64::from(p.instances)).sum::<f64>() / a.len() as f64;
+    assert!((45.0..55.0).contains(&mean), "mean {mean}");
+    assert!(a.iter().all(|p| p.time_ms % MIN == 0));
+}
