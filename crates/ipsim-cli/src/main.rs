@@ -36,7 +36,7 @@ enum Command {
         /// Replace the scenario's seed.
         #[arg(long)]
         seed: Option<u64>,
-        /// Output folder [default: out/<scenario name>].
+        /// Output folder [default: out/NAME, NAME being the scenario's name].
         #[arg(long)]
         out: Option<PathBuf>,
         /// Print report.json to standard output instead of the summary.
