@@ -7,8 +7,6 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
-use std::fs::File;
-use std::io::BufReader;
 use std::path::Path;
 
 use crate::error::ScenarioError;
@@ -78,20 +76,7 @@ fn layout(path: &Path, h: &csv::StringRecord) -> Result<Layout, ScenarioError> {
 
 /// Reads the selected functions, reporting every bad row (up to 20).
 pub fn read(path: &Path, select: &Select) -> Result<Vec<Function>, Vec<ScenarioError>> {
-    let f = File::open(path).map_err(|e| {
-        vec![ScenarioError::new(
-            path,
-            "",
-            format!("cannot read the trace: {e}"),
-        )]
-    })?;
-    let mut r = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_reader(BufReader::new(f));
-    let h = r
-        .headers()
-        .map_err(|e| vec![ScenarioError::new(path, "", e.to_string())])?
-        .clone();
+    let (mut r, h) = super::open_csv(path, "trace").map_err(|e| vec![e])?;
     let lay = layout(path, &h).map_err(|e| vec![e])?;
     let mut errs = Vec::new();
     // Top N: a min-heap of (total, Reverse(row index)) holding the N best so far.
@@ -197,20 +182,7 @@ pub fn read(path: &Path, select: &Select) -> Result<Vec<Function>, Vec<ScenarioE
 /// Average durations in ms by HashFunction, from a durations file (any column order, as long
 /// as `HashFunction` and `Average` are in the header).
 pub fn read_durations(path: &Path) -> Result<BTreeMap<String, f64>, Vec<ScenarioError>> {
-    let f = File::open(path).map_err(|e| {
-        vec![ScenarioError::new(
-            path,
-            "",
-            format!("cannot read the durations file: {e}"),
-        )]
-    })?;
-    let mut r = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_reader(BufReader::new(f));
-    let h = r
-        .headers()
-        .map_err(|e| vec![ScenarioError::new(path, "", e.to_string())])?
-        .clone();
+    let (mut r, h) = super::open_csv(path, "durations file").map_err(|e| vec![e])?;
     let col = |name: &str| h.iter().position(|c| c == name);
     let (Some(hc), Some(ac)) = (col("HashFunction"), col("Average")) else {
         return Err(vec![

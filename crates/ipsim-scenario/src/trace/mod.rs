@@ -3,3 +3,28 @@
 pub mod azure;
 pub mod csv;
 pub mod monitoring;
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+
+use crate::error::ScenarioError;
+
+/// Opens a CSV file with a header row; `what` names the file in the error ("trace").
+pub(crate) fn open_csv(
+    path: &Path,
+    what: &str,
+) -> Result<(::csv::Reader<BufReader<File>>, ::csv::StringRecord), ScenarioError> {
+    let f = File::open(path)
+        .map_err(|e| ScenarioError::new(path, "", format!("cannot read the {what}: {e}")))?;
+    let mut r = ::csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(BufReader::new(f));
+    let h = r
+        .headers()
+        .map_err(|e| {
+            ScenarioError::new(path, "", e.to_string()).at(e.position().map(|p| p.line()), None)
+        })?
+        .clone();
+    Ok((r, h))
+}
