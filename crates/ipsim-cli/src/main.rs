@@ -13,6 +13,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
+use ipsim_report::chart::{ChartOptions, Format, render_dir};
 use ipsim_report::{Clock, Context, CsvSink, Report};
 use ipsim_scenario::{Overrides, Scenario, ScenarioErrors};
 
@@ -48,6 +49,35 @@ enum Command {
         /// Exit with code 4 if the outcome differs from the scenario's `expect`.
         #[arg(long)]
         check: bool,
+        /// Draw the charts as SVG instead of PNG.
+        #[arg(long)]
+        svg: bool,
+        /// Do not draw charts.
+        #[arg(long)]
+        no_chart: bool,
+    },
+    /// Redraw the charts of a run from its saved report.json, occupancy.csv and workloads.csv.
+    Chart {
+        /// The run's output folder.
+        dir: PathBuf,
+        /// Start of the time range: an offset ("90m", "1h30m") or an RFC 3339 time.
+        #[arg(long)]
+        from: Option<String>,
+        /// End of the time range: an offset or an RFC 3339 time.
+        #[arg(long)]
+        to: Option<String>,
+        /// SVG instead of PNG.
+        #[arg(long)]
+        svg: bool,
+        /// Workloads drawn on their own in the workload panel (the rest are "other").
+        #[arg(long, default_value_t = 8)]
+        top: usize,
+        /// Image width in pixels.
+        #[arg(long, default_value_t = 1600)]
+        width: u32,
+        /// Image height in pixels.
+        #[arg(long, default_value_t = 1100)]
+        height: u32,
     },
     /// Check scenarios and their traces; report every problem at once.
     Validate {
@@ -93,7 +123,29 @@ fn dispatch(cli: Cli) -> Result<u8> {
             json,
             fail_on_exhaustion,
             check,
-        } => run(&scenario, seed, out, json, fail_on_exhaustion, check),
+            svg,
+            no_chart,
+        } => {
+            let chart = (!no_chart).then_some(if svg { Format::Svg } else { Format::Png });
+            run(&scenario, seed, out, json, fail_on_exhaustion, check, chart)
+        }
+        Command::Chart {
+            dir,
+            from,
+            to,
+            svg,
+            top,
+            width,
+            height,
+        } => chart(
+            &dir,
+            from.as_deref(),
+            to.as_deref(),
+            svg,
+            top,
+            width,
+            height,
+        ),
         Command::Validate { scenarios } => validate(&scenarios),
         Command::Schema => {
             println!(
@@ -118,6 +170,7 @@ fn load(path: &Path, seed: Option<u64>) -> Result<Scenario> {
     ipsim_scenario::load_with(path, &Overrides { seed }).map_err(|e| print_errors(&e))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run(
     path: &Path,
     seed: Option<u64>,
@@ -125,6 +178,7 @@ fn run(
     json: bool,
     fail: bool,
     check: bool,
+    chart: Option<Format>,
 ) -> Result<u8> {
     let mut scenario = load(path, seed)?;
     let dir = out_dir.unwrap_or_else(|| Path::new("out").join(&scenario.def.name));
@@ -157,6 +211,16 @@ fn run(
     let json_text = serde_json::to_string_pretty(&report)?;
     std::fs::write(&report_path, format!("{json_text}\n"))
         .with_context(|| format!("cannot write {}", report_path.display()))?;
+    let mut charts = Vec::new();
+    if let Some(format) = chart {
+        let opts = ChartOptions {
+            format,
+            ..ChartOptions::default()
+        };
+        for l in render_dir(&dir, &opts).context("cannot draw the charts")? {
+            charts.push(l.path.display().to_string());
+        }
+    }
     if json {
         println!("{json_text}");
     } else {
@@ -168,6 +232,9 @@ fn run(
             occ.display(),
             wls.display()
         );
+        if !charts.is_empty() {
+            println!("drew {}", charts.join(", "));
+        }
     }
     if check {
         let bad = scenario.check_expect(&output);
@@ -180,6 +247,57 @@ fn run(
     }
     if fail && output.summary.first_exhaustion.is_some() {
         return Ok(3);
+    }
+    Ok(0)
+}
+
+/// A chart time: an offset ("90m") or an RFC 3339 time relative to the run's start.
+fn chart_time(text: &str, start: Option<&str>, flag: &str) -> Result<u64> {
+    if let Ok(d) = ipsim_scenario::Duration::parse(text) {
+        return Ok(d.ms());
+    }
+    let t: jiff::Timestamp = text.parse().with_context(|| {
+        format!("--{flag} {text:?} is neither an offset (\"90m\", \"1h30m\") nor an RFC 3339 time")
+    })?;
+    let Some(s) = start.and_then(|s| s.parse::<jiff::Timestamp>().ok()) else {
+        anyhow::bail!(
+            "--{flag} {text:?} is a clock time, but the run has no start time; give an offset like \"90m\""
+        );
+    };
+    u64::try_from(t.as_millisecond() - s.as_millisecond())
+        .map_err(|_| anyhow::anyhow!("--{flag} {text} is before the run's start {s}"))
+}
+
+fn chart(
+    dir: &Path,
+    from: Option<&str>,
+    to: Option<&str>,
+    svg: bool,
+    top: usize,
+    width: u32,
+    height: u32,
+) -> Result<u8> {
+    let rp = dir.join("report.json");
+    let text =
+        std::fs::read_to_string(&rp).with_context(|| format!("cannot read {}", rp.display()))?;
+    let report: Report = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not an ipsim report", rp.display()))?;
+    let start = report.start.as_deref();
+    let from_ms = from.map(|f| chart_time(f, start, "from")).transpose()?;
+    let to_ms = to.map(|t| chart_time(t, start, "to")).transpose()?;
+    if let (Some(a), Some(b)) = (from_ms, to_ms) {
+        anyhow::ensure!(a < b, "--from must be before --to");
+    }
+    let opts = ChartOptions {
+        width,
+        height,
+        from_ms,
+        to_ms,
+        top_n: top,
+        format: if svg { Format::Svg } else { Format::Png },
+    };
+    for l in render_dir(dir, &opts).context("cannot draw the charts")? {
+        println!("drew {}", l.path.display());
     }
     Ok(0)
 }

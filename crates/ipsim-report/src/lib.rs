@@ -9,6 +9,7 @@
 //! - [`CsvSink`] writes `occupancy.csv` and `workloads.csv` as the run goes.
 //! - [`Clock`] formats times: RFC 3339 when the scenario has a start, `+HH:MM:SS` otherwise.
 //! - [`summary_text`] is the human summary `ipsim run` prints.
+//! - [`chart`] draws occupancy charts (PNG or SVG) from a run's saved files.
 //!
 //! # Example
 //!
@@ -23,6 +24,8 @@
 //! let report = Report::new(&out, &Context::new("swap", &input));
 //! assert_eq!(report.summary.first_exhaustion.unwrap().time, "+00:10:00");
 //! ```
+
+pub mod chart;
 
 use std::io::Write;
 

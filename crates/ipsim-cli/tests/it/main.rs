@@ -2,14 +2,16 @@
 
 #![allow(missing_docs)]
 
+mod charts;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn repo() -> PathBuf {
+pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn tmp(name: &str) -> PathBuf {
+pub fn tmp(name: &str) -> PathBuf {
     let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("cli-it")
         .join(name);
@@ -18,7 +20,7 @@ fn tmp(name: &str) -> PathBuf {
     d
 }
 
-fn ipsim(args: &[&str]) -> Output {
+pub fn ipsim(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ipsim"))
         .args(args)
         .current_dir(repo())
@@ -26,7 +28,7 @@ fn ipsim(args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn text(b: &[u8]) -> String {
+pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 

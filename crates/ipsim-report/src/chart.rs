@@ -1,0 +1,953 @@
+//! Occupancy charts: what a subnet held over time, when starts failed, and who filled it.
+//!
+//! A chart is drawn from a run's saved files (`report.json`, `occupancy.csv`,
+//! `workloads.csv`), so `ipsim run` and `ipsim chart DIR` draw the same picture. The CSV files
+//! are streamed into one bucket per pixel column that keeps the **maximum** of every stacked
+//! level over its time span: a peak shorter than a pixel still shows, and a 30-day run costs
+//! memory for the columns only. Failure windows are at least 2 pixels wide, so a one-minute
+//! window on a month-long chart stays visible.
+//!
+//! Text is drawn with a bundled DejaVu Sans through plotters' pure-Rust `ab_glyph` backend,
+//! so no system font library is needed.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+use crate::{Clock, Report, span};
+
+static FONT: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
+static REGISTER: Once = Once::new();
+
+fn register_font() {
+    REGISTER.call_once(|| {
+        // The bundled font is valid; if registration failed, text would be missing, and the
+        // chart tests would see it.
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
+    });
+}
+
+/// PNG or SVG.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// A bitmap (default).
+    #[default]
+    Png,
+    /// A vector drawing.
+    Svg,
+}
+
+impl Format {
+    fn ext(self) -> &'static str {
+        match self {
+            Format::Png => "png",
+            Format::Svg => "svg",
+        }
+    }
+}
+
+/// What to draw.
+#[derive(Debug, Clone)]
+pub struct ChartOptions {
+    /// Image width in pixels.
+    pub width: u32,
+    /// Image height in pixels.
+    pub height: u32,
+    /// Start of the time range (default 0).
+    pub from_ms: Option<u64>,
+    /// End of the time range (default the run's duration).
+    pub to_ms: Option<u64>,
+    /// Workloads drawn on their own in the workload panel; the rest are "other".
+    pub top_n: usize,
+    /// PNG or SVG.
+    pub format: Format,
+}
+
+impl Default for ChartOptions {
+    fn default() -> Self {
+        ChartOptions {
+            width: 1600,
+            height: 1100,
+            from_ms: None,
+            to_ms: None,
+            top_n: 8,
+            format: Format::Png,
+        }
+    }
+}
+
+/// Where the occupancy panel's plot area landed, so that a time maps to a pixel column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    /// The chart file.
+    pub path: PathBuf,
+    /// Pixel columns of the plot area.
+    pub plot_x: std::ops::Range<i32>,
+    /// Pixel rows of the plot area.
+    pub plot_y: std::ops::Range<i32>,
+    /// Time at the left edge.
+    pub from_ms: u64,
+    /// Time at the right edge.
+    pub to_ms: u64,
+}
+
+impl Layout {
+    /// The pixel column of time `t_ms`.
+    pub fn x_of(&self, t_ms: u64) -> i32 {
+        let w = f64::from(self.plot_x.end - self.plot_x.start);
+        let f =
+            (t_ms.saturating_sub(self.from_ms)) as f64 / (self.to_ms - self.from_ms).max(1) as f64;
+        self.plot_x.start + (f * w).round() as i32
+    }
+}
+
+/// Why a chart could not be drawn.
+#[derive(Debug)]
+pub struct ChartError(pub String);
+
+impl std::fmt::Display for ChartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ChartError {}
+
+fn err(m: impl Into<String>) -> ChartError {
+    ChartError(m.into())
+}
+
+/// Column maxima of stacked levels: `levels[k][c]` is the largest value of the sum of the first
+/// k + 1 series during column c.
+#[derive(Debug, Clone)]
+struct Columns {
+    from: u64,
+    to: u64,
+    n: usize,
+    levels: Vec<Vec<f64>>,
+    current: Vec<f64>,
+    /// The next column not yet given the current state.
+    next: usize,
+    started: bool,
+}
+
+impl Columns {
+    fn new(from: u64, to: u64, n: usize, n_levels: usize) -> Self {
+        Columns {
+            from,
+            to,
+            n,
+            levels: vec![vec![0.0; n]; n_levels],
+            current: vec![0.0; n_levels],
+            next: 0,
+            started: false,
+        }
+    }
+
+    fn start_of(&self, c: usize) -> u64 {
+        self.from + ((self.to - self.from) as u128 * c as u128 / self.n as u128) as u64
+    }
+
+    /// Columns whose span begins before `t` get the current state.
+    fn advance(&mut self, t: u64) {
+        if !self.started {
+            return;
+        }
+        while self.next < self.n && self.start_of(self.next) < t.min(self.to) {
+            self.mark(self.next);
+            self.next += 1;
+        }
+    }
+
+    fn mark(&mut self, c: usize) {
+        for (lvl, &v) in self.levels.iter_mut().zip(&self.current) {
+            lvl[c] = lvl[c].max(v);
+        }
+    }
+
+    /// The state becomes `cum` (cumulative levels) at `t`.
+    fn set(&mut self, t: u64, cum: &[f64]) {
+        self.advance(t);
+        self.current.copy_from_slice(cum);
+        self.started = true;
+        if t >= self.from && t < self.to {
+            // The column holding t also sees the new state.
+            let c = (((t - self.from) as u128 * self.n as u128) / (self.to - self.from) as u128)
+                as usize;
+            if c < self.n {
+                self.mark(c);
+                self.next = self.next.max(c);
+            }
+        }
+    }
+
+    fn finish(&mut self) {
+        self.advance(self.to);
+    }
+}
+
+fn open_csv(path: &Path) -> Result<csv::Reader<BufReader<File>>, ChartError> {
+    let f = File::open(path).map_err(|e| err(format!("cannot read {}: {e}", path.display())))?;
+    Ok(csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(BufReader::new(f)))
+}
+
+fn col(h: &csv::StringRecord, name: &str, path: &Path) -> Result<usize, ChartError> {
+    h.iter()
+        .position(|c| c == name)
+        .ok_or_else(|| err(format!("{} has no column {name}", path.display())))
+}
+
+fn num(rec: &csv::StringRecord, i: usize, path: &Path) -> Result<f64, ChartError> {
+    rec.get(i).and_then(|v| v.parse().ok()).ok_or_else(|| {
+        err(format!(
+            "{}:{}: column {} is not a number",
+            path.display(),
+            rec.position().map_or(0, |p| p.line()),
+            i + 1
+        ))
+    })
+}
+
+/// Occupancy levels of one subnet: static, + in use, + retained, + reserved idle.
+fn occupancy_columns(path: &Path, subnet: &str, cols: &mut Columns) -> Result<(), ChartError> {
+    let mut r = open_csv(path)?;
+    let h = r.headers().map_err(|e| err(e.to_string()))?.clone();
+    let (ct, cs, cst, ciu, cre, cid) = (
+        col(&h, "time_ms", path)?,
+        col(&h, "subnet", path)?,
+        col(&h, "static", path)?,
+        col(&h, "in_use", path)?,
+        col(&h, "retained", path)?,
+        col(&h, "reserved_idle", path)?,
+    );
+    for rec in r.records() {
+        let rec = rec.map_err(|e| err(format!("{}: {e}", path.display())))?;
+        if rec.get(cs) != Some(subnet) {
+            continue;
+        }
+        let t = num(&rec, ct, path)? as u64;
+        let st = num(&rec, cst, path)?;
+        let a = st + num(&rec, ciu, path)?;
+        let b = a + num(&rec, cre, path)?;
+        let c = b + num(&rec, cid, path)?;
+        cols.set(t, &[st, a, b, c]);
+    }
+    cols.finish();
+    Ok(())
+}
+
+/// Held addresses of the subnet's workloads, stacked in `order`, the rest summed as "other".
+fn workload_columns(
+    path: &Path,
+    subnet: &str,
+    order: &[String],
+    cols: &mut Columns,
+) -> Result<(), ChartError> {
+    let mut r = open_csv(path)?;
+    let h = r.headers().map_err(|e| err(e.to_string()))?.clone();
+    let (ct, cw, cs, ch) = (
+        col(&h, "time_ms", path)?,
+        col(&h, "workload", path)?,
+        col(&h, "subnet", path)?,
+        col(&h, "held", path)?,
+    );
+    let idx: BTreeMap<&str, usize> = order
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
+    let n = order.len() + 1;
+    let mut held: BTreeMap<String, f64> = BTreeMap::new();
+    let mut by_slot = vec![0.0; n];
+    let mut pending_t: Option<u64> = None;
+    let mut cum = vec![0.0; n];
+    let flush = |cols: &mut Columns, t: u64, by_slot: &[f64], cum: &mut Vec<f64>| {
+        let mut acc = 0.0;
+        for (c, v) in cum.iter_mut().zip(by_slot) {
+            acc += v;
+            *c = acc;
+        }
+        cols.set(t, cum);
+    };
+    for rec in r.records() {
+        let rec = rec.map_err(|e| err(format!("{}: {e}", path.display())))?;
+        if rec.get(cs) != Some(subnet) {
+            continue;
+        }
+        let t = num(&rec, ct, path)? as u64;
+        // All rows of one millisecond are applied before the state is seen.
+        if let Some(p) = pending_t {
+            if p != t {
+                flush(cols, p, &by_slot, &mut cum);
+            }
+        }
+        pending_t = Some(t);
+        let name = rec.get(cw).unwrap_or("");
+        let v = num(&rec, ch, path)?;
+        let slot = idx.get(name).copied().unwrap_or(n - 1);
+        let old = held.insert(name.to_string(), v).unwrap_or(0.0);
+        by_slot[slot] += v - old;
+    }
+    if let Some(p) = pending_t {
+        flush(cols, p, &by_slot, &mut cum);
+    }
+    cols.finish();
+    Ok(())
+}
+
+/// Chooses a tick step giving about 6 to 12 ticks.
+fn tick_step(range_ms: u64) -> u64 {
+    const STEPS: [u64; 16] = [
+        1_000,
+        5_000,
+        10_000,
+        30_000,
+        60_000,
+        300_000,
+        600_000,
+        900_000,
+        1_800_000,
+        3_600_000,
+        7_200_000,
+        10_800_000,
+        21_600_000,
+        43_200_000,
+        86_400_000,
+        604_800_000,
+    ];
+    STEPS
+        .iter()
+        .copied()
+        .find(|&s| range_ms / s <= 12)
+        .unwrap_or(604_800_000 * ((range_ms / 604_800_000 / 12).max(1)))
+}
+
+fn tick_label(clock: Clock, t: u64, long: bool) -> String {
+    match clock.start {
+        Some(s) => {
+            let ts = s
+                .checked_add(jiff::SignedDuration::from_millis(t as i64))
+                .unwrap_or(s);
+            let z = ts.to_zoned(jiff::tz::TimeZone::UTC);
+            if long {
+                z.strftime("%m-%d %H:%M").to_string()
+            } else {
+                z.strftime("%H:%M").to_string()
+            }
+        }
+        None => {
+            let (d, h, m) = (t / 86_400_000, t / 3_600_000 % 24, t / 60_000 % 60);
+            if d > 0 {
+                format!("+{d}d {h:02}:{m:02}")
+            } else {
+                format!("+{h:02}:{m:02}")
+            }
+        }
+    }
+}
+
+const STATIC: RGBColor = RGBColor(170, 170, 170);
+const IN_USE: RGBColor = RGBColor(31, 119, 180);
+const RETAINED: RGBColor = RGBColor(255, 152, 48);
+const IDLE: RGBColor = RGBColor(166, 216, 130);
+/// The exhaustion marker: pure enough a red that a test can find it.
+pub const MARKER_RED: RGBColor = RGBColor(220, 0, 0);
+const BAND: RGBColor = RGBColor(255, 170, 170);
+const SWAP: RGBColor = RGBColor(40, 40, 160);
+const JOB: RGBColor = RGBColor(140, 60, 160);
+const PALETTE: [RGBColor; 9] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 140),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(23, 190, 207),
+    RGBColor(188, 189, 34),
+    RGBColor(127, 127, 127),
+];
+
+fn font(size: u32) -> TextStyle<'static> {
+    ("sans-serif", size).into_font().into()
+}
+
+/// Draws every subnet of the run saved in `dir`; returns each chart's layout.
+pub fn render_dir(dir: &Path, opts: &ChartOptions) -> Result<Vec<Layout>, ChartError> {
+    let rp = dir.join("report.json");
+    let text = std::fs::read_to_string(&rp)
+        .map_err(|e| err(format!("cannot read {}: {e}", rp.display())))?;
+    let report: Report =
+        serde_json::from_str(&text).map_err(|e| err(format!("{}: {e}", rp.display())))?;
+    let mut out = Vec::new();
+    for (i, sn) in report.subnets.iter().enumerate() {
+        let name = if report.subnets.len() == 1 {
+            format!("occupancy.{}", opts.format.ext())
+        } else {
+            format!("occupancy-{}.{}", sanitize(&sn.name), opts.format.ext())
+        };
+        out.push(render_subnet(&report, i, dir, &dir.join(name), opts)?);
+    }
+    Ok(out)
+}
+
+fn sanitize(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Draws subnet `i` of `report` from the CSV files in `dir` into `out`.
+pub fn render_subnet(
+    report: &Report,
+    i: usize,
+    dir: &Path,
+    out: &Path,
+    opts: &ChartOptions,
+) -> Result<Layout, ChartError> {
+    register_font();
+    let from = opts.from_ms.unwrap_or(0);
+    let to = opts
+        .to_ms
+        .unwrap_or(report.duration_ms)
+        .min(report.duration_ms.max(1));
+    if from >= to {
+        return Err(err(format!(
+            "the time range {}..{} is empty",
+            span(from),
+            span(to)
+        )));
+    }
+    let size = (opts.width.max(400), opts.height.max(300));
+    let result = match opts.format {
+        Format::Png => {
+            let root = BitMapBackend::new(out, size).into_drawing_area();
+            let l = draw(root.clone(), report, i, dir, from, to, opts, out)?;
+            root.present()
+                .map_err(|e| err(format!("cannot write {}: {e}", out.display())))?;
+            l
+        }
+        Format::Svg => {
+            let root = SVGBackend::new(out, size).into_drawing_area();
+            let l = draw(root.clone(), report, i, dir, from, to, opts, out)?;
+            root.present()
+                .map_err(|e| err(format!("cannot write {}: {e}", out.display())))?;
+            l
+        }
+    };
+    Ok(result)
+}
+
+fn de<E: std::fmt::Debug>(e: E) -> ChartError {
+    err(format!("drawing failed: {e:?}"))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn draw<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    report: &Report,
+    i: usize,
+    dir: &Path,
+    from: u64,
+    to: u64,
+    opts: &ChartOptions,
+    out: &Path,
+) -> Result<Layout, ChartError> {
+    let sn = &report.subnets[i];
+    let clock = Clock {
+        start: report.start.as_deref().and_then(|s| s.parse().ok()),
+    };
+    root.fill(&WHITE).map_err(de)?;
+    let (w, h) = root.dim_in_pixel();
+    let (title_area, body) = root.split_vertically(70);
+    title_area
+        .draw(&Text::new(
+            format!("{}: subnet {} {}", report.scenario, sn.name, sn.cidr),
+            (20, 12),
+            font(30),
+        ))
+        .map_err(de)?;
+    let verdict = match &sn.figures.first_exhaustion {
+        Some(e) => format!(
+            "ran out of addresses at {} ({} failed starts)",
+            e.time, sn.figures.failed_attempts
+        ),
+        None => "every start succeeded".to_string(),
+    };
+    let vcolor = if sn.figures.first_exhaustion.is_some() {
+        MARKER_RED
+    } else {
+        RGBColor(30, 120, 30)
+    };
+    title_area
+        .draw(&Text::new(verdict, (20, 46), font(20).color(&vcolor)))
+        .map_err(de)?;
+    let legend_w = 290.min(w / 4);
+    let (plots, legend) = body.split_horizontally(w - legend_w);
+    let (top, bottom) = plots.split_vertically((h - 70) * 62 / 100);
+    let (legend_top, legend_bottom) = legend.split_vertically((h - 70) * 62 / 100);
+
+    // --- occupancy panel ---
+    let usable = f64::from(sn.usable);
+    let long = to - from > 2 * 86_400_000;
+    let x_desc = match (clock.start.is_some(), long) {
+        (true, false) => "time (UTC)",
+        (true, true) => "time (UTC), month-day hour:minute",
+        (false, false) => "time since start (h:mm)",
+        (false, true) => "time since start (days, h:mm)",
+    };
+    // The plot area's width in pixels is the number of columns; a first builder measures it.
+    let builder = |area: &DrawingArea<DB, Shift>, x_max: f64, y_max: f64| {
+        ChartBuilder::on(area)
+            .margin(10)
+            .margin_right(20)
+            .x_label_area_size(62)
+            .y_label_area_size(80)
+            .build_cartesian_2d(0f64..x_max, 0f64..y_max)
+            .map_err(de)
+    };
+    let (px, py) = builder(&top, 1.0, 1.0)?.plotting_area().get_pixel_range();
+    let n_cols = (px.end - px.start).max(1) as usize;
+    let n = n_cols as f64;
+    let mut occ = Columns::new(from, to, n_cols, 4);
+    occupancy_columns(&dir.join("occupancy.csv"), &sn.name, &mut occ)?;
+    // A subnet used below 30% would leave the data a sliver under the capacity line: scale the
+    // axis to the data and say in words where the capacity is.
+    let stack_max = occ.levels[3].iter().copied().fold(0.0, f64::max);
+    let zoomed = stack_max < 0.3 * usable;
+    let y_max = if zoomed {
+        (stack_max * 1.3).max(16.0)
+    } else {
+        usable * 1.08
+    };
+    let mut chart = builder(&top, n, y_max)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(0)
+        .y_desc("addresses")
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .axis_desc_style(font(20))
+        .label_style(font(16))
+        .draw()
+        .map_err(de)?;
+    let x_of = |t: u64| ((t.saturating_sub(from)) as f64 / (to - from) as f64) * n_cols as f64;
+
+    // Failure windows first, under the data: a shaded band each.
+    let windows: Vec<_> = sn
+        .figures
+        .failure_windows
+        .iter()
+        .filter(|fw| fw.end_ms > from && fw.start_ms < to)
+        .collect();
+    for fw in &windows {
+        let (a, mut b) = (x_of(fw.start_ms.max(from)), x_of(fw.end_ms.min(to)));
+        if b - a < 2.0 {
+            b = a + 2.0;
+        }
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(a, 0.0), (b, y_max)],
+                BAND.mix(0.45).filled(),
+            )))
+            .map_err(de)?;
+    }
+    // Stacked areas, drawn as column steps of the column maxima.
+    let names = ["static", "in use", "retained", "reserved, idle"];
+    let colors = [STATIC, IN_USE, RETAINED, IDLE];
+    for k in (0..4).rev() {
+        let mut pts: Vec<(f64, f64)> = Vec::with_capacity(4 * n_cols);
+        for c in 0..n_cols {
+            let v = occ.levels[k][c];
+            pts.push((c as f64, v));
+            pts.push((c as f64 + 1.0, v));
+        }
+        for c in (0..n_cols).rev() {
+            let v = if k == 0 {
+                0.0
+            } else {
+                occ.levels[k - 1][c].min(occ.levels[k][c])
+            };
+            pts.push((c as f64 + 1.0, v));
+            pts.push((c as f64, v));
+        }
+        chart
+            .draw_series(std::iter::once(Polygon::new(pts, colors[k].filled())))
+            .map_err(de)?;
+    }
+    // Capacity lines.
+    let area = chart.plotting_area();
+    if zoomed {
+        let share = 100.0 * stack_max / usable;
+        let note = format!(
+            "usable {} is far above: this subnet never had more than {share:.1}% of it reserved or static",
+            sn.usable
+        );
+        area.draw(&Text::new(note, (n * 0.005, y_max * 0.97), font(17)))
+            .map_err(de)?;
+    } else {
+        chart
+            .draw_series(LineSeries::new(
+                [(0.0, usable), (n, usable)],
+                BLACK.stroke_width(2),
+            ))
+            .map_err(de)?;
+        let reservable = f64::from(sn.reservable + sn.r#static);
+        if sn.reservable < sn.usable {
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [(0.0, reservable), (n, reservable)],
+                    10,
+                    6,
+                    RGBColor(90, 90, 90).stroke_width(2),
+                ))
+                .map_err(de)?;
+        }
+        let area = chart.plotting_area();
+        area.draw(&Text::new(
+            format!("usable {}", sn.usable),
+            (n * 0.005, usable + y_max * 0.03),
+            font(16),
+        ))
+        .map_err(de)?;
+    }
+    let area = chart.plotting_area();
+    // Exhaustion markers and labels, over the data.
+    let mut last_label = f64::NEG_INFINITY;
+    for fw in &windows {
+        if fw.start_ms >= from {
+            let a = x_of(fw.start_ms);
+            area.draw(&Rectangle::new(
+                [(a - 1.0, 0.0), (a + 2.0, y_max)],
+                MARKER_RED.filled(),
+            ))
+            .map_err(de)?;
+            if a - last_label > 330.0 && a < n - 300.0 {
+                let end = if fw.open {
+                    "end".to_string()
+                } else {
+                    short_time(clock, fw.end_ms, long)
+                };
+                let label = format!(
+                    "{} fails {}\u{2013}{} ({})",
+                    fw.workload,
+                    short_time(clock, fw.start_ms, long),
+                    end,
+                    span(fw.duration_ms)
+                );
+                area.draw(&Text::new(
+                    label,
+                    (a + 5.0, y_max * 0.985),
+                    font(16).color(&MARKER_RED),
+                ))
+                .map_err(de)?;
+                last_label = a;
+            }
+        }
+    }
+    // Swaps and job starts on the time axis.
+    for m in report
+        .markers
+        .iter()
+        .filter(|m| m.subnet == sn.name && m.time_ms >= from && m.time_ms < to)
+    {
+        let a = x_of(m.time_ms);
+        let color = if m.kind == "swap" { SWAP } else { JOB };
+        let s = y_max * 0.05;
+        let tri = vec![(a - 8.0, 0.0), (a + 8.0, 0.0), (a, s)];
+        area.draw(&Polygon::new(tri.clone(), color.filled()))
+            .map_err(de)?;
+        let mut outline = tri;
+        outline.push((a - 8.0, 0.0));
+        area.draw(&PathElement::new(outline, WHITE.stroke_width(2)))
+            .map_err(de)?;
+    }
+    // Time axis: ticks on whole minutes, hours or days.
+    let step = tick_step(to - from);
+    let ticks: Vec<u64> = (from.div_ceil(step)..=to / step)
+        .map(|k| k * step)
+        .collect();
+    let desc = x_desc.to_string();
+    let x_px = |t: u64| px.start + (x_of(t) / n * f64::from(px.end - px.start)).round() as i32;
+    draw_time_axis(
+        &root,
+        &px,
+        py.end,
+        &ticks,
+        &x_px,
+        |t| tick_label(clock, t, long),
+        &desc,
+    )?;
+
+    // Legend of the occupancy panel, outside the data.
+    let mut y = 30;
+    let entry = |area: &DrawingArea<DB, Shift>,
+                 y: i32,
+                 color: RGBColor,
+                 label: &str,
+                 line: bool|
+     -> Result<(), ChartError> {
+        if line {
+            area.draw(&Rectangle::new([(10, y + 7), (40, y + 10)], color.filled()))
+                .map_err(de)?;
+        } else {
+            area.draw(&Rectangle::new([(10, y), (40, y + 16)], color.filled()))
+                .map_err(de)?;
+        }
+        area.draw(&Text::new(label.to_string(), (50, y), font(17)))
+            .map_err(de)
+    };
+    legend_top
+        .draw(&Text::new("addresses", (10, y - 24), font(19)))
+        .map_err(de)?;
+    for k in (0..4).rev() {
+        entry(&legend_top, y, colors[k], names[k], false)?;
+        y += 26;
+    }
+    if !zoomed {
+        entry(
+            &legend_top,
+            y,
+            BLACK,
+            &format!("usable ({})", sn.usable),
+            true,
+        )?;
+        y += 26;
+    }
+    if sn.reservable < sn.usable && !zoomed {
+        entry(
+            &legend_top,
+            y,
+            RGBColor(90, 90, 90),
+            &format!("static + reservable ({})", sn.reservable + sn.r#static),
+            true,
+        )?;
+        y += 26;
+    }
+    entry(&legend_top, y, MARKER_RED, "first failed start", false)?;
+    y += 26;
+    entry(&legend_top, y, BAND, "failure window", false)?;
+    y += 26;
+    entry(&legend_top, y, SWAP, "revision swap (on axis)", false)?;
+    y += 26;
+    entry(&legend_top, y, JOB, "job execution start", false)?;
+    y += 40;
+    let f = &sn.figures;
+    for line in [
+        format!("peak held {}", f.peak_held),
+        format!(
+            "peak reserved {} ({} blocks)",
+            f.peak_reserved, f.peak_reserved_blocks
+        ),
+        format!("min free {} ({} blocks)", f.min_free, f.min_free_blocks),
+        format!("failed starts {}", f.failed_attempts),
+    ] {
+        legend_top
+            .draw(&Text::new(line, (10, y), font(16)))
+            .map_err(de)?;
+        y += 22;
+    }
+
+    // --- workload panel: who held the addresses ---
+    let mut wls: Vec<_> = report
+        .workloads
+        .iter()
+        .filter(|w| w.subnet == sn.name)
+        .collect();
+    wls.sort_by(|a, b| b.peak_held.cmp(&a.peak_held).then(a.name.cmp(&b.name)));
+    let order: Vec<String> = wls
+        .iter()
+        .take(opts.top_n)
+        .map(|w| w.name.clone())
+        .collect();
+    let has_other = wls.len() > order.len();
+    let mut wc = Columns::new(from, to, n_cols, order.len() + 1);
+    workload_columns(&dir.join("workloads.csv"), &sn.name, &order, &mut wc)?;
+    let top_level = wc
+        .levels
+        .last()
+        .map_or(0.0, |l| l.iter().copied().fold(0.0, f64::max));
+    let wy = (top_level * 1.1).max(4.0);
+    let mut wchart = builder(&bottom, n, wy)?;
+    let (_, wpy) = wchart.plotting_area().get_pixel_range();
+    wchart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(0)
+        .y_desc("held by workload")
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .axis_desc_style(font(20))
+        .label_style(font(16))
+        .draw()
+        .map_err(de)?;
+    draw_time_axis(
+        &root,
+        &px,
+        wpy.end,
+        &ticks,
+        &x_px,
+        |t| tick_label(clock, t, long),
+        &desc,
+    )?;
+    let n_levels = order.len() + usize::from(has_other);
+    for k in (0..n_levels).rev() {
+        let mut pts: Vec<(f64, f64)> = Vec::with_capacity(4 * n_cols);
+        for c in 0..n_cols {
+            pts.push((c as f64, wc.levels[k][c]));
+            pts.push((c as f64 + 1.0, wc.levels[k][c]));
+        }
+        for c in (0..n_cols).rev() {
+            let v = if k == 0 {
+                0.0
+            } else {
+                wc.levels[k - 1][c].min(wc.levels[k][c])
+            };
+            pts.push((c as f64 + 1.0, v));
+            pts.push((c as f64, v));
+        }
+        wchart
+            .draw_series(std::iter::once(Polygon::new(
+                pts,
+                PALETTE[k % PALETTE.len()].filled(),
+            )))
+            .map_err(de)?;
+    }
+    for fw in &windows {
+        if fw.start_ms >= from {
+            let a = x_of(fw.start_ms);
+            wchart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(a - 0.5, 0.0), (a + 1.5, wy)],
+                    MARKER_RED.filled(),
+                )))
+                .map_err(de)?;
+        }
+    }
+    let mut y = 30;
+    legend_bottom
+        .draw(&Text::new(
+            "held (in use + retained)",
+            (10, y - 24),
+            font(19),
+        ))
+        .map_err(de)?;
+    for (k, w) in wls.iter().take(opts.top_n).enumerate() {
+        entry(
+            &legend_bottom,
+            y,
+            PALETTE[k % PALETTE.len()],
+            &format!("{} ({})", clip(&w.name, 18), w.peak_held),
+            false,
+        )?;
+        y += 26;
+    }
+    if has_other {
+        entry(
+            &legend_bottom,
+            y,
+            PALETTE[order.len() % PALETTE.len()],
+            &format!("other ({} workloads)", wls.len() - order.len()),
+            false,
+        )?;
+    }
+
+    Ok(Layout {
+        path: out.to_path_buf(),
+        plot_x: px,
+        plot_y: py,
+        from_ms: from,
+        to_ms: to,
+    })
+}
+
+/// Tick marks and labels under a panel, and the axis title.
+fn draw_time_axis<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    px: &std::ops::Range<i32>,
+    y0: i32,
+    ticks: &[u64],
+    x_px: &dyn Fn(u64) -> i32,
+    label: impl Fn(u64) -> String,
+    desc: &str,
+) -> Result<(), ChartError> {
+    area.draw(&PathElement::new(vec![(px.start, y0), (px.end, y0)], BLACK))
+        .map_err(de)?;
+    for &t in ticks {
+        let x = x_px(t);
+        area.draw(&PathElement::new(vec![(x, y0), (x, y0 + 6)], BLACK))
+            .map_err(de)?;
+        let l = label(t);
+        let half = (l.chars().count() as i32) * 9 / 2;
+        area.draw(&Text::new(l, (x - half, y0 + 9), font(16)))
+            .map_err(de)?;
+    }
+    let half = (desc.chars().count() as i32) * 5;
+    area.draw(&Text::new(
+        desc.to_string(),
+        ((px.start + px.end) / 2 - half, y0 + 34),
+        font(19),
+    ))
+    .map_err(de)
+}
+
+fn short_time(clock: Clock, t: u64, long: bool) -> String {
+    let s = tick_label(clock, t, long);
+    if t % 60_000 != 0 { clock.fmt(t) } else { s }
+}
+
+fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(n - 1).collect::<String>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_keep_the_maximum_of_a_short_spike() {
+        // 100 columns over 100 s; a spike to 9 lasting 1 ms inside column 40.
+        let mut c = Columns::new(0, 100_000, 100, 1);
+        c.set(0, &[1.0]);
+        c.set(40_500, &[9.0]);
+        c.set(40_501, &[1.0]);
+        c.finish();
+        assert_eq!(c.levels[0][39], 1.0);
+        assert_eq!(c.levels[0][40], 9.0);
+        assert_eq!(c.levels[0][41], 1.0);
+        assert_eq!(c.levels[0][99], 1.0);
+    }
+
+    #[test]
+    fn columns_carry_state_from_before_the_range() {
+        let mut c = Columns::new(50_000, 60_000, 10, 1);
+        c.set(0, &[3.0]);
+        c.set(55_000, &[5.0]);
+        c.finish();
+        assert_eq!(c.levels[0][..6], [3.0, 3.0, 3.0, 3.0, 3.0, 5.0]);
+        assert_eq!(c.levels[0][9], 5.0);
+    }
+
+    #[test]
+    fn ticks_are_round() {
+        assert_eq!(tick_step(3_600_000), 300_000);
+        assert_eq!(tick_step(30 * 86_400_000), 604_800_000);
+        assert_eq!(tick_label(Clock::default(), 5_400_000, false), "+01:30");
+    }
+}
