@@ -619,7 +619,7 @@ fn draw<DB: DrawingBackend>(
         let area = chart.plotting_area();
         area.draw(&Text::new(
             format!("usable {}", sn.usable),
-            (n * 0.005, usable + y_max * 0.03),
+            (n - 110.0, usable + y_max * 0.03),
             font(16),
         ))
         .map_err(de)?;
@@ -630,12 +630,14 @@ fn draw<DB: DrawingBackend>(
     for fw in &windows {
         if fw.start_ms >= from {
             let a = x_of(fw.start_ms);
+            // Kept inside the plot, so a failure at the very start is not hidden by the axis.
+            let a0 = (a - 1.0).max(1.0);
             area.draw(&Rectangle::new(
-                [(a - 1.0, 0.0), (a + 2.0, y_max)],
+                [(a0, 0.0), (a0 + 3.0, y_max)],
                 MARKER_RED.filled(),
             ))
             .map_err(de)?;
-            if a - last_label > 330.0 && a < n - 300.0 {
+            if a - last_label > 330.0 && a < n - 420.0 {
                 let end = if fw.open {
                     "end".to_string()
                 } else {
