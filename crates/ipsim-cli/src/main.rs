@@ -13,9 +13,12 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
-use ipsim_report::chart::{ChartOptions, Format, render_dir};
+use indicatif::{ProgressBar, ProgressStyle};
+use ipsim_report::chart::{ChartOptions, Format, Heatmap, draw_heatmap, render_dir};
 use ipsim_report::{Clock, Context, CsvSink, Report};
+use ipsim_scenario::sweep;
 use ipsim_scenario::{Overrides, Scenario, ScenarioErrors};
+use std::io::IsTerminal;
 
 #[derive(Parser)]
 #[command(
@@ -87,6 +90,54 @@ enum Command {
     },
     /// Print the JSON Schema of scenario files.
     Schema,
+    /// Vary scenario fields over ranges, repeat each point over seeds, in parallel.
+    Sweep {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// PATH=A..B:STEP or PATH=A,B,C, e.g. surge.peak=100..1000:100 or
+        /// subnet.main.prefix=20..26 (repeat for several fields).
+        #[arg(long = "vary", required = true)]
+        vary: Vec<String>,
+        /// Seeds per point (the scenario's seed + 0, 1, ...).
+        #[arg(long, default_value_t = 1)]
+        seeds: u64,
+        /// Worker threads [default: all cores].
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Run only shard I of N (points whose index % N == I); see docs/sweeps.md.
+        #[arg(long)]
+        shard: Option<String>,
+        /// Output folder [default: out/NAME/sweep, or out/NAME/sweep-shard-I-of-N].
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Combine the outputs of sweep shards into the files one run would write.
+    Merge {
+        /// The shards' output folders.
+        #[arg(required = true)]
+        shards: Vec<PathBuf>,
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Find each subnet's smallest prefix with no exhaustion across seeds.
+    Size {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// Seeds per probe [default: 1 if the scenario draws nothing at random, else enough
+        /// to bound the failure probability at 1%].
+        #[arg(long)]
+        seeds: Option<u64>,
+        /// Confidence of that bound.
+        #[arg(long, default_value_t = 0.99)]
+        confidence: f64,
+        /// Worker threads [default: all cores].
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// An error that has already been printed in full, with the exit code it calls for.
@@ -147,6 +198,24 @@ fn dispatch(cli: Cli) -> Result<u8> {
             height,
         ),
         Command::Validate { scenarios } => validate(&scenarios),
+        Command::Sweep {
+            scenario,
+            vary,
+            seeds,
+            threads,
+            shard,
+            out,
+        } => with_threads(threads, || {
+            sweep(&scenario, &vary, seeds, shard.as_deref(), out)
+        }),
+        Command::Merge { shards, out } => merge(&shards, &out),
+        Command::Size {
+            scenario,
+            seeds,
+            confidence,
+            threads,
+            json,
+        } => with_threads(threads, || size(&scenario, seeds, confidence, json)),
         Command::Schema => {
             println!(
                 "{}",
@@ -298,6 +367,151 @@ fn chart(
     };
     for l in render_dir(dir, &opts).context("cannot draw the charts")? {
         println!("drew {}", l.path.display());
+    }
+    Ok(0)
+}
+
+/// Runs `f` on a rayon pool of `threads` threads (all cores if `None`).
+fn with_threads(threads: Option<usize>, f: impl FnOnce() -> Result<u8> + Send) -> Result<u8> {
+    let mut b = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = threads {
+        anyhow::ensure!(n > 0, "--threads must be at least 1");
+        b = b.num_threads(n);
+    }
+    b.build()
+        .context("cannot start the worker threads")?
+        .install(f)
+}
+
+fn fail_lines(errs: Vec<String>) -> anyhow::Error {
+    for e in &errs {
+        eprintln!("error: {e}");
+    }
+    Exit(1).into()
+}
+
+fn sweep(
+    path: &Path,
+    vary: &[String],
+    seeds: u64,
+    shard: Option<&str>,
+    out: Option<PathBuf>,
+) -> Result<u8> {
+    let mut errs = Vec::new();
+    let mut vs = Vec::new();
+    for v in vary {
+        match sweep::parse_vary(v) {
+            Ok(v) => vs.push(v),
+            Err(e) => errs.push(e),
+        }
+    }
+    let shard = match shard.map(sweep::parse_shard).transpose() {
+        Ok(s) => s,
+        Err(e) => {
+            errs.push(e);
+            None
+        }
+    };
+    if !errs.is_empty() {
+        return Err(fail_lines(errs));
+    }
+    let sw = sweep::Sweep::new(path, vs, seeds).map_err(fail_lines)?;
+    let points = sw.shard_points(shard);
+    let n_runs = points.len() as u64 * seeds;
+    let bar = if std::io::stderr().is_terminal() {
+        let b = ProgressBar::new(n_runs);
+        b.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} runs, {elapsed} elapsed, ETA {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        b
+    } else {
+        ProgressBar::hidden()
+    };
+    let rows = sw
+        .run(&points, &|_| bar.inc(1))
+        .map_err(|e| print_errors(&e))?;
+    bar.finish_and_clear();
+    let result = sw.result(rows, shard);
+    let dir = out.unwrap_or_else(|| {
+        let base = Path::new("out").join(&sw.scenario);
+        match shard {
+            Some((i, n)) => base.join(format!("sweep-shard-{i}-of-{n}")),
+            None => base.join("sweep"),
+        }
+    });
+    write_sweep(&dir, &result)?;
+    Ok(0)
+}
+
+fn write_sweep(dir: &Path, r: &sweep::SweepResult) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let json = serde_json::to_string_pretty(r)?;
+    std::fs::write(dir.join("sweep.json"), format!("{json}\n"))
+        .with_context(|| format!("cannot write {}", dir.display()))?;
+    std::fs::write(dir.join("sweep.csv"), sweep::to_csv(r))
+        .with_context(|| format!("cannot write {}", dir.display()))?;
+    let mut wrote = vec!["sweep.json", "sweep.csv"];
+    if r.vary.len() == 2 && r.shard.is_none() {
+        let (a, b) = (&r.vary[0], &r.vary[1]);
+        let mut cells = vec![vec![None; a.values.len()]; b.values.len()];
+        for p in &r.points {
+            let (xi, yi) = (p.point / b.values.len(), p.point % b.values.len());
+            cells[yi][xi] = Some(p.failure_probability);
+        }
+        let h = Heatmap {
+            title: format!(
+                "{}: failure probability over {} seed(s)",
+                r.scenario, r.seeds
+            ),
+            x_label: a.path.clone(),
+            y_label: b.path.clone(),
+            xs: a.values.clone(),
+            ys: b.values.clone(),
+            cells,
+        };
+        draw_heatmap(&h, &dir.join("heatmap.png"), Format::Png)
+            .context("cannot draw the heatmap")?;
+        wrote.push("heatmap.png");
+    }
+    let failing = r
+        .points
+        .iter()
+        .filter(|p| p.failure_probability > 0.0)
+        .count();
+    println!(
+        "{}: {} point(s) x {} seed(s), {} with failures; wrote {} in {}",
+        r.scenario,
+        r.points.len(),
+        r.seeds,
+        failing,
+        wrote.join(", "),
+        dir.display()
+    );
+    Ok(())
+}
+
+fn merge(shards: &[PathBuf], out: &Path) -> Result<u8> {
+    let mut parts = Vec::new();
+    for d in shards {
+        let p = d.join("sweep.json");
+        let text =
+            std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?;
+        let r: sweep::SweepResult = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a sweep result", p.display()))?;
+        parts.push(r);
+    }
+    let merged = sweep::merge(parts).map_err(|e| fail_lines(vec![e]))?;
+    write_sweep(out, &merged)?;
+    Ok(0)
+}
+
+fn size(path: &Path, seeds: Option<u64>, confidence: f64, json: bool) -> Result<u8> {
+    let r = ipsim_scenario::size::size(path, seeds, confidence).map_err(fail_lines)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+    } else {
+        print!("{}", ipsim_scenario::size::size_text(&r));
     }
     Ok(0)
 }

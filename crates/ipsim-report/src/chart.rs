@@ -953,3 +953,157 @@ mod tests {
         assert_eq!(tick_label(Clock::default(), 5_400_000, false), "+01:30");
     }
 }
+
+/// A grid of failure probabilities over two varied fields.
+#[derive(Debug, Clone)]
+pub struct Heatmap {
+    /// Title.
+    pub title: String,
+    /// The first varied field (x axis).
+    pub x_label: String,
+    /// The second varied field (y axis).
+    pub y_label: String,
+    /// Its values.
+    pub xs: Vec<f64>,
+    /// Its values.
+    pub ys: Vec<f64>,
+    /// `cells[yi][xi]`: failure probability, if that point was run.
+    pub cells: Vec<Vec<Option<f64>>>,
+}
+
+/// Green (0) through yellow (0.5) to red (1).
+fn heat(p: f64) -> RGBColor {
+    let p = p.clamp(0.0, 1.0);
+    let lerp =
+        |a: u8, b: u8, t: f64| (f64::from(a) + (f64::from(b) - f64::from(a)) * t).round() as u8;
+    if p < 0.5 {
+        let t = p * 2.0;
+        RGBColor(lerp(70, 250, t), lerp(170, 210, t), lerp(90, 60, t))
+    } else {
+        let t = (p - 0.5) * 2.0;
+        RGBColor(lerp(250, 210, t), lerp(210, 40, t), lerp(60, 40, t))
+    }
+}
+
+fn fmt_value(v: f64) -> String {
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v}")
+    }
+}
+
+/// Draws a failure-probability heatmap.
+pub fn draw_heatmap(h: &Heatmap, out: &Path, format: Format) -> Result<(), ChartError> {
+    register_font();
+    let size = (1200, 900);
+    match format {
+        Format::Png => {
+            let root = BitMapBackend::new(out, size).into_drawing_area();
+            heatmap_on(root.clone(), h)?;
+            root.present()
+                .map_err(|e| err(format!("cannot write {}: {e}", out.display())))
+        }
+        Format::Svg => {
+            let root = SVGBackend::new(out, size).into_drawing_area();
+            heatmap_on(root.clone(), h)?;
+            root.present()
+                .map_err(|e| err(format!("cannot write {}: {e}", out.display())))
+        }
+    }
+}
+
+fn heatmap_on<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    h: &Heatmap,
+) -> Result<(), ChartError> {
+    root.fill(&WHITE).map_err(de)?;
+    let (w, _) = root.dim_in_pixel();
+    let (main, legend) = root.split_horizontally(w - 170);
+    let (nx, ny) = (h.xs.len().max(1), h.ys.len().max(1));
+    let xs = h.xs.clone();
+    let ys = h.ys.clone();
+    let mut chart = ChartBuilder::on(&main)
+        .caption(&h.title, font(26))
+        .margin(20)
+        .x_label_area_size(70)
+        .y_label_area_size(90)
+        .build_cartesian_2d(0f64..nx as f64, 0f64..ny as f64)
+        .map_err(de)?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_labels(0)
+        .y_labels(0)
+        .x_desc(&h.x_label)
+        .y_desc(&h.y_label)
+        .axis_desc_style(font(20))
+        .draw()
+        .map_err(de)?;
+    // Categorical labels at cell centres, thinned to about 12 per axis.
+    let (step_x, step_y) = ((nx / 12).max(1), (ny / 12).max(1));
+    for (i, v) in xs.iter().enumerate().filter(|(i, _)| i % step_x == 0) {
+        let (px, py) = chart.backend_coord(&(i as f64 + 0.5, 0.0));
+        let l = fmt_value(*v);
+        let half = (l.chars().count() as i32) * 9 / 2;
+        main.draw(&Text::new(l, (px - half, py + 8), font(16)))
+            .map_err(de)?;
+    }
+    for (i, v) in ys.iter().enumerate().filter(|(i, _)| i % step_y == 0) {
+        let (px, py) = chart.backend_coord(&(0.0, i as f64 + 0.5));
+        let l = fmt_value(*v);
+        let wdt = (l.chars().count() as i32) * 9;
+        main.draw(&Text::new(l, (px - wdt - 10, py - 8), font(16)))
+            .map_err(de)?;
+    }
+    let big = nx <= 16 && ny <= 16;
+    for (yi, row) in h.cells.iter().enumerate() {
+        for (xi, c) in row.iter().enumerate() {
+            let (x, y) = (xi as f64, yi as f64);
+            let color = c.map_or(RGBColor(235, 235, 235), heat);
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(x, y), (x + 1.0, y + 1.0)],
+                    color.filled(),
+                )))
+                .map_err(de)?;
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(x, y), (x + 1.0, y + 1.0)],
+                    WHITE.stroke_width(1),
+                )))
+                .map_err(de)?;
+            if big {
+                if let Some(p) = c {
+                    let label = format!("{p:.2}");
+                    chart
+                        .plotting_area()
+                        .draw(&Text::new(label, (x + 0.35, y + 0.6), font(16)))
+                        .map_err(de)?;
+                }
+            }
+        }
+    }
+    legend
+        .draw(&Text::new("failure", (10, 60), font(18)))
+        .map_err(de)?;
+    legend
+        .draw(&Text::new("probability", (10, 80), font(18)))
+        .map_err(de)?;
+    for k in 0..=10 {
+        let p = 1.0 - f64::from(k) / 10.0;
+        let y = 110 + k * 30;
+        legend
+            .draw(&Rectangle::new([(10, y), (40, y + 30)], heat(p).filled()))
+            .map_err(de)?;
+        if k % 2 == 0 {
+            legend
+                .draw(&Text::new(format!("{p:.1}"), (48, y + 8), font(16)))
+                .map_err(de)?;
+        }
+    }
+    legend
+        .draw(&Text::new("grey: not run", (10, 460), font(15)))
+        .map_err(de)?;
+    Ok(())
+}

@@ -35,6 +35,8 @@ pub mod duration;
 mod error;
 mod locate;
 mod resolve;
+pub mod size;
+pub mod sweep;
 pub mod trace;
 
 pub use duration::Duration;

@@ -1,0 +1,201 @@
+//! Sweeps, sizing and shards as a user runs them.
+
+use crate::{ipsim, text, tmp};
+
+fn files(d: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<_> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn tight_swap_fails_always_on_a_24_and_never_on_a_23() {
+    let d = tmp("sweep-swap");
+    let o = ipsim(&[
+        "sweep",
+        "scenarios/revision-swap-tight.json",
+        "--vary",
+        "subnet.run-subnet.prefix=23..24",
+        "--seeds",
+        "3",
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("sweep.json")).unwrap()).unwrap();
+    let pts = r["points"].as_array().unwrap();
+    assert_eq!(pts.len(), 2);
+    assert_eq!(
+        (
+            pts[0]["values"][0].as_f64(),
+            pts[0]["failure_probability"].as_f64()
+        ),
+        (Some(23.0), Some(0.0))
+    );
+    assert_eq!(
+        (
+            pts[1]["values"][0].as_f64(),
+            pts[1]["failure_probability"].as_f64()
+        ),
+        (Some(24.0), Some(1.0))
+    );
+    assert_eq!(pts[1]["runs"], 3);
+    assert_eq!(pts[1]["worst_failed_attempts"], 10_560);
+    let csv = std::fs::read_to_string(d.join("sweep.csv")).unwrap();
+    assert!(csv.starts_with("point,subnet.run-subnet.prefix,runs,failure_probability,"));
+    assert!(
+        csv.contains("\n1,24,3,1.000000,10560.000,10560,224,"),
+        "{csv}"
+    );
+}
+
+#[test]
+fn size_answers_23_for_the_revision_swap() {
+    let o = ipsim(&["size", "scenarios/revision-swap.json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(
+        out.contains(
+            "subnet run-subnet: smallest prefix with no exhaustion: /23 (508 usable addresses)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("rule of thumb: 2 x peak overlapping instances = 400 addresses"),
+        "{out}"
+    );
+    let o = ipsim(&["size", "scenarios/shared-subnet.json", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["subnets"][0]["smallest_prefix"], 23);
+    assert_eq!(v["subnets"][0]["rule_prefix"], 25);
+    let reasons = v["subnets"][0]["reasons"].to_string();
+    assert!(
+        reasons.contains("block rounding and scope")
+            && reasons.contains("fragmentation by static allocations"),
+        "{reasons}"
+    );
+}
+
+/// Same files whatever the thread count; three shards merged equal the unsharded run byte for
+/// byte (heatmap included).
+#[test]
+fn shards_merge_to_the_unsharded_run_and_threads_do_not_matter() {
+    let run = |out: &std::path::Path, extra: &[&str]| {
+        let mut a: Vec<String> = [
+            "sweep",
+            "scenarios/surge.json",
+            "--vary",
+            "surge.peak=120..200:40",
+            "--vary",
+            "subnet.edge-subnet.prefix=22..23",
+            "--seeds",
+            "2",
+            "--out",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        a.push(out.display().to_string());
+        a.extend(extra.iter().map(|s| s.to_string()));
+        let o = ipsim(&a.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    };
+    let whole = tmp("sweep-whole");
+    run(&whole, &["--threads", "1"]);
+    let two = tmp("sweep-two-threads");
+    run(&two, &["--threads", "2"]);
+    assert_eq!(files(&whole), files(&two));
+    assert!(whole.join("heatmap.png").exists());
+    let shard_dirs: Vec<_> = (0..3)
+        .map(|i| {
+            let d = tmp(&format!("sweep-shard-{i}"));
+            run(&d, &["--shard", &format!("{i}/3")]);
+            assert!(!d.join("heatmap.png").exists());
+            d.display().to_string()
+        })
+        .collect();
+    let merged = tmp("sweep-merged");
+    let mut m = vec!["merge"];
+    m.extend(shard_dirs.iter().map(String::as_str));
+    let out = merged.display().to_string();
+    m.extend(["--out", out.as_str()]);
+    let o = ipsim(&m);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(files(&whole), files(&merged));
+    // A missing shard is an error, not a silently smaller sweep.
+    let bad = tmp("sweep-bad-merge").display().to_string();
+    let o = ipsim(&["merge", &shard_dirs[0], &shard_dirs[2], "--out", &bad]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o.stderr).contains("is missing"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn bad_vary_expressions_get_clear_errors() {
+    for (args, want) in [
+        (
+            vec!["--vary", "surge.peak"],
+            "--vary \"surge.peak\": expected PATH=RANGE",
+        ),
+        (vec!["--vary", "surge.peak=300..100"], "goes backwards"),
+        (
+            vec!["--vary", "surge.peak=1..9:0"],
+            "the step 0 must be positive",
+        ),
+        (
+            vec!["--vary", "surge.peak=a..b"],
+            "\"a\" is not a number or a duration",
+        ),
+        (
+            vec!["--vary", "subnet.nope.prefix=20..22"],
+            "--vary subnet.nope.prefix: there is no subnet named \"nope\"; there are: edge-subnet",
+        ),
+        (
+            vec!["--vary", "diurnal.mean=1..2"],
+            "no workload has a \"diurnal\" demand",
+        ),
+        (
+            vec!["--vary", "subnet.edge-subnet.prefix=24..28"],
+            "--vary subnet.edge-subnet.prefix = 28 makes the scenario invalid: subnets[0].cidr: 10.20.0.0/28 is smaller than /26",
+        ),
+        (
+            vec!["--vary", "surge.peak=-5..5:5"],
+            "--vary surge.peak = -5 makes the scenario invalid: workloads[0].demand.peak: -5 is not an instance count of 0 or more",
+        ),
+        (
+            vec!["--vary", "workload.checkout.name=1..2"],
+            "\"name\" holds \"checkout\", not a number",
+        ),
+        (
+            vec!["--vary", "surge.peak=1..2", "--shard", "3/3"],
+            "--shard \"3/3\": expected I/N with 0 <= I < N",
+        ),
+        (
+            vec!["--vary", "surge.peak=1..2", "--vary", "surge.peak=3..4"],
+            "--vary surge.peak is given twice",
+        ),
+    ] {
+        let mut a = vec!["sweep", "scenarios/surge.json"];
+        a.extend(args.iter().copied());
+        let o = ipsim(&a);
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        assert!(
+            text(&o.stderr).contains(want),
+            "{args:?}: {}",
+            text(&o.stderr)
+        );
+    }
+}

@@ -1,0 +1,393 @@
+//! Subnet sizing: the smallest prefix with no exhaustion across the seeds, beside the
+//! documented rule of thumb (2 x peak overlapping instances plus a buffer), and why they differ.
+//!
+//! For each subnet, the other subnets stay as declared and only its prefix changes (its base
+//! masked to the prefix). The search starts at the declared prefix and moves outward (to
+//! smaller subnets while they survive; to larger ones, doubling the step, while they fail),
+//! then bisects, between the largest subnet its address range allows and the smallest Cloud
+//! Run accepts (/26, or /29 with `allow_small_subnet`); it assumes that a larger subnet never
+//! fails where a smaller one survives. A prefix survives when no seed has a failed start on
+//! that subnet.
+
+use std::path::Path;
+
+use ipsim_core::{Output, WorkloadKind};
+use rayon::prelude::*;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::resolve::{Overrides, Scenario, parse, parse_def};
+use crate::sweep::apply;
+
+/// The sizing of one subnet.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SubnetSize {
+    /// Name.
+    pub name: String,
+    /// The prefix the scenario declares.
+    pub declared_prefix: u8,
+    /// The smallest subnet (longest prefix) with no failed start in any seed; `None` if even
+    /// the largest one tried fails.
+    pub smallest_prefix: Option<u8>,
+    /// The largest subnet its address range allows.
+    pub largest_tried: u8,
+    /// Prefixes tried, with whether they survived.
+    pub probes: Vec<(u8, bool)>,
+    /// 2 x the peak of running instances (+ 1 x running tasks).
+    pub steady_rule: u64,
+    /// 2 x the peak of instances running or stopped within their retention: the documented
+    /// rule of thumb, before its buffer.
+    pub overlap_rule: u64,
+    /// The smallest prefix whose usable addresses, less statics, cover `overlap_rule`.
+    pub rule_prefix: Option<u8>,
+    /// Addresses inside reserved blocks at the peak on a roomy subnet.
+    pub peak_reserved: u64,
+    /// Addresses held at the peak on a roomy subnet.
+    pub peak_held: u64,
+    /// Why the simulated size differs from the rule, largest factor first.
+    pub reasons: Vec<String>,
+}
+
+/// The sizing of every subnet.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SizeReport {
+    /// Scenario name.
+    pub scenario: String,
+    /// Seeds per probe.
+    pub seeds: u64,
+    /// The confidence asked for.
+    pub confidence: f64,
+    /// With no failure in `seeds` runs, the failure probability is below this at `confidence`
+    /// (0 when the scenario draws nothing at random, so one seed says it all).
+    pub failure_bound: f64,
+    /// Whether the scenario draws anything at random.
+    pub random: bool,
+    /// Per subnet.
+    pub subnets: Vec<SubnetSize>,
+}
+
+fn usable(prefix: u8) -> u64 {
+    (1u64 << (32 - u32::from(prefix))).saturating_sub(4)
+}
+
+/// The smallest prefix length (largest subnet) that keeps `base` inside the range it is in.
+fn widest_prefix(base: u32, allow_unsupported: bool) -> u8 {
+    for (b, l) in ipsim_core::SUPPORTED_RANGES {
+        let m = if l == 0 {
+            0
+        } else {
+            u32::MAX << (32 - u32::from(l))
+        };
+        if base & m == b {
+            return l.max(8);
+        }
+    }
+    if allow_unsupported { 8 } else { 26 }
+}
+
+/// Whether the scenario draws anything from its RNG.
+fn is_random(s: &Scenario) -> bool {
+    use ipsim_core::{Retention, TaskDurations};
+    s.input.params.retention == Retention::Uniform
+        || s.def.workloads.iter().any(|w| w.noise.is_some())
+        || s.input.workloads.iter().any(|w| {
+            w.executions
+                .iter()
+                .any(|e| matches!(e.durations, TaskDurations::Uniform { .. }))
+        })
+}
+
+/// Sizes every subnet of the scenario at `path`.
+pub fn size(path: &Path, seeds: Option<u64>, confidence: f64) -> Result<SizeReport, Vec<String>> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| vec![format!("{}: cannot read the scenario: {e}", path.display())])?;
+    let def = parse_def(&bytes, path).map_err(|e| vec![e.to_string()])?;
+    let base = parse(&bytes, path, &Overrides::default())
+        .map_err(|e| e.0.iter().map(|e| e.to_string()).collect::<Vec<_>>())?;
+    if !(confidence > 0.0 && confidence < 1.0) {
+        return Err(vec![format!(
+            "--confidence {confidence} is not between 0 and 1"
+        )]);
+    }
+    let random = is_random(&base);
+    // Without randomness every seed gives the same run. With it, enough seeds that no failure
+    // in all of them bounds the failure probability at 1% (at the confidence asked for).
+    let seeds = match seeds {
+        Some(0) => return Err(vec!["--seeds must be at least 1".into()]),
+        Some(n) => n,
+        None if random => ((1.0 - confidence).ln() / (0.99f64).ln()).ceil() as u64,
+        None => 1,
+    };
+    let failure_bound = if random {
+        1.0 - (1.0 - confidence).powf(1.0 / seeds as f64)
+    } else {
+        0.0
+    };
+    let doc: Value = serde_json::from_slice(&bytes).map_err(|e| vec![e.to_string()])?;
+    let mut subnets = Vec::new();
+    for (i, sd) in def.subnets.iter().enumerate() {
+        let spec = &base.input.subnets[i];
+        if !base.input.workloads.iter().any(|w| w.subnet == i) {
+            continue;
+        }
+        let lo = widest_prefix(spec.base, sd.allow_unsupported_range);
+        let hi = if sd.allow_small_subnet { 29 } else { 26 };
+        let probe = |p: u8| -> Result<bool, Vec<String>> {
+            let mut d = doc.clone();
+            apply(&mut d, &format!("subnet.{}.prefix", sd.name), f64::from(p))
+                .map_err(|e| vec![e])?;
+            let b = serde_json::to_vec(&d).unwrap_or_default();
+            let ok: Vec<bool> = (0..seeds)
+                .into_par_iter()
+                .map(|k| {
+                    let s = parse(
+                        &b,
+                        path,
+                        &Overrides {
+                            seed: Some(def.seed.wrapping_add(k)),
+                        },
+                    );
+                    match s {
+                        // A prefix the scenario cannot take (statics outside it) is too small.
+                        Err(_) => false,
+                        Ok(mut s) => {
+                            s.input.options.record_subnet_series = false;
+                            s.input.options.record_workload_series = false;
+                            s.input.options.log_limit = 0;
+                            s.run()
+                                .is_ok_and(|o| o.subnets[i].summary.first_exhaustion.is_none())
+                        }
+                    }
+                })
+                .collect();
+            Ok(ok.iter().all(|&x| x))
+        };
+        // Search outward from the declared prefix: smaller subnets while they survive, larger
+        // ones (doubling the step) while they fail, then bisect between the two.
+        let mut probes: Vec<(u8, bool)> = Vec::new();
+        let run_probe = |p: u8, probes: &mut Vec<(u8, bool)>| -> Result<bool, Vec<String>> {
+            if let Some(&(_, ok)) = probes.iter().find(|(q, _)| *q == p) {
+                return Ok(ok);
+            }
+            let ok = probe(p)?;
+            probes.push((p, ok));
+            Ok(ok)
+        };
+        let start = spec.prefix_len.clamp(lo, hi);
+        let (mut good, mut bad): (Option<u8>, Option<u8>) = (None, None);
+        if run_probe(start, &mut probes)? {
+            good = Some(start);
+        } else {
+            bad = Some(start);
+            let mut step = 1u8;
+            let mut p = start;
+            while p > lo {
+                p = p.saturating_sub(step).max(lo);
+                if run_probe(p, &mut probes)? {
+                    good = Some(p);
+                    break;
+                }
+                bad = Some(p);
+                step = step.saturating_mul(2);
+            }
+        }
+        let smallest = good.map(|mut g| {
+            let mut b = bad.unwrap_or(hi + 1);
+            while b - g > 1 {
+                let mid = g + (b - g) / 2;
+                match run_probe(mid, &mut probes) {
+                    Ok(true) => g = mid,
+                    _ => b = mid,
+                }
+            }
+            g
+        });
+        probes.sort_unstable();
+        // The rule of thumb and the reasons, from a roomy run (4 times the answer, first seed).
+        let roomy_prefix = smallest.map_or(lo, |p| p.saturating_sub(2).max(lo));
+        let mut d = doc.clone();
+        apply(
+            &mut d,
+            &format!("subnet.{}.prefix", sd.name),
+            f64::from(roomy_prefix),
+        )
+        .map_err(|e| vec![e])?;
+        let b = serde_json::to_vec(&d).unwrap_or_default();
+        let roomy = parse(&b, path, &Overrides::default())
+            .map_err(|e| e.0.iter().map(|e| e.to_string()).collect::<Vec<_>>())?;
+        let out = roomy
+            .run()
+            .map_err(|e| e.0.iter().map(|e| e.to_string()).collect::<Vec<_>>())?;
+        let (steady, overlap) = rules(&roomy, &out, i);
+        let n_static = u64::from(out.subnets[i].n_static);
+        let rule_prefix = (lo..=hi)
+            .rev()
+            .find(|&p| usable(p).saturating_sub(n_static) >= overlap);
+        let sn = &out.subnets[i].summary;
+        let mut s = SubnetSize {
+            name: sd.name.clone(),
+            declared_prefix: spec.prefix_len,
+            smallest_prefix: smallest,
+            largest_tried: lo,
+            probes,
+            steady_rule: steady,
+            overlap_rule: overlap,
+            rule_prefix,
+            peak_reserved: sn.peak_reserved,
+            peak_held: sn.peak_held,
+            reasons: Vec::new(),
+        };
+        s.reasons = reasons(&s, &roomy, &out, i);
+        subnets.push(s);
+    }
+    Ok(SizeReport {
+        scenario: def.name,
+        seeds,
+        confidence,
+        failure_bound,
+        random,
+        subnets,
+    })
+}
+
+/// (2 x peak running instances, 2 x peak instances running or retained), tasks counted once.
+fn rules(s: &Scenario, out: &Output, subnet: usize) -> (u64, u64) {
+    let p = &s.input.params;
+    // Merge the workloads' rows of this subnet by time.
+    let mut events: Vec<(u64, usize, u64, u64)> = Vec::new();
+    for (w, wo) in out.workloads.iter().enumerate() {
+        if wo.subnet != subnet {
+            continue;
+        }
+        let (ips, factor) = match wo.kind {
+            WorkloadKind::Job => (u64::from(p.ips_per_task), 1),
+            _ => (u64::from(p.ips_per_instance), 2),
+        };
+        for r in &wo.rows {
+            let running = u64::from(r.running) * factor;
+            let alive = (u64::from(r.in_use) + u64::from(r.retained)) / ips.max(1) * factor;
+            events.push((r.time_ms, w, running, alive));
+        }
+    }
+    events.sort_by_key(|e| (e.0, e.1));
+    let mut cur: std::collections::BTreeMap<usize, (u64, u64)> = std::collections::BTreeMap::new();
+    let (mut steady, mut overlap) = (0, 0);
+    let mut k = 0;
+    while k < events.len() {
+        let t = events[k].0;
+        while k < events.len() && events[k].0 == t {
+            cur.insert(events[k].1, (events[k].2, events[k].3));
+            k += 1;
+        }
+        steady = steady.max(cur.values().map(|v| v.0).sum());
+        overlap = overlap.max(cur.values().map(|v| v.1).sum());
+    }
+    (steady, overlap)
+}
+
+fn reasons(s: &SubnetSize, sc: &Scenario, out: &Output, i: usize) -> Vec<String> {
+    let mut r: Vec<(u64, String)> = Vec::new();
+    let so = &out.subnets[i];
+    if s.overlap_rule > s.steady_rule {
+        r.push((s.overlap_rule - s.steady_rule, format!(
+            "retention overlap: stopped instances keep their addresses (20 min, tasks 7 min), {} addresses beyond 2 x peak running",
+            s.overlap_rule - s.steady_rule
+        )));
+    }
+    if s.peak_held > s.overlap_rule {
+        r.push((
+            s.peak_held - s.overlap_rule,
+            format!(
+                "{} addresses per instance: {} held at the peak against the 2x rule's {}",
+                sc.input.params.ips_per_instance, s.peak_held, s.overlap_rule
+            ),
+        ));
+    }
+    if s.peak_reserved > s.peak_held {
+        let scope = match sc.input.params.block_scope {
+            ipsim_core::BlockScope::Service => "one owner per workload",
+            ipsim_core::BlockScope::Revision => "one owner per revision or execution",
+            ipsim_core::BlockScope::Subnet => "one pool for the subnet",
+        };
+        r.push((s.peak_reserved - s.peak_held, format!(
+            "block rounding and scope ({scope}): {} addresses reserved in /28 blocks at the peak for {} held",
+            s.peak_reserved, s.peak_held
+        )));
+    }
+    let size = so.usable + 4;
+    let bs = sc.input.params.block_size;
+    let unusable_blocks = so.n_blocks - so.n_reservable_blocks;
+    if unusable_blocks > 0 {
+        let edge = if size > bs { 2 } else { 1 };
+        let statics = unusable_blocks.saturating_sub(edge);
+        r.push((u64::from(edge * bs), format!(
+            "the first and last {bs}-address blocks hold Google's reserved addresses and cannot be reserved: {} addresses",
+            edge * bs
+        )));
+        if statics > 0 {
+            r.push((u64::from(statics * bs), format!(
+                "fragmentation by static allocations: {statics} blocks hold a static address and cannot be reserved ({} addresses; {} are static)",
+                statics * bs,
+                so.n_static
+            )));
+        }
+    }
+    if so.summary.failed_attempts > 0 {
+        r.push((u64::MAX, "even the largest subnet tried fails".into()));
+    }
+    r.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    r.into_iter().map(|(_, m)| m).collect()
+}
+
+/// The human answer of `ipsim size`.
+pub fn size_text(r: &SizeReport) -> String {
+    let mut o = String::new();
+    o.push_str(&format!("ipsim size: {}\n", r.scenario));
+    if r.random {
+        o.push_str(&format!(
+            "  {} seeds per probe: with no failure in all of them, the failure probability is below {:.2}% at {:.0}% confidence\n",
+            r.seeds,
+            r.failure_bound * 100.0,
+            r.confidence * 100.0
+        ));
+    } else {
+        o.push_str("  the scenario draws nothing at random: one seed per probe decides\n");
+    }
+    for s in &r.subnets {
+        o.push('\n');
+        match s.smallest_prefix {
+            Some(p) => o.push_str(&format!(
+                "subnet {}: smallest prefix with no exhaustion: /{p} ({} usable addresses); declared /{}\n",
+                s.name,
+                usable(p),
+                s.declared_prefix
+            )),
+            None => o.push_str(&format!("subnet {}: fails even as a /{}, the largest subnet its range allows\n", s.name, s.largest_tried)),
+        }
+        let probes: Vec<String> = s
+            .probes
+            .iter()
+            .map(|(p, ok)| format!("/{p} {}", if *ok { "ok" } else { "fails" }))
+            .collect();
+        o.push_str(&format!("  probed: {}\n", probes.join(", ")));
+        o.push_str(&format!(
+            "  rule of thumb: 2 x peak overlapping instances = {} addresses, plus a buffer -> /{} or larger (2 x peak running alone: {})\n",
+            s.overlap_rule,
+            s.rule_prefix.map_or("?".into(), |p| p.to_string()),
+            s.steady_rule
+        ));
+        match (s.smallest_prefix, s.rule_prefix) {
+            (Some(a), Some(b)) if a == b => o.push_str("  the rule and the simulation agree; what makes up the need:\n"),
+            (Some(a), Some(b)) if a < b => o.push_str(&format!(
+                "  the rule falls short by {} prefix length(s); why:\n",
+                b - a
+            )),
+            (Some(_), Some(_)) => o.push_str("  the rule asks for more than the simulation needs (the rule's buffer is not needed here); factors:\n"),
+            _ => o.push_str("  factors:\n"),
+        }
+        for reason in &s.reasons {
+            o.push_str(&format!("    - {reason}\n"));
+        }
+    }
+    o
+}
