@@ -1,35 +1,28 @@
 //! Fixed, seeded inputs for the benchmarks of ipsim-core.
 //!
-//! [`synthetic_replay`] builds the reference workload: `n_services` services on one /16, each
-//! with a diurnal instance count sampled every minute with seeded noise, and a revision swap
-//! per service per day. Same arguments, same input, so figures compare across commits.
+//! [`synthetic_replay`] is the reference workload: `n_services` services on one /16, each with
+//! a diurnal instance count sampled every minute with seeded noise, and one revision swap per
+//! service per day. The trace is a [`SyntheticTrace`], a [`DemandFeed`] that computes each
+//! minute's points when the run reaches them, as a trace file is streamed: memory does not
+//! grow with the number of days. Same arguments, same input, so figures compare across commits.
 
-use ipsim_core::{SimInput, SubnetSpec, WorkloadSpec};
+use ipsim_core::{DemandFeed, FeedPoint, SimInput, SubnetSpec, WorkloadSpec};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 /// One minute in milliseconds.
 pub const MIN: u64 = 60_000;
 
-/// `n_services` services over `days` days with one-minute demand steps on 10.0.0.0/16.
-pub fn synthetic_replay(n_services: usize, days: u64, seed: u64) -> SimInput {
+/// The services of the reference replay, and their trace.
+pub fn synthetic_replay(n_services: usize, days: u64, seed: u64) -> (SimInput, SyntheticTrace) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let minutes = days * 24 * 60;
     let mut workloads = Vec::with_capacity(n_services);
+    let mut shape = Vec::with_capacity(n_services);
     for i in 0..n_services {
         let mean: f64 = rng.random_range(2.0..14.0);
         let phase: f64 = rng.random_range(0.0..1440.0);
+        shape.push((mean, phase));
         let mut w = WorkloadSpec::service(format!("svc-{i:04}"), 0);
-        let mut last = u32::MAX;
-        for m in 0..minutes {
-            let day = (2.0 * std::f64::consts::PI * (m as f64 - phase) / 1440.0).sin();
-            let noise: f64 = rng.random_range(-1.5..1.5);
-            let v = (mean * (1.0 + 0.6 * day) + noise).max(0.0).round() as u32;
-            if v != last {
-                w = w.at(m * MIN, v);
-                last = v;
-            }
-        }
         for d in 0..days {
             let at = d * 1440 * MIN + rng.random_range(0..1440) * MIN;
             w = w.swap(at, rng.random_range(0..5) * MIN);
@@ -43,6 +36,61 @@ pub fn synthetic_replay(n_services: usize, days: u64, seed: u64) -> SimInput {
     );
     let mut input = SimInput::new(vec![subnet], workloads, days * 1440 * MIN);
     input.options.record_workload_series = false;
+    input.options.record_subnet_series = false;
     input.seed = seed;
-    input
+    let trace = SyntheticTrace {
+        shape,
+        minutes: days * 1440,
+        minute: 0,
+        next: 0,
+        last: vec![u32::MAX; n_services],
+        rng: ChaCha8Rng::seed_from_u64(seed ^ 0x5eed),
+    };
+    (input, trace)
+}
+
+/// Each service's diurnal instance count with noise, minute by minute, changes only.
+#[derive(Debug, Clone)]
+pub struct SyntheticTrace {
+    shape: Vec<(f64, f64)>,
+    minutes: u64,
+    minute: u64,
+    next: usize,
+    last: Vec<u32>,
+    rng: ChaCha8Rng,
+}
+
+impl DemandFeed for SyntheticTrace {
+    fn next_point(&mut self) -> Option<FeedPoint> {
+        while self.minute < self.minutes {
+            while self.next < self.shape.len() {
+                let i = self.next;
+                self.next += 1;
+                let (mean, phase) = self.shape[i];
+                let m = self.minute as f64;
+                let day = (2.0 * std::f64::consts::PI * (m - phase) / 1440.0).sin();
+                let noise: f64 = self.rng.random_range(-1.5..1.5);
+                let v = (mean * (1.0 + 0.6 * day) + noise).max(0.0).round() as u32;
+                if v != self.last[i] {
+                    self.last[i] = v;
+                    return Some(FeedPoint {
+                        time_ms: self.minute * MIN,
+                        workload: i,
+                        instances: v,
+                    });
+                }
+            }
+            self.next = 0;
+            self.minute += 1;
+        }
+        None
+    }
+}
+
+/// Runs the reference replay and returns the core's output.
+pub fn run_replay(n_services: usize, days: u64, seed: u64) -> ipsim_core::Output {
+    let (input, mut trace) = synthetic_replay(n_services, days, seed);
+    ipsim_core::Simulation::with_feed(&input, &mut trace)
+        .expect("valid")
+        .run()
 }

@@ -20,7 +20,7 @@ use crate::output::{
     Summary, Unit, WorkloadOutput, WorkloadRow, WorkloadSummary, exhaustion_message,
 };
 use crate::params::{BlockScope, Params, Retention};
-use crate::queue::{Class, Ev, EventQueue};
+use crate::queue::{Class, Ev, EventQueue, Lane};
 use crate::series::{Extremes, Figures, Row, figures};
 use crate::share::Share;
 use crate::subnet::layout;
@@ -250,6 +250,7 @@ pub struct Simulation<'a> {
     sink: SinkSlot<'a>,
     run_figures: Figures,
     run_extremes: Extremes,
+    peak_pending: usize,
 }
 
 impl<'a> Simulation<'a> {
@@ -362,6 +363,7 @@ impl<'a> Simulation<'a> {
             sink: SinkSlot(None),
             run_figures: [0; 5],
             run_extremes: Extremes::default(),
+            peak_pending: 0,
         };
         for i in 0..sim.wls.len() {
             let wl = i as u32;
@@ -432,8 +434,9 @@ impl<'a> Simulation<'a> {
                 self.close_ms();
             }
             self.now = e.time_ms;
-            self.n_events += 1;
+            self.n_events += u64::from(!matches!(e.ev, Ev::Feed));
             self.handle(e.ev);
+            self.peak_pending = self.peak_pending.max(self.queue.len());
             if cfg!(debug_assertions) {
                 for &s in &self.touched_subnets {
                     self.subnets[s as usize].pool.audit(&self.owners, s);
@@ -689,7 +692,8 @@ impl<'a> Simulation<'a> {
             let blk = &mut self.subnets[subnet as usize].pool.blocks[b as usize];
             blk.linger_gen = blk.linger_gen.wrapping_add(1);
             let epoch = blk.linger_gen;
-            self.queue.push(
+            self.queue.push_lane(
+                Lane::Linger,
                 self.now.saturating_add(linger),
                 Class::Expire,
                 Ev::LingerEnd {
@@ -770,6 +774,9 @@ impl<'a> Simulation<'a> {
                 self.queue.push(p.time_ms, Class::Demand, Ev::Feed);
                 break;
             }
+            // Each fed point is an event of its own (a demand change), though one queue entry
+            // carries all the points of a millisecond.
+            self.n_events += 1;
             if let Some(w) = self.wls.get_mut(p.workload) {
                 if w.kind != WorkloadKind::Job {
                     w.raw_demand = p.instances;
@@ -916,19 +923,31 @@ impl<'a> Simulation<'a> {
         let spec = self.spec(wl);
         let w = &self.wls[wl as usize];
         let demand = spec.clamp(w.raw_demand);
-        let active = w.active.clone();
-        for &r in &active {
-            let desired = self.wls[wl as usize].revisions[r as usize].share.of(demand);
+        // `adjust` never changes the list of active revisions, so index it instead of cloning.
+        for k in 0..w.active.len() {
+            let w = &self.wls[wl as usize];
+            let r = w.active[k];
+            let desired = w.revisions[r as usize].share.of(demand);
             self.adjust(wl, r, desired);
         }
         // A revision whose share has fallen to zero never gets traffic again; once it has
         // nothing left it leaves the evaluation list (the newest revision always stays).
         let w = &mut self.wls[wl as usize];
         let newest = w.revisions.len() as u32 - 1;
-        let revs = &w.revisions;
+        let revs = &mut w.revisions;
         w.active.retain(|&r| {
-            let rv = &revs[r as usize];
-            r == newest || !rv.share.is_zero() || !rv.running.is_empty() || !rv.pending.is_empty()
+            let rv = &mut revs[r as usize];
+            let keep = r == newest
+                || !rv.share.is_zero()
+                || !rv.running.is_empty()
+                || !rv.pending.is_empty();
+            if !keep {
+                // A retired revision's lists are empty; give their memory back, so that memory
+                // follows live revisions, not the number of deploys so far.
+                rv.running = Vec::new();
+                rv.pending = Vec::new();
+            }
+            keep
         });
         self.check_deploy_done(wl);
     }
@@ -1008,8 +1027,12 @@ impl<'a> Simulation<'a> {
         self.wls[wl as usize].pending += 1;
         self.touch_wl(wl);
         let epoch = self.requests[id as usize].epoch;
-        self.queue
-            .push(self.now, Class::Start, Ev::Attempt { req: id, epoch });
+        self.queue.push_lane(
+            Lane::Now,
+            self.now,
+            Class::Start,
+            Ev::Attempt { req: id, epoch },
+        );
         id
     }
 
@@ -1055,19 +1078,30 @@ impl<'a> Simulation<'a> {
         w.in_use -= n;
         w.retained += n;
         w.running -= 1;
-        let (subnet, max) = (w.subnet, w.retention_ms);
+        let (subnet, max, is_job) = (w.subnet, w.retention_ms, w.kind == WorkloadKind::Job);
         let pool = &mut self.subnets[subnet as usize].pool;
         pool.in_use -= n;
         pool.retained += n;
+        let at = |d: u64| self.now.saturating_add(d);
         let retention_ms = match self.params.retention {
-            Retention::Fixed => max,
-            Retention::Uniform => self.rng.random_range(0..=max),
+            // A fixed delay keeps each kind's expiries in time order: a FIFO lane.
+            Retention::Fixed => {
+                let lane = if is_job {
+                    Lane::TaskExpire
+                } else {
+                    Lane::ServiceExpire
+                };
+                self.queue
+                    .push_lane(lane, at(max), Class::Expire, Ev::Expire { inst, epoch });
+                max
+            }
+            Retention::Uniform => {
+                let d = self.rng.random_range(0..=max);
+                self.queue
+                    .push(at(d), Class::Expire, Ev::Expire { inst, epoch });
+                d
+            }
         };
-        self.queue.push(
-            self.now.saturating_add(retention_ms),
-            Class::Expire,
-            Ev::Expire { inst, epoch },
-        );
         self.touch_subnet(subnet);
         self.touch_wl(wl);
         if self.lifecycle() {
@@ -1308,7 +1342,8 @@ impl<'a> Simulation<'a> {
             self.check_window(wl);
             self.dispatch(wl, unit_idx);
         } else {
-            self.queue.push(
+            self.queue.push_lane(
+                Lane::Retry,
                 now.saturating_add(self.params.retry_interval_ms),
                 Class::Start,
                 Ev::Attempt { req, epoch },
@@ -1384,6 +1419,7 @@ impl<'a> Simulation<'a> {
             log: self.log,
             log_dropped: self.log_dropped,
             n_events: self.n_events,
+            peak_pending_events: self.peak_pending,
         }
     }
 }

@@ -36,6 +36,8 @@
 //! ```
 
 mod alloc;
+#[doc(hidden)]
+pub mod bench_api;
 mod engine;
 mod error;
 mod input;

@@ -362,4 +362,7 @@ pub struct Output {
     pub log_dropped: u64,
     /// Events processed.
     pub n_events: u64,
+    /// Most events waiting in the queue at once (live timers, pending starts, one demand
+    /// cursor per workload).
+    pub peak_pending_events: usize,
 }

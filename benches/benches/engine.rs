@@ -1,0 +1,150 @@
+//! The engine's benches, each in events per second: the event queue (hold model at 1k, 100k
+//! and 1M pending events, beside a bare `BinaryHeap`), the allocator (reserve, take, give
+//! back, release), and the full replay of 1,000 services over 7 days with one-minute steps on
+//! a /16, measured in the same group as a bare `BinaryHeap` holding the replay's peak number
+//! of pending events.
+//!
+//! Hold model: with N events pending, pop the earliest and push one a pseudo-random delay
+//! later, so N stays constant; filling the queue is not timed.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use ipsim_benches::synthetic_replay;
+use ipsim_core::Simulation;
+use ipsim_core::bench_api::{Allocator, Queue};
+
+/// A cheap deterministic delay stream (xorshift), the same for every queue compared.
+struct Delays(u64);
+impl Delays {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % 1_200_000
+    }
+}
+
+const HOLD_OPS: u64 = 1_000_000;
+
+fn fill_ipsim(n: usize) -> (Queue, Delays) {
+    let mut q = Queue::default();
+    let mut d = Delays(0x9E37_79B9_7F4A_7C15);
+    for _ in 0..n {
+        q.push(d.next());
+    }
+    (q, d)
+}
+
+fn hold_ipsim((mut q, mut d): (Queue, Delays)) -> u64 {
+    let mut sum = 0;
+    for _ in 0..HOLD_OPS {
+        let t = q.pop().unwrap_or(0);
+        sum ^= t;
+        q.push(t + d.next());
+    }
+    sum
+}
+
+/// Entries of the same size as the engine's: (time, key, 16-byte payload).
+type StdHeap = BinaryHeap<Reverse<(u64, u64, [u64; 2])>>;
+
+fn fill_std(n: usize) -> (StdHeap, Delays, u64) {
+    let mut q = BinaryHeap::with_capacity(n + 1);
+    let mut d = Delays(0x9E37_79B9_7F4A_7C15);
+    for i in 0..n as u64 {
+        q.push(Reverse((d.next(), i, [0; 2])));
+    }
+    (q, d, n as u64)
+}
+
+fn hold_std((mut q, mut d, mut seq): (StdHeap, Delays, u64)) -> u64 {
+    let mut sum = 0;
+    for _ in 0..HOLD_OPS {
+        let Reverse((t, _, _)) = q.pop().unwrap_or(Reverse((0, 0, [0; 2])));
+        sum ^= t;
+        seq += 1;
+        q.push(Reverse((t + d.next(), seq, [0; 2])));
+    }
+    sum
+}
+
+fn queue(c: &mut Criterion) {
+    let mut g = c.benchmark_group("queue_hold");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(HOLD_OPS));
+    for n in [1_000usize, 100_000, 1_000_000] {
+        g.bench_function(format!("ipsim_{n}"), |b| {
+            b.iter_batched(|| fill_ipsim(n), hold_ipsim, BatchSize::LargeInput)
+        });
+        g.bench_function(format!("std_binary_heap_{n}"), |b| {
+            b.iter_batched(|| fill_std(n), hold_std, BatchSize::LargeInput)
+        });
+    }
+    g.finish();
+}
+
+fn allocator(c: &mut Criterion) {
+    // 1,000 owners on a /16 reserve and release: each round every owner takes 2 addresses
+    // (reserving a block when its own are full) and the oldest holdings are given back.
+    let mut g = c.benchmark_group("allocator");
+    g.sample_size(10);
+    const ROUNDS: u64 = 200;
+    g.throughput(Throughput::Elements(ROUNDS * 1000 * 2));
+    g.bench_function("take_give_back_1000_owners_16", |b| {
+        b.iter(|| {
+            let mut a = Allocator::new(16, 1000);
+            let mut live: std::collections::VecDeque<(usize, Vec<(u32, u64)>)> = Default::default();
+            for r in 0..ROUNDS {
+                for o in 0..1000 {
+                    if let Some(h) = a.take((o * 7 + r as usize) % 1000, 2) {
+                        live.push_back(((o * 7 + r as usize) % 1000, h));
+                    }
+                }
+                while live.len() > 8000 {
+                    let (o, h) = live.pop_front().unwrap_or_default();
+                    a.give_back(o, &h);
+                }
+            }
+            live.len()
+        })
+    });
+    g.finish();
+}
+
+/// The acceptance figure: the full replay's events per second beside a bare BinaryHeap
+/// holding the same number of pending events as the replay's peak, in one group and one run.
+fn replay_vs_heap(c: &mut Criterion) {
+    let out = ipsim_benches::run_replay(1_000, 7, 92);
+    let n = out.peak_pending_events;
+    eprintln!(
+        "replay: {} events, peak pending {n}, peak held {}, peak reserved blocks {}, failed attempts {}",
+        out.n_events,
+        out.summary.peak_held,
+        out.summary.peak_reserved_blocks,
+        out.summary.failed_attempts
+    );
+    let mut g = c.benchmark_group("replay_vs_heap");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(out.n_events));
+    g.bench_function("replay_1000_services_7_days_16", |b| {
+        b.iter_batched(
+            || synthetic_replay(1_000, 7, 92),
+            |(input, mut trace)| {
+                Simulation::with_feed(&input, &mut trace)
+                    .expect("valid")
+                    .run()
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.throughput(Throughput::Elements(HOLD_OPS));
+    g.bench_function(format!("std_binary_heap_hold_{n}"), |b| {
+        b.iter_batched(|| fill_std(n), hold_std, BatchSize::LargeInput)
+    });
+    g.finish();
+}
+
+criterion_group!(benches, queue, allocator, replay_vs_heap);
+criterion_main!(benches);
