@@ -14,7 +14,9 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use ipsim_report::chart::{ChartOptions, Format, Heatmap, draw_heatmap, render_dir};
+use ipsim_report::chart::{
+    ChartOptions, CompareChart, Format, Heatmap, draw_compare, draw_heatmap, render_dir,
+};
 use ipsim_report::{Clock, Context, CsvSink, Report};
 use ipsim_scenario::sweep;
 use ipsim_scenario::{Overrides, Scenario, ScenarioErrors};
@@ -120,6 +122,21 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Run one scenario under several allocation strategies and policies, side by side.
+    Compare {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// Comma-separated variants: strategies (first-fit, next-fit, best-fit, random) or
+        /// KEY=VALUE (scope, block, ips, retention, linger), joined by '+' to combine.
+        #[arg(long, default_value = "first-fit,next-fit,best-fit,random")]
+        strategies: String,
+        /// Replace the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Write compare.csv and compare.png (free addresses per variant) here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Find each subnet's smallest prefix with no exhaustion across seeds.
     Size {
         /// The scenario file.
@@ -209,6 +226,12 @@ fn dispatch(cli: Cli) -> Result<u8> {
             sweep(&scenario, &vary, seeds, shard.as_deref(), out)
         }),
         Command::Merge { shards, out } => merge(&shards, &out),
+        Command::Compare {
+            scenario,
+            strategies,
+            seed,
+            out,
+        } => compare(&scenario, &strategies, seed, out),
         Command::Size {
             scenario,
             seeds,
@@ -503,6 +526,132 @@ fn merge(shards: &[PathBuf], out: &Path) -> Result<u8> {
     }
     let merged = sweep::merge(parts).map_err(|e| fail_lines(vec![e]))?;
     write_sweep(out, &merged)?;
+    Ok(0)
+}
+
+fn compare(path: &Path, strategies: &str, seed: Option<u64>, out: Option<PathBuf>) -> Result<u8> {
+    use ipsim_scenario::compare::{figures, free_series, parse_variant};
+    let variants: Vec<_> = strategies
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(parse_variant)
+        .collect();
+    let errs: Vec<String> = variants
+        .iter()
+        .filter_map(|v| v.as_ref().err().cloned())
+        .collect();
+    if !errs.is_empty() || variants.is_empty() {
+        return Err(fail_lines(if errs.is_empty() {
+            vec!["--strategies names no variant".into()]
+        } else {
+            errs
+        }));
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let doc: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| {
+        // The loader says exactly what is wrong.
+        match ipsim_scenario::load(path) {
+            Err(e) => print_errors(&e),
+            Ok(_) => anyhow::anyhow!("{} is not JSON", path.display()),
+        }
+    })?;
+    let mut rows = Vec::new();
+    let mut series = Vec::new();
+    let mut name = String::new();
+    let mut start = None;
+    for v in variants.into_iter().flatten() {
+        let mut d = doc.clone();
+        v.apply(&mut d);
+        let b = serde_json::to_vec(&d)?;
+        let mut s =
+            ipsim_scenario::parse(&b, path, &Overrides { seed }).map_err(|e| print_errors(&e))?;
+        s.input.options.record_workload_series = false;
+        s.input.options.log_limit = 0;
+        name.clone_from(&s.def.name);
+        start = s.start;
+        // Runtime is measured here, in the binary; the core never reads a clock.
+        let t0 = std::time::Instant::now();
+        let o = s.run().map_err(|e| print_errors(&e))?;
+        let ms = t0.elapsed().as_secs_f64() * 1000.0;
+        series.push((v.name.clone(), free_series(&o)));
+        rows.push((v.name, figures(&o), ms, o.duration_ms));
+    }
+    let clock = Clock { start };
+    let header = [
+        "variant",
+        "failed attempts",
+        "first exhaustion",
+        "peak reserved",
+        "idle share",
+        "stranded free",
+        "min free",
+        "events",
+        "runtime",
+    ];
+    println!("ipsim compare: {name}");
+    println!(
+        "{:<28} {:>15} {:>22} {:>17} {:>10} {:>13} {:>9} {:>10} {:>10}",
+        header[0],
+        header[1],
+        header[2],
+        header[3],
+        header[4],
+        header[5],
+        header[6],
+        header[7],
+        header[8]
+    );
+    let mut csv = String::from(
+        "variant,failed_attempts,first_exhaustion_ms,peak_reserved,peak_reserved_blocks,reserved_idle_share,stranded_free_mean,min_free,events,runtime_ms\n",
+    );
+    for (v, f, ms, _) in &rows {
+        let first = f
+            .first_exhaustion_ms
+            .map_or("-".to_string(), |t| clock.fmt(t));
+        println!(
+            "{:<28} {:>15} {:>22} {:>17} {:>9.1}% {:>13.1} {:>9} {:>10} {:>8.1}ms",
+            v,
+            f.failed_attempts,
+            first,
+            format!("{} ({} blocks)", f.peak_reserved, f.peak_reserved_blocks),
+            f.reserved_idle_share * 100.0,
+            f.stranded_free,
+            f.min_free,
+            f.events,
+            ms
+        );
+        csv.push_str(&format!(
+            "{v},{},{},{},{},{:.6},{:.3},{},{},{:.3}\n",
+            f.failed_attempts,
+            f.first_exhaustion_ms
+                .map_or(String::new(), |t| t.to_string()),
+            f.peak_reserved,
+            f.peak_reserved_blocks,
+            f.reserved_idle_share,
+            f.stranded_free,
+            f.min_free,
+            f.events,
+            ms
+        ));
+    }
+    if let Some(dir) = out {
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::write(dir.join("compare.csv"), csv)
+            .with_context(|| format!("cannot write {}", dir.display()))?;
+        let c = CompareChart {
+            title: format!("{name}: addresses in free blocks, per variant"),
+            duration_ms: rows.first().map_or(1, |r| r.3),
+            clock,
+            series,
+        };
+        draw_compare(&c, &dir.join("compare.png")).context("cannot draw the comparison")?;
+        println!(
+            "wrote {}, {}",
+            dir.join("compare.csv").display(),
+            dir.join("compare.png").display()
+        );
+    }
     Ok(0)
 }
 

@@ -8,6 +8,9 @@
 
 use std::collections::BTreeSet;
 
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
 use crate::params::Strategy;
 use crate::subnet::SubnetLayout;
 
@@ -107,10 +110,206 @@ pub(crate) struct Pool {
     pub(crate) n_static: u32,
     pub(crate) n_reservable: u32,
     pub(crate) reservable_cap: u32,
+    /// Extra indexes of the free blocks that some strategies need.
+    pub(crate) index: FreeIndex,
+}
+
+/// Blocks per region for best-fit: 16 blocks of 16 addresses, a /24.
+pub(crate) const REGION_BLOCKS: u32 = 16;
+
+/// Indexes of the free blocks beyond the ordered set: for random, a vector with positions
+/// (O(1) insert, remove and uniform pick); for best-fit, free blocks per region and the
+/// regions ordered by how few free blocks they have left.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FreeIndex {
+    kind: Option<Strategy>,
+    vec: Vec<u32>,
+    pos: Vec<u32>,
+    region_free: Vec<u32>,
+    pub(crate) by_fill: BTreeSet<(u32, u32)>,
+}
+
+impl FreeIndex {
+    fn new(kind: Strategy, n_blocks: usize) -> Self {
+        let mut ix = FreeIndex {
+            kind: Some(kind),
+            ..FreeIndex::default()
+        };
+        match kind {
+            Strategy::Random => ix.pos = vec![NONE; n_blocks],
+            Strategy::BestFit => {
+                ix.region_free = vec![0; n_blocks.div_ceil(REGION_BLOCKS as usize)]
+            }
+            _ => ix.kind = None,
+        }
+        ix
+    }
+
+    fn insert(&mut self, b: u32) {
+        match self.kind {
+            Some(Strategy::Random) => {
+                self.pos[b as usize] = self.vec.len() as u32;
+                self.vec.push(b);
+            }
+            Some(Strategy::BestFit) => {
+                let r = b / REGION_BLOCKS;
+                let n = &mut self.region_free[r as usize];
+                if *n > 0 {
+                    self.by_fill.remove(&(*n, r));
+                }
+                *n += 1;
+                self.by_fill.insert((*n, r));
+            }
+            _ => {}
+        }
+    }
+
+    fn remove(&mut self, b: u32) {
+        match self.kind {
+            Some(Strategy::Random) => {
+                let p = self.pos[b as usize] as usize;
+                let last = self.vec.len() - 1;
+                self.vec.swap(p, last);
+                self.pos[self.vec[p] as usize] = p as u32;
+                self.vec.pop();
+                self.pos[b as usize] = NONE;
+            }
+            Some(Strategy::BestFit) => {
+                let r = b / REGION_BLOCKS;
+                let n = &mut self.region_free[r as usize];
+                self.by_fill.remove(&(*n, r));
+                *n -= 1;
+                if *n > 0 {
+                    self.by_fill.insert((*n, r));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Chooses which free blocks an owner that falls short reserves. Each subnet has its own.
+pub(crate) trait BlockChooser: std::fmt::Debug {
+    /// Free blocks covering `shortfall` addresses, in the order to reserve them; false (and
+    /// any content in `out`) if the free blocks cannot cover it. Changes nothing in `pool`.
+    fn pick(&mut self, pool: &Pool, shortfall: u32, out: &mut Vec<u32>) -> bool;
+    /// Called when the picked blocks have been reserved.
+    fn reserved(&mut self, _picked: &[u32]) {}
+}
+
+/// Takes candidates in order until they cover the shortfall.
+fn cover(
+    pool: &Pool,
+    shortfall: u32,
+    out: &mut Vec<u32>,
+    candidates: impl Iterator<Item = u32>,
+) -> bool {
+    out.clear();
+    let mut got = 0u32;
+    for b in candidates {
+        if got >= shortfall {
+            break;
+        }
+        out.push(b);
+        got += pool.blocks[b as usize].cap;
+    }
+    got >= shortfall
+}
+
+/// Lowest address first.
+#[derive(Debug, Default)]
+pub(crate) struct FirstFit;
+
+impl BlockChooser for FirstFit {
+    fn pick(&mut self, pool: &Pool, shortfall: u32, out: &mut Vec<u32>) -> bool {
+        cover(pool, shortfall, out, pool.free_set.iter().copied())
+    }
+}
+
+/// The first free block at or after the last one reserved, wrapping around.
+#[derive(Debug, Default)]
+pub(crate) struct NextFit {
+    cursor: u32,
+}
+
+impl BlockChooser for NextFit {
+    fn pick(&mut self, pool: &Pool, shortfall: u32, out: &mut Vec<u32>) -> bool {
+        let c = self.cursor;
+        cover(
+            pool,
+            shortfall,
+            out,
+            pool.free_set
+                .range(c..)
+                .chain(pool.free_set.range(..c))
+                .copied(),
+        )
+    }
+    fn reserved(&mut self, picked: &[u32]) {
+        if let Some(&last) = picked.last() {
+            self.cursor = last + 1;
+        }
+    }
+}
+
+/// The most-used region first (fewest free blocks left, then lowest address), lowest free
+/// block within it: new reservations fill partly used regions and keep whole free regions
+/// (large runs of whole blocks) free.
+#[derive(Debug, Default)]
+pub(crate) struct BestFit;
+
+impl BlockChooser for BestFit {
+    fn pick(&mut self, pool: &Pool, shortfall: u32, out: &mut Vec<u32>) -> bool {
+        let regions = pool.index.by_fill.iter().map(|&(_, r)| r);
+        let blocks = regions.flat_map(|r| {
+            pool.free_set
+                .range(r * REGION_BLOCKS..(r + 1) * REGION_BLOCKS)
+                .copied()
+        });
+        cover(pool, shortfall, out, blocks)
+    }
+}
+
+/// A free block drawn uniformly, from a seeded RNG of its own.
+#[derive(Debug)]
+pub(crate) struct RandomFit {
+    rng: ChaCha8Rng,
+}
+
+impl RandomFit {
+    pub(crate) fn new(rng: ChaCha8Rng) -> Self {
+        RandomFit { rng }
+    }
+}
+
+impl BlockChooser for RandomFit {
+    fn pick(&mut self, pool: &Pool, shortfall: u32, out: &mut Vec<u32>) -> bool {
+        out.clear();
+        let v = &pool.index.vec;
+        let mut got = 0u32;
+        while got < shortfall && out.len() < v.len() {
+            let b = v[self.rng.random_range(0..v.len())];
+            if !out.contains(&b) {
+                out.push(b);
+                got += pool.blocks[b as usize].cap;
+            }
+        }
+        got >= shortfall
+    }
+}
+
+/// The chooser for `strategy`; `rng` seeds the random one.
+pub(crate) fn chooser(strategy: Strategy, rng: ChaCha8Rng) -> Box<dyn BlockChooser> {
+    match strategy {
+        Strategy::FirstFit => Box::new(FirstFit),
+        Strategy::NextFit => Box::new(NextFit::default()),
+        Strategy::BestFit => Box::new(BestFit),
+        Strategy::Random => Box::new(RandomFit::new(rng)),
+    }
 }
 
 impl Pool {
-    pub(crate) fn new(layout: &SubnetLayout, block_size: u32) -> Self {
+    pub(crate) fn new(layout: &SubnetLayout, block_size: u32, strategy: Strategy) -> Self {
         let mut blocks = Vec::with_capacity(layout.blocks.len());
         let mut free_set = BTreeSet::new();
         let mut free_cap = 0;
@@ -142,7 +341,18 @@ impl Pool {
             retained: 0,
             usable: layout.n_usable,
             n_static: layout.n_static,
+            index: FreeIndex::default(),
         }
+        .with_index(strategy)
+    }
+
+    fn with_index(mut self, strategy: Strategy) -> Self {
+        self.index = FreeIndex::new(strategy, self.blocks.len());
+        let free: Vec<u32> = self.free_set.iter().copied().collect();
+        for b in free {
+            self.index.insert(b);
+        }
+        self
     }
 
     pub(crate) fn reserved_idle(&self) -> u32 {
@@ -153,27 +363,13 @@ impl Pool {
         self.usable - self.n_static - self.reserved_cap
     }
 
-    /// Free blocks to reserve for `shortfall` addresses, in strategy order, or `None` if the
-    /// free blocks cannot cover it. Changes nothing.
-    pub(crate) fn pick(&self, _strategy: Strategy, shortfall: u32, out: &mut Vec<u32>) -> bool {
-        out.clear();
-        let mut got = 0u32;
-        for &b in &self.free_set {
-            if got >= shortfall {
-                break;
-            }
-            out.push(b);
-            got += self.blocks[b as usize].cap;
-        }
-        got >= shortfall
-    }
-
     pub(crate) fn reserve(&mut self, b: u32, owner_id: u32, owner: &mut Owner) {
         let blk = &mut self.blocks[b as usize];
         debug_assert!(blk.owner == NONE && blk.reservable && blk.wholly_free());
         blk.owner = owner_id;
         blk.linger_gen = blk.linger_gen.wrapping_add(1);
         self.free_set.remove(&b);
+        self.index.remove(b);
         self.free_cap -= blk.cap;
         self.reserved_cap += blk.cap;
         self.n_reserved += 1;
@@ -188,6 +384,7 @@ impl Pool {
         blk.owner = NONE;
         blk.linger_gen = blk.linger_gen.wrapping_add(1);
         self.free_set.insert(b);
+        self.index.insert(b);
         self.free_cap += blk.cap;
         self.reserved_cap -= blk.cap;
         self.n_reserved -= 1;
@@ -306,6 +503,31 @@ impl Pool {
             self.usable,
             "static + in_use + retained + reserved_idle + unreserved = usable"
         );
+        match self.index.kind {
+            Some(Strategy::Random) => {
+                let mut v = self.index.vec.clone();
+                v.sort_unstable();
+                assert!(
+                    v.iter().copied().eq(self.free_set.iter().copied()),
+                    "random index"
+                );
+            }
+            Some(Strategy::BestFit) => {
+                let mut counts = vec![0u32; self.index.region_free.len()];
+                for &b in &self.free_set {
+                    counts[(b / REGION_BLOCKS) as usize] += 1;
+                }
+                assert_eq!(counts, self.index.region_free, "best-fit region counts");
+                let fill: BTreeSet<(u32, u32)> = counts
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, n)| **n > 0)
+                    .map(|(r, &n)| (n, r as u32))
+                    .collect();
+                assert_eq!(fill, self.index.by_fill, "best-fit region order");
+            }
+            _ => {}
+        }
         for (id, o) in owners.iter().enumerate() {
             if o.subnet == subnet {
                 assert_eq!(o.free, owner_free[id], "owner {id}: free addresses");

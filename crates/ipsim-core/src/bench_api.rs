@@ -1,7 +1,7 @@
 //! Thin handles on the engine's internals for the criterion benches in `benches/`; not part of
 //! the API.
 
-use crate::alloc::{Holding, Owner, Pool};
+use crate::alloc::{BlockChooser, FirstFit, Holding, Owner, Pool};
 use crate::params::EdgeBlocks;
 use crate::queue::{Class, Ev, EventQueue};
 use crate::subnet::{SubnetSpec, layout};
@@ -35,7 +35,7 @@ impl Allocator {
         spec.edge_blocks = EdgeBlocks::Excluded;
         let l = layout(&spec, "bench", 16, true).expect("valid bench subnet");
         Allocator {
-            pool: Pool::new(&l, 16),
+            pool: Pool::new(&l, 16, crate::params::Strategy::FirstFit),
             owners: (0..n_owners).map(|_| Owner::new(0, 0)).collect(),
         }
     }
@@ -45,10 +45,7 @@ impl Allocator {
         let o = &mut self.owners[owner];
         if o.free < k {
             let mut picked = Vec::new();
-            if !self
-                .pool
-                .pick(crate::params::Strategy::FirstFit, k - o.free, &mut picked)
-            {
+            if !FirstFit.pick(&self.pool, k - o.free, &mut picked) {
                 return None;
             }
             for b in picked {

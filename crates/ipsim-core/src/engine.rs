@@ -12,7 +12,7 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::alloc::{Holding, NONE, Owner, Pool};
+use crate::alloc::{BlockChooser, Holding, NONE, Owner, Pool, chooser};
 use crate::error::InputError;
 use crate::input::{SimInput, TaskDurations, WorkloadKind, WorkloadSpec};
 use crate::output::{
@@ -133,6 +133,7 @@ struct Sn {
     base: u32,
     prefix_len: u8,
     pool: Pool,
+    chooser: Box<dyn BlockChooser>,
     pool_owner: u32,
     touched: bool,
     rows: Vec<SubnetRow>,
@@ -277,7 +278,14 @@ impl<'a> Simulation<'a> {
                         name: s.name.clone(),
                         base: s.base,
                         prefix_len: s.prefix_len,
-                        pool: Pool::new(&l, bs),
+                        pool: Pool::new(&l, bs, input.params.strategy),
+                        chooser: chooser(input.params.strategy, {
+                            // The random strategy draws from a stream of its own per subnet,
+                            // so choosing it does not change retention or duration draws.
+                            let mut r = ChaCha8Rng::seed_from_u64(input.seed);
+                            r.set_stream(2 + i as u64);
+                            r
+                        }),
                         pool_owner,
                         touched: true,
                         rows: Vec::new(),
@@ -1144,9 +1152,12 @@ impl<'a> Simulation<'a> {
         if have >= k {
             return true;
         }
-        let pool = &self.subnets[subnet as usize].pool;
+        let sn = &mut self.subnets[subnet as usize];
         let mut picked = std::mem::take(&mut self.scratch);
-        let ok = pool.pick(self.params.strategy, k - have, &mut picked);
+        let ok = sn.chooser.pick(&sn.pool, k - have, &mut picked);
+        if ok {
+            sn.chooser.reserved(&picked);
+        }
         if ok {
             for &b in &picked {
                 let pool = &mut self.subnets[subnet as usize].pool;

@@ -38,6 +38,37 @@ pub enum Strategy {
     /// Lowest address first.
     #[default]
     FirstFit,
+    /// The first free block at or after the last one reserved, wrapping around.
+    NextFit,
+    /// The most-used /24-sized region first, to keep large runs of whole blocks free.
+    BestFit,
+    /// A free block drawn uniformly from a seeded RNG.
+    Random,
+}
+
+impl Strategy {
+    /// Every strategy, in documentation order.
+    pub const ALL: [Strategy; 4] = [
+        Strategy::FirstFit,
+        Strategy::NextFit,
+        Strategy::BestFit,
+        Strategy::Random,
+    ];
+
+    /// `first-fit`, `next-fit`, `best-fit` or `random`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::FirstFit => "first-fit",
+            Strategy::NextFit => "next-fit",
+            Strategy::BestFit => "best-fit",
+            Strategy::Random => "random",
+        }
+    }
+
+    /// The strategy called `name`.
+    pub fn from_name(name: &str) -> Option<Strategy> {
+        Strategy::ALL.into_iter().find(|s| s.name() == name)
+    }
 }
 
 /// Every number of the allocation model; `Params::default()` is MODEL.md's default.

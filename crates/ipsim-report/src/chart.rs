@@ -139,11 +139,16 @@ struct Columns {
 
 impl Columns {
     fn new(from: u64, to: u64, n: usize, n_levels: usize) -> Self {
+        Self::starting_at(from, to, n, n_levels, 0.0)
+    }
+
+    /// Columns whose maxima start at `floor` (−∞ to take maxima of negated values).
+    fn starting_at(from: u64, to: u64, n: usize, n_levels: usize, floor: f64) -> Self {
         Columns {
             from,
             to,
             n,
-            levels: vec![vec![0.0; n]; n_levels],
+            levels: vec![vec![floor; n]; n_levels],
             current: vec![0.0; n_levels],
             next: 0,
             started: false,
@@ -1106,4 +1111,120 @@ fn heatmap_on<DB: DrawingBackend>(
         .draw(&Text::new("grey: not run", (10, 460), font(15)))
         .map_err(de)?;
     Ok(())
+}
+
+/// Free addresses over time for several variants of one scenario, overlaid.
+#[derive(Debug, Clone)]
+pub struct CompareChart {
+    /// Title.
+    pub title: String,
+    /// Run length.
+    pub duration_ms: u64,
+    /// Clock of t = 0.
+    pub clock: Clock,
+    /// Per variant: its name and its (time, addresses in free blocks) step function.
+    pub series: Vec<(String, Vec<(u64, u64)>)>,
+}
+
+/// Draws the overlay: each pixel column keeps the series' **minimum** (a dip in free
+/// addresses is what matters), so short dips stay visible on long runs.
+pub fn draw_compare(c: &CompareChart, out: &Path) -> Result<(), ChartError> {
+    register_font();
+    let root = BitMapBackend::new(out, (1600, 900)).into_drawing_area();
+    root.fill(&WHITE).map_err(de)?;
+    let (w, _) = root.dim_in_pixel();
+    let (main, legend) = root.split_horizontally(w - 300);
+    let y_max = c
+        .series
+        .iter()
+        .flat_map(|(_, s)| s.iter().map(|p| p.1))
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64
+        * 1.08;
+    let long = c.duration_ms > 2 * 86_400_000;
+    let mut chart = ChartBuilder::on(&main)
+        .caption(&c.title, font(26))
+        .margin(15)
+        .x_label_area_size(62)
+        .y_label_area_size(80)
+        .build_cartesian_2d(0f64..1f64, 0f64..y_max)
+        .map_err(de)?;
+    let (px, py) = chart.plotting_area().get_pixel_range();
+    let n = (px.end - px.start).max(1) as usize;
+    chart = ChartBuilder::on(&main)
+        .caption(&c.title, font(26))
+        .margin(15)
+        .x_label_area_size(62)
+        .y_label_area_size(80)
+        .build_cartesian_2d(0f64..n as f64, 0f64..y_max)
+        .map_err(de)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(0)
+        .y_desc("addresses in free blocks")
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .axis_desc_style(font(20))
+        .label_style(font(16))
+        .draw()
+        .map_err(de)?;
+    for (k, (name, s)) in c.series.iter().enumerate() {
+        // Column minima: negate, take the maximum.
+        let mut cols = Columns::starting_at(0, c.duration_ms.max(1), n, 1, f64::NEG_INFINITY);
+        for &(t, v) in s {
+            cols.set(t, &[-(v as f64)]);
+        }
+        cols.finish();
+        let color = PALETTE[k % PALETTE.len()];
+        let pts: Vec<(f64, f64)> = (0..n)
+            .filter(|&i| cols.levels[0][i].is_finite())
+            .flat_map(|i| {
+                let v = -cols.levels[0][i];
+                [(i as f64, v), (i as f64 + 1.0, v)]
+            })
+            .collect();
+        chart
+            .draw_series(LineSeries::new(pts, color.stroke_width(3)))
+            .map_err(de)?;
+        legend
+            .draw(&Rectangle::new(
+                [(10, 60 + 28 * k as i32), (40, 66 + 28 * k as i32)],
+                color.filled(),
+            ))
+            .map_err(de)?;
+        legend
+            .draw(&Text::new(
+                clip(name, 26),
+                (50, 54 + 28 * k as i32),
+                font(17),
+            ))
+            .map_err(de)?;
+    }
+    legend
+        .draw(&Text::new("variant", (10, 24), font(19)))
+        .map_err(de)?;
+    let step = tick_step(c.duration_ms.max(1));
+    let ticks: Vec<u64> = (0..=c.duration_ms / step).map(|k| k * step).collect();
+    let x_px = |t: u64| {
+        px.start
+            + ((t as f64 / c.duration_ms.max(1) as f64) * f64::from(px.end - px.start)).round()
+                as i32
+    };
+    let desc = if c.clock.start.is_some() {
+        "time (UTC)"
+    } else {
+        "time since start"
+    };
+    draw_time_axis(
+        &root,
+        &px,
+        py.end,
+        &ticks,
+        &x_px,
+        |t| tick_label(c.clock, t, long),
+        desc,
+    )?;
+    root.present()
+        .map_err(|e| err(format!("cannot write {}: {e}", out.display())))
 }

@@ -69,7 +69,7 @@ pub struct ParamsDef {
     pub retry_interval: Option<Duration>,
     /// Retries of a job task before it fails (3).
     pub max_task_retries: Option<u32>,
-    /// Block choice: "first-fit".
+    /// Block choice: "first-fit" (default), "next-fit", "best-fit" or "random".
     pub strategy: Option<StrategyDef>,
     /// Maximum concurrent requests per instance (80), for request-rate demand.
     pub concurrency: Option<u32>,
@@ -107,6 +107,12 @@ pub enum ScopeDef {
 pub enum StrategyDef {
     /// Lowest address first.
     FirstFit,
+    /// The first free block after the last one reserved, wrapping around.
+    NextFit,
+    /// The most-used /24-sized region first, keeping whole free regions free.
+    BestFit,
+    /// A free block drawn uniformly from a seeded RNG.
+    Random,
 }
 
 /// Edge-block policy.

@@ -29,6 +29,7 @@
 //! assert_eq!(out.summary.peak_held, 400);
 //! ```
 
+pub mod compare;
 pub mod def;
 pub mod demand;
 pub mod duration;

@@ -812,6 +812,9 @@ impl Resolver<'_> {
         };
         p.strategy = match d.strategy {
             Some(StrategyDef::FirstFit) | None => Strategy::FirstFit,
+            Some(StrategyDef::NextFit) => Strategy::NextFit,
+            Some(StrategyDef::BestFit) => Strategy::BestFit,
+            Some(StrategyDef::Random) => Strategy::Random,
         };
         if let Some(c) = d.concurrency {
             if !(1..=1000).contains(&c) {

@@ -199,3 +199,47 @@ fn bad_vary_expressions_get_clear_errors() {
         );
     }
 }
+
+#[test]
+fn compare_prints_a_table_and_writes_csv_and_chart() {
+    let d = tmp("compare");
+    let o = ipsim(&[
+        "compare",
+        "scenarios/shared-subnet.json",
+        "--strategies",
+        "first-fit,best-fit,scope=subnet,block=/29",
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("variant") && out.contains("idle share") && out.contains("runtime"),
+        "{out}"
+    );
+    let csv = std::fs::read_to_string(d.join("compare.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(rows.len(), 4);
+    // Service-scoped /28 blocks run out (720 failed attempts); one pool, or /29 blocks, do not.
+    assert_eq!((rows[0][0], rows[0][1]), ("first-fit", "720"));
+    assert_eq!((rows[1][0], rows[1][1]), ("best-fit", "720"));
+    assert_eq!((rows[2][0], rows[2][1]), ("scope=subnet", "0"));
+    assert_eq!((rows[3][0], rows[3][1]), ("block=/29", "0"));
+    assert_eq!(image::open(d.join("compare.png")).unwrap().width(), 1600);
+    let o = ipsim(&[
+        "compare",
+        "scenarios/surge.json",
+        "--strategies",
+        "first-fit,worst-fit",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o.stderr).contains("variant \"worst-fit\": \"worst-fit\" is neither a strategy"),
+        "{}",
+        text(&o.stderr)
+    );
+}

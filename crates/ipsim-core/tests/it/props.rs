@@ -73,9 +73,10 @@ fn input() -> impl Strategy<Value = SimInput> {
         any::<u64>(),
         prop_oneof![Just(16u32), Just(8u32), Just(32u32)],
         0u8..3,
+        0usize..4,
     )
         .prop_map(
-            |(lens, wls, scope, partial, ips, uniform, seed, bs, n_static)| {
+            |(lens, wls, scope, partial, ips, uniform, seed, bs, n_static, strategy)| {
                 let subnets: Vec<_> = lens
                     .iter()
                     .enumerate()
@@ -109,6 +110,7 @@ fn input() -> impl Strategy<Value = SimInput> {
                 ][scope as usize];
                 input.params.ips_per_instance = ips;
                 input.params.block_size = bs;
+                input.params.strategy = ipsim_core::Strategy::ALL[strategy];
                 input.params.block_linger_ms = if seed % 3 == 0 { 2 * MIN } else { 0 };
                 input.params.retention = if uniform {
                     Retention::Uniform
