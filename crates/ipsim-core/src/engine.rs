@@ -1285,9 +1285,16 @@ impl<'a> Simulation<'a> {
             }
         };
         let unit = self.unit(wl, unit_idx);
+        let log_room = self.log.len() < self.input.options.log_limit;
         let sn = &mut self.subnets[subnet as usize];
         sn.failed_attempts += 1;
-        let ev = ExhaustionEvent {
+        // Most failed attempts are retries that nothing keeps (the firsts are set, the log is
+        // full or off): build the record, message and all, only when something keeps it.
+        let keep = log_room
+            || sn.first_exhaustion.is_none()
+            || self.first_exhaustion.is_none()
+            || self.wls[wl as usize].sum.first_exhaustion.is_none();
+        let ev = keep.then(|| ExhaustionEvent {
             time_ms: now,
             subnet: subnet as usize,
             workload: wl as usize,
@@ -1297,17 +1304,21 @@ impl<'a> Simulation<'a> {
             owner_free: self.owners[owner as usize].free,
             free_blocks: sn.pool.free_set.len() as u32,
             message: exhaustion_message(&sn.name),
-        };
-        if sn.first_exhaustion.is_none() {
-            sn.first_exhaustion = Some(ev.clone());
-        }
-        if self.first_exhaustion.is_none() {
-            self.first_exhaustion = Some(ev.clone());
+        });
+        if let Some(ev) = &ev {
+            if sn.first_exhaustion.is_none() {
+                sn.first_exhaustion = Some(ev.clone());
+            }
+            if self.first_exhaustion.is_none() {
+                self.first_exhaustion = Some(ev.clone());
+            }
         }
         let w = &mut self.wls[wl as usize];
         w.sum.failed_attempts += 1;
-        if w.sum.first_exhaustion.is_none() {
-            w.sum.first_exhaustion = Some(ev.clone());
+        if let Some(ev) = &ev {
+            if w.sum.first_exhaustion.is_none() {
+                w.sum.first_exhaustion = Some(ev.clone());
+            }
         }
         if !w.window_open {
             w.window_open = true;
@@ -1334,7 +1345,10 @@ impl<'a> Simulation<'a> {
             }
         }
         let is_job = w.kind == WorkloadKind::Job;
-        self.log(|| LogEvent::Exhaustion(ev));
+        match ev {
+            Some(ev) => self.log(|| LogEvent::Exhaustion(ev)),
+            None => self.log_dropped += 1,
+        }
         let r = &mut self.requests[req as usize];
         r.failed += 1;
         let epoch = r.epoch;
