@@ -137,6 +137,15 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Compare egress designs for the scenario's traffic: Direct VPC egress with a private DNS
+    /// zone, a Serverless VPC Access connector, and a connector with Cloud NAT.
+    Cost {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// Print the comparison as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Find each subnet's smallest prefix with no exhaustion across seeds.
     Size {
         /// The scenario file.
@@ -226,6 +235,7 @@ fn dispatch(cli: Cli) -> Result<u8> {
             sweep(&scenario, &vary, seeds, shard.as_deref(), out)
         }),
         Command::Merge { shards, out } => merge(&shards, &out),
+        Command::Cost { scenario, json } => cost(&scenario, json),
         Command::Compare {
             scenario,
             strategies,
@@ -298,7 +308,29 @@ fn run(
     let mut ctx = Context::new(&scenario.def.name, &scenario.input);
     ctx.description = scenario.def.description.clone();
     ctx.clock = clock;
-    let report = Report::new(&output, &ctx);
+    let mut report = Report::new(&output, &ctx);
+    let priced = scenario.def.cost.is_some()
+        || scenario
+            .input
+            .workloads
+            .iter()
+            .any(|w| w.kind == ipsim_core::WorkloadKind::Connector);
+    let mut cost_line = None;
+    if priced {
+        let c = ipsim_scenario::cost::compare(&scenario, &output)
+            .map_err(|e| fail_lines(vec![format!("{}: {e}", path.display())]))?;
+        let per: Vec<String> = c
+            .designs
+            .iter()
+            .map(|d| format!("{} ${:.2}", d.design, d.monthly_usd))
+            .collect();
+        cost_line = Some(format!(
+            "egress per month: {}; fails first: {} (ipsim cost for details)",
+            per.join(", "),
+            c.fails_first.as_deref().unwrap_or("none")
+        ));
+        report.cost = Some(serde_json::to_value(&c)?);
+    }
     let report_path = dir.join("report.json");
     let json_text = serde_json::to_string_pretty(&report)?;
     std::fs::write(&report_path, format!("{json_text}\n"))
@@ -317,6 +349,9 @@ fn run(
         println!("{json_text}");
     } else {
         print!("{}", ipsim_report::summary_text(&report));
+        if let Some(l) = &cost_line {
+            println!("{l}");
+        }
         println!();
         println!(
             "wrote {}, {}, {}",
@@ -651,6 +686,22 @@ fn compare(path: &Path, strategies: &str, seed: Option<u64>, out: Option<PathBuf
             dir.join("compare.csv").display(),
             dir.join("compare.png").display()
         );
+    }
+    Ok(0)
+}
+
+fn cost(path: &Path, json: bool) -> Result<u8> {
+    let scenario = load(path, None)?;
+    let out = scenario.run().map_err(|e| print_errors(&e))?;
+    let r = ipsim_scenario::cost::compare(&scenario, &out)
+        .map_err(|e| fail_lines(vec![format!("{}: {e}", path.display())]))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+    } else {
+        let clock = Clock {
+            start: scenario.start,
+        };
+        print!("{}", ipsim_scenario::cost::cost_text(&r, &|t| clock.fmt(t)));
     }
     Ok(0)
 }

@@ -106,6 +106,8 @@ pub(crate) struct Pool {
     pub(crate) n_reserved: u32,
     pub(crate) in_use: u32,
     pub(crate) retained: u32,
+    /// Addresses held outside blocks: connector VMs, one each.
+    pub(crate) direct: u32,
     pub(crate) usable: u32,
     pub(crate) n_static: u32,
     pub(crate) n_reservable: u32,
@@ -339,6 +341,7 @@ impl Pool {
             n_reserved: 0,
             in_use: 0,
             retained: 0,
+            direct: 0,
             usable: layout.n_usable,
             n_static: layout.n_static,
             index: FreeIndex::default(),
@@ -360,7 +363,12 @@ impl Pool {
     }
 
     pub(crate) fn unreserved(&self) -> u32 {
-        self.usable - self.n_static - self.reserved_cap
+        self.usable - self.n_static - self.reserved_cap - self.direct
+    }
+
+    /// Addresses outside reservable blocks and not static: what connector VMs can hold.
+    pub(crate) fn direct_capacity(&self) -> u32 {
+        self.usable - self.n_static - self.reservable_cap
     }
 
     pub(crate) fn reserve(&mut self, b: u32, owner_id: u32, owner: &mut Owner) {
@@ -444,13 +452,22 @@ impl Pool {
     /// tests run it after every event.
     pub(crate) fn audit(&self, owners: &[Owner], subnet: u32) {
         assert_eq!(
-            self.n_static + self.in_use + self.retained + self.reserved_idle() + self.unreserved(),
+            self.n_static
+                + self.in_use
+                + self.direct
+                + self.retained
+                + self.reserved_idle()
+                + self.unreserved(),
             self.usable,
             "static + in_use + retained + reserved_idle + unreserved = usable"
         );
         assert!(
             self.in_use + self.retained <= self.reserved_cap,
             "held beyond reserved blocks"
+        );
+        assert!(
+            self.direct <= self.direct_capacity(),
+            "connector addresses beyond what lies outside blocks"
         );
         // The full recount costs O(blocks); above a /16's 4,096 blocks the debug build would
         // spend minutes per run on it, so larger subnets keep the checks above only.
@@ -499,7 +516,12 @@ impl Pool {
             "block count"
         );
         assert_eq!(
-            self.n_static + self.in_use + self.retained + self.reserved_idle() + self.unreserved(),
+            self.n_static
+                + self.in_use
+                + self.direct
+                + self.retained
+                + self.reserved_idle()
+                + self.unreserved(),
             self.usable,
             "static + in_use + retained + reserved_idle + unreserved = usable"
         );

@@ -119,6 +119,7 @@ struct Wl {
     dirty: bool,
     touched: bool,
     window_open: bool,
+    saturated: bool,
     rows: Vec<WorkloadRow>,
     last_row: Option<WorkloadRow>,
     peak_held: u32,
@@ -266,7 +267,12 @@ impl<'a> Simulation<'a> {
         let mut subnets = Vec::new();
         let mut owners = Vec::new();
         for (i, s) in input.subnets.iter().enumerate() {
-            let used = input.workloads.iter().any(|w| w.subnet == i);
+            // The /26 minimum and the range check are for subnets Cloud Run workloads use;
+            // a connector's /28 is an ordinary VM subnet.
+            let used = input
+                .workloads
+                .iter()
+                .any(|w| w.subnet == i && w.kind != WorkloadKind::Connector);
             if !block_size_ok {
                 continue;
             }
@@ -336,6 +342,7 @@ impl<'a> Simulation<'a> {
                 dirty: false,
                 touched: true,
                 window_open: false,
+                saturated: false,
                 rows: Vec::new(),
                 last_row: None,
                 peak_held: 0,
@@ -514,13 +521,14 @@ impl<'a> Simulation<'a> {
             let p = &sn.pool;
             let row = SubnetRow {
                 time_ms: now,
-                in_use: p.in_use,
+                in_use: p.in_use + p.direct,
                 retained: p.retained,
                 reserved_idle: p.reserved_idle(),
                 unreserved: p.unreserved(),
                 reserved_blocks: p.n_reserved,
                 free_blocks: p.free_set.len() as u32,
                 free: p.free_cap,
+                connector: p.direct,
             };
             if sn.last_row.is_some_and(|l| l.same_values(&row)) {
                 continue;
@@ -920,6 +928,7 @@ impl<'a> Simulation<'a> {
                         self.dispatch(wl, ex);
                     }
                 }
+                WorkloadKind::Connector => self.evaluate_connector(wl),
                 _ => self.evaluate_service(wl),
             }
         }
@@ -958,6 +967,51 @@ impl<'a> Simulation<'a> {
             keep
         });
         self.check_deploy_done(wl);
+    }
+
+    /// A connector scales out to carry its throughput demand, within its limits, and never
+    /// scales in; demand above what its instances carry is a saturation window.
+    fn evaluate_connector(&mut self, wl: u32) {
+        let spec = self.spec(wl);
+        let per = spec.throughput_per_instance_mbps.max(1);
+        let max = spec.max_instances.unwrap_or(10);
+        let min = spec.min_instances.min(max);
+        let now = self.now;
+        let w = &mut self.wls[wl as usize];
+        let mbps = w.raw_demand;
+        w.sum.peak_demand_mbps = w.sum.peak_demand_mbps.max(mbps);
+        let target = mbps.div_ceil(per).clamp(min, max);
+        let subnet = w.subnet;
+        if target > w.running {
+            let pool = &mut self.subnets[subnet as usize].pool;
+            let add = (target - w.running).min(pool.direct_capacity() - pool.direct);
+            pool.direct += add;
+            w.in_use += add;
+            w.running += add;
+            w.sum.n_started += u64::from(add);
+            self.touch_subnet(subnet);
+            self.touch_wl(wl);
+        }
+        let w = &mut self.wls[wl as usize];
+        let saturated = u64::from(mbps) > u64::from(w.running) * u64::from(per);
+        if saturated && !w.saturated {
+            w.saturated = true;
+            match w.sum.saturation_windows.last_mut() {
+                // Closed and reopened in the same millisecond: one window.
+                Some(last) if last.end_ms == now => {}
+                _ => w.sum.saturation_windows.push(FailureWindow {
+                    workload: wl as usize,
+                    start_ms: now,
+                    end_ms: now,
+                    open: false,
+                }),
+            }
+        } else if !saturated && w.saturated {
+            w.saturated = false;
+            if let Some(last) = w.sum.saturation_windows.last_mut() {
+                last.end_ms = now;
+            }
+        }
     }
 
     /// Brings revision `r` to `desired`: new requests, or cancellations newest first and then
@@ -1395,6 +1449,12 @@ impl<'a> Simulation<'a> {
                     win.open = true;
                 }
             }
+            if w.saturated {
+                if let Some(win) = w.sum.saturation_windows.last_mut() {
+                    win.end_ms = end;
+                    win.open = true;
+                }
+            }
             let rows = std::mem::take(&mut w.rows);
             let mut sum = std::mem::take(&mut w.sum);
             sum.peak_held = w.peak_held;
@@ -1470,9 +1530,13 @@ fn gather<'w>(s: &mut Summary, wls: impl Iterator<Item = &'w WorkloadOutput>) {
         s.deploy_failures
             .extend(w.summary.deploy_failures.iter().copied());
         s.unmet_instance_ms += w.summary.unmet_instance_ms;
+        s.saturation_windows
+            .extend(w.summary.saturation_windows.iter().copied());
     }
     s.failure_windows.sort_by_key(|w| (w.start_ms, w.workload));
     s.deploy_failures.sort_by_key(|d| (d.time_ms, d.workload));
+    s.saturation_windows
+        .sort_by_key(|w| (w.start_ms, w.workload));
 }
 
 /// Validates and runs `input` in one call.

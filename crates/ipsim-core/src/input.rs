@@ -16,6 +16,9 @@ pub enum WorkloadKind {
     WorkerPool,
     /// A job: executions of tasks, `ips_per_task` addresses per task.
     Job,
+    /// A Serverless VPC Access connector: VMs with one address each in a dedicated /28,
+    /// scaling out on throughput (its demand, in Mbps) and never in.
+    Connector,
 }
 
 impl WorkloadKind {
@@ -25,6 +28,7 @@ impl WorkloadKind {
             WorkloadKind::Service => "service",
             WorkloadKind::WorkerPool => "worker_pool",
             WorkloadKind::Job => "job",
+            WorkloadKind::Connector => "connector",
         }
     }
 }
@@ -98,6 +102,9 @@ pub struct WorkloadSpec {
     pub swaps: Vec<Swap>,
     /// Executions (jobs), non-decreasing start times.
     pub executions: Vec<JobExecution>,
+    /// Throughput one connector instance carries, in Mbps (connectors only; their demand is
+    /// throughput in Mbps, their instances between `min_instances` and `max_instances`).
+    pub throughput_per_instance_mbps: u32,
 }
 
 impl WorkloadSpec {
@@ -113,6 +120,7 @@ impl WorkloadSpec {
             demand: Vec::new(),
             swaps: Vec::new(),
             executions: Vec::new(),
+            throughput_per_instance_mbps: 0,
         }
     }
 
@@ -128,6 +136,24 @@ impl WorkloadSpec {
     pub fn job(name: impl Into<String>, subnet: usize) -> Self {
         WorkloadSpec {
             kind: WorkloadKind::Job,
+            ..WorkloadSpec::service(name, subnet)
+        }
+    }
+
+    /// A connector on `subnet` (its dedicated /28) whose instances carry `mbps` each, between
+    /// `min` and `max` instances; its demand points are throughput in Mbps.
+    pub fn connector(
+        name: impl Into<String>,
+        subnet: usize,
+        mbps: u32,
+        min: u32,
+        max: u32,
+    ) -> Self {
+        WorkloadSpec {
+            kind: WorkloadKind::Connector,
+            min_instances: min,
+            max_instances: Some(max),
+            throughput_per_instance_mbps: mbps,
             ..WorkloadSpec::service(name, subnet)
         }
     }
@@ -352,6 +378,24 @@ impl SimInput {
                             }
                             _ => {}
                         }
+                    }
+                }
+                WorkloadKind::Connector => {
+                    if w.throughput_per_instance_mbps == 0 {
+                        errs.push(InputError::new(
+                            format!("{path}.throughput_per_instance_mbps"),
+                            "a connector instance must carry some throughput",
+                        ));
+                    }
+                    let max = w.max_instances.unwrap_or(10);
+                    if w.min_instances > max || max == 0 {
+                        errs.push(InputError::new(format!("{path}.max_instances"), format!("max_instances {max} must be at least 1 and at least min_instances {}", w.min_instances)));
+                    }
+                    if !w.swaps.is_empty() || !w.executions.is_empty() {
+                        errs.push(InputError::new(
+                            format!("{path}.swaps"),
+                            "a connector has no revisions or executions",
+                        ));
                     }
                 }
                 WorkloadKind::Service | WorkloadKind::WorkerPool => {

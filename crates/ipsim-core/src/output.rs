@@ -33,6 +33,8 @@ pub struct SubnetRow {
     pub free_blocks: u32,
     /// Addresses in free blocks: what a new owner could get.
     pub free: u32,
+    /// Addresses of connector VMs (counted in `in_use`, outside any block).
+    pub connector: u32,
 }
 
 impl SubnetRow {
@@ -42,7 +44,7 @@ impl SubnetRow {
     }
     /// Addresses inside reserved blocks.
     pub fn reserved(&self) -> u32 {
-        self.in_use + self.retained + self.reserved_idle
+        self.in_use - self.connector + self.retained + self.reserved_idle
     }
 }
 
@@ -111,7 +113,8 @@ pub struct ExhaustionEvent {
     pub message: String,
 }
 
-/// A time during which a workload had starts it could not make.
+/// A time during which a workload had starts it could not make (or, for a saturation window,
+/// a connector had more throughput to carry than its maximum instances can).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FailureWindow {
     /// Workload index.
@@ -244,6 +247,8 @@ pub struct Summary {
     pub deploy_failures: Vec<DeployFailure>,
     /// Instance-milliseconds between start requests and their outcome.
     pub unmet_instance_ms: u64,
+    /// Times a connector's demand was above what its maximum instances carry, by start.
+    pub saturation_windows: Vec<FailureWindow>,
 }
 
 impl Summary {
@@ -311,6 +316,10 @@ pub struct WorkloadSummary {
     pub tasks_completed: u64,
     /// Job tasks that gave up after failing every attempt.
     pub tasks_failed: u64,
+    /// Connectors: times the throughput demand was above what `max_instances` carry.
+    pub saturation_windows: Vec<FailureWindow>,
+    /// Connectors: the most throughput asked for, in Mbps.
+    pub peak_demand_mbps: u32,
 }
 
 impl WorkloadSummary {

@@ -367,6 +367,8 @@ const IDLE: RGBColor = RGBColor(166, 216, 130);
 pub const MARKER_RED: RGBColor = RGBColor(220, 0, 0);
 const BAND: RGBColor = RGBColor(255, 170, 170);
 const SWAP: RGBColor = RGBColor(40, 40, 160);
+const SAT_BAND: RGBColor = RGBColor(200, 170, 240);
+const SAT_MARKER: RGBColor = RGBColor(110, 40, 170);
 const JOB: RGBColor = RGBColor(140, 60, 160);
 const PALETTE: [RGBColor; 9] = [
     RGBColor(31, 119, 180),
@@ -485,17 +487,25 @@ fn draw<DB: DrawingBackend>(
             font(30),
         ))
         .map_err(de)?;
-    let verdict = match &sn.figures.first_exhaustion {
-        Some(e) => format!(
-            "ran out of addresses at {} ({} failed starts)",
-            e.time, sn.figures.failed_attempts
+    let (verdict, vcolor) = match (
+        &sn.figures.first_exhaustion,
+        sn.figures.saturation_windows.first(),
+    ) {
+        (Some(e), _) => (
+            format!(
+                "ran out of addresses at {} ({} failed starts)",
+                e.time, sn.figures.failed_attempts
+            ),
+            MARKER_RED,
         ),
-        None => "every start succeeded".to_string(),
-    };
-    let vcolor = if sn.figures.first_exhaustion.is_some() {
-        MARKER_RED
-    } else {
-        RGBColor(30, 120, 30)
+        (None, Some(w)) => (
+            format!(
+                "connector {} saturated at {}: more throughput than its maximum instances carry",
+                w.workload, w.start
+            ),
+            SAT_MARKER,
+        ),
+        (None, None) => ("every start succeeded".to_string(), RGBColor(30, 120, 30)),
     };
     title_area
         .draw(&Text::new(verdict, (20, 46), font(20).color(&vcolor)))
@@ -570,6 +580,25 @@ fn draw<DB: DrawingBackend>(
             )))
             .map_err(de)?;
     }
+    // Saturation windows of a connector, drawn the same way in purple.
+    let saturations: Vec<_> = sn
+        .figures
+        .saturation_windows
+        .iter()
+        .filter(|w| w.end_ms > from && w.start_ms < to)
+        .collect();
+    for w in &saturations {
+        let (a, mut b) = (x_of(w.start_ms.max(from)), x_of(w.end_ms.min(to)));
+        if b - a < 2.0 {
+            b = a + 2.0;
+        }
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(a, 0.0), (b, y_max)],
+                SAT_BAND.mix(0.45).filled(),
+            )))
+            .map_err(de)?;
+    }
     // Stacked areas, drawn as column steps of the column maxima.
     let names = ["static", "in use", "retained", "reserved, idle"];
     let colors = [STATIC, IN_USE, RETAINED, IDLE];
@@ -611,7 +640,7 @@ fn draw<DB: DrawingBackend>(
             ))
             .map_err(de)?;
         let reservable = f64::from(sn.reservable + sn.r#static);
-        if sn.reservable < sn.usable {
+        if sn.reservable < sn.usable && sn.reservable > 0 {
             chart
                 .draw_series(DashedLineSeries::new(
                     [(0.0, reservable), (n, reservable)],
@@ -630,6 +659,40 @@ fn draw<DB: DrawingBackend>(
         .map_err(de)?;
     }
     let area = chart.plotting_area();
+    // Saturation markers and labels.
+    let mut last_sat = f64::NEG_INFINITY;
+    for w in &saturations {
+        if w.start_ms >= from {
+            let a = x_of(w.start_ms);
+            let a0 = (a - 1.0).max(1.0);
+            area.draw(&Rectangle::new(
+                [(a0, 0.0), (a0 + 3.0, y_max)],
+                SAT_MARKER.filled(),
+            ))
+            .map_err(de)?;
+            if a - last_sat > 330.0 && a < n - 420.0 {
+                let end = if w.open {
+                    "end".to_string()
+                } else {
+                    short_time(clock, w.end_ms, long)
+                };
+                let label = format!(
+                    "{} saturated {}\u{2013}{} ({})",
+                    w.workload,
+                    short_time(clock, w.start_ms, long),
+                    end,
+                    span(w.duration_ms)
+                );
+                area.draw(&Text::new(
+                    label,
+                    (a + 5.0, y_max * 0.985),
+                    font(16).color(&SAT_MARKER),
+                ))
+                .map_err(de)?;
+                last_sat = a;
+            }
+        }
+    }
     // Exhaustion markers and labels, over the data.
     let mut last_label = f64::NEG_INFINITY;
     for fw in &windows {
@@ -734,7 +797,7 @@ fn draw<DB: DrawingBackend>(
         )?;
         y += 26;
     }
-    if sn.reservable < sn.usable && !zoomed {
+    if sn.reservable < sn.usable && sn.reservable > 0 && !zoomed {
         entry(
             &legend_top,
             y,
@@ -748,6 +811,10 @@ fn draw<DB: DrawingBackend>(
     y += 26;
     entry(&legend_top, y, BAND, "failure window", false)?;
     y += 26;
+    if !sn.figures.saturation_windows.is_empty() {
+        entry(&legend_top, y, SAT_BAND, "connector saturated", false)?;
+        y += 26;
+    }
     entry(&legend_top, y, SWAP, "revision swap (on axis)", false)?;
     y += 26;
     entry(&legend_top, y, JOB, "job execution start", false)?;

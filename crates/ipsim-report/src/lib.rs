@@ -249,6 +249,9 @@ pub struct Figures {
     pub min_free_blocks: u64,
     /// Instance-seconds between start requests and their outcome.
     pub unmet_instance_seconds: f64,
+    /// Times a connector had more throughput to carry than its maximum instances can.
+    #[serde(default)]
+    pub saturation_windows: Vec<WindowRow>,
 }
 
 /// One subnet.
@@ -306,6 +309,12 @@ pub struct WorkloadReport {
     pub tasks_completed: u64,
     /// Job tasks that gave up.
     pub tasks_failed: u64,
+    /// Connectors: times the throughput was above what the maximum instances carry.
+    #[serde(default)]
+    pub saturation_windows: Vec<WindowRow>,
+    /// Connectors: the most throughput asked for, in Mbps.
+    #[serde(default)]
+    pub peak_demand_mbps: u32,
 }
 
 /// `report.json`.
@@ -333,6 +342,9 @@ pub struct Report {
     pub markers: Vec<Marker>,
     /// Events the engine processed.
     pub events_processed: u64,
+    /// The egress cost comparison, when the scenario asks for one (see docs/connectors.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<serde_json::Value>,
 }
 
 struct Names<'a> {
@@ -390,6 +402,11 @@ impl Names<'_> {
             min_free: s.min_free,
             min_free_blocks: s.min_free_blocks,
             unmet_instance_seconds: s.unmet_instance_seconds(),
+            saturation_windows: s
+                .saturation_windows
+                .iter()
+                .map(|w| self.window(w))
+                .collect(),
         }
     }
 }
@@ -440,6 +457,8 @@ impl Report {
                     started: s.n_started,
                     tasks_completed: s.tasks_completed,
                     tasks_failed: s.tasks_failed,
+                    saturation_windows: s.saturation_windows.iter().map(|x| n.window(x)).collect(),
+                    peak_demand_mbps: s.peak_demand_mbps,
                 }
             })
             .collect();
@@ -455,12 +474,13 @@ impl Report {
             workloads,
             markers: ctx.markers.clone(),
             events_processed: out.n_events,
+            cost: None,
         }
     }
 }
 
 /// Header of `occupancy.csv`.
-pub const OCCUPANCY_HEADER: &str = "time_ms,time,subnet,usable,static,in_use,retained,reserved_idle,unreserved,reserved_blocks,free_blocks,free";
+pub const OCCUPANCY_HEADER: &str = "time_ms,time,subnet,usable,static,in_use,retained,reserved_idle,unreserved,reserved_blocks,free_blocks,free,connector";
 
 /// Header of `workloads.csv`.
 pub const WORKLOADS_HEADER: &str =
@@ -539,7 +559,7 @@ impl<W: Write> RowSink for CsvSink<W> {
         let s = &self.subnets[subnet];
         let res = writeln!(
             self.occupancy,
-            "{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{}",
             r.time_ms,
             self.clock.fmt(r.time_ms),
             csv_field(&s.name),
@@ -551,7 +571,8 @@ impl<W: Write> RowSink for CsvSink<W> {
             r.unreserved,
             r.reserved_blocks,
             r.free_blocks,
-            r.free
+            r.free,
+            r.connector
         );
         self.keep(res);
     }
@@ -658,6 +679,23 @@ pub fn summary_text(r: &Report) -> String {
                 );
             }
         }
+    }
+    for w in &s.saturation_windows {
+        let end = if w.open {
+            format!("{} (still at the end)", w.end)
+        } else {
+            w.end.clone()
+        };
+        line(
+            &mut o,
+            format!(
+                "  connector {} saturated {} .. {}  {}",
+                w.workload,
+                w.start,
+                end,
+                span(w.duration_ms)
+            ),
+        );
     }
     line(
         &mut o,

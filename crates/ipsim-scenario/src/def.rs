@@ -43,6 +43,67 @@ pub struct ScenarioDef {
     /// The documented outcome; `ipsim run --check` and the tests compare the run against it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expect: Option<ExpectDef>,
+    /// Egress cost comparison (`ipsim cost`, and `cost` in report.json).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<CostDef>,
+}
+
+/// What to price: the traffic and the DNS queries, the connector designs' shape, prices.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CostDef {
+    /// Egress throughput in Mbps over time (default: the connectors' demand).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traffic: Option<DemandDef>,
+    /// Private DNS queries per second (Direct VPC design), default 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns_queries_per_second: Option<f64>,
+    /// Private DNS zones (Direct VPC design), default 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns_zones: Option<u32>,
+    /// Connector designs' machine type (default: the scenario's connector's, else e2-micro).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine_type: Option<MachineDef>,
+    /// Connector designs' minimum instances (default: the scenario's connector's, else 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_instances: Option<u32>,
+    /// Connector designs' maximum instances (default: the scenario's connector's, else 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_instances: Option<u32>,
+    /// Cloud NAT external IP addresses, default 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nat_ips: Option<u32>,
+    /// Price overrides (USD); see docs/connectors.md for the defaults and their date.
+    #[serde(default)]
+    pub prices: PricesDef,
+}
+
+/// Prices in USD; absent ones take the documented defaults.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PricesDef {
+    /// f1-micro connector instance, per hour.
+    pub f1_micro_hour: Option<f64>,
+    /// e2-micro connector instance, per hour.
+    pub e2_micro_hour: Option<f64>,
+    /// e2-standard-4 connector instance, per hour.
+    pub e2_standard_4_hour: Option<f64>,
+    /// Cloud NAT gateway, per assigned VM per hour, up to `nat_vm_cap` VMs.
+    pub nat_per_vm_hour: Option<f64>,
+    /// Cloud NAT gateway, per hour, above `nat_vm_cap` VMs.
+    pub nat_cap_hour: Option<f64>,
+    /// VMs at which the NAT gateway price stops growing.
+    pub nat_vm_cap: Option<u32>,
+    /// Cloud NAT, per GiB processed.
+    pub nat_per_gib: Option<f64>,
+    /// Cloud NAT external IP, per hour.
+    pub nat_ip_hour: Option<f64>,
+    /// Cloud DNS private zone, per month.
+    pub dns_zone_month: Option<f64>,
+    /// Cloud DNS, per million queries (the first billion a month).
+    pub dns_per_million: Option<f64>,
+    /// Hours in a month.
+    pub hours_per_month: Option<f64>,
 }
 
 /// Model parameters (MODEL.md section 2); absent fields take the documented default.
@@ -176,6 +237,43 @@ pub enum KindDef {
     WorkerPool,
     /// A Cloud Run job.
     Job,
+    /// A Serverless VPC Access connector: VMs in a dedicated /28, one address each, scaling
+    /// out on throughput (its demand, in Mbps) and never in.
+    Connector,
+}
+
+/// A connector's machine type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum MachineDef {
+    /// f1-micro: about 50 Mbps per instance (100-500 Mbps for 2-10 instances).
+    F1Micro,
+    /// e2-micro (default): about 100 Mbps per instance (200-1,000 Mbps).
+    #[default]
+    E2Micro,
+    /// e2-standard-4: about 1,600 Mbps per instance (3,200-16,000 Mbps).
+    #[serde(rename = "e2-standard-4")]
+    E2Standard4,
+}
+
+impl MachineDef {
+    /// Throughput per instance in Mbps: the documented range's top divided by 10 instances.
+    pub fn mbps(self) -> u32 {
+        match self {
+            MachineDef::F1Micro => 50,
+            MachineDef::E2Micro => 100,
+            MachineDef::E2Standard4 => 1600,
+        }
+    }
+
+    /// `f1-micro`, `e2-micro`, `e2-standard-4`.
+    pub fn name(self) -> &'static str {
+        match self {
+            MachineDef::F1Micro => "f1-micro",
+            MachineDef::E2Micro => "e2-micro",
+            MachineDef::E2Standard4 => "e2-standard-4",
+        }
+    }
 }
 
 /// A service, worker pool or job.
@@ -217,6 +315,12 @@ pub struct WorkloadDef {
     /// Job executions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub executions: Vec<ExecutionDef>,
+    /// Connectors: "f1-micro", "e2-micro" (default) or "e2-standard-4".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine_type: Option<MachineDef>,
+    /// Connectors: Mbps one instance carries, instead of the machine type's figure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throughput_per_instance: Option<u32>,
 }
 
 /// How request rates become instances: ceil(rps * latency / (concurrency * target_utilization)).
@@ -427,4 +531,7 @@ pub struct ExpectDef {
     /// Number of deploy failures.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deploy_failures: Option<usize>,
+    /// Number of connector saturation windows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saturation_windows: Option<usize>,
 }

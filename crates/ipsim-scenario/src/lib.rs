@@ -30,6 +30,7 @@
 //! ```
 
 pub mod compare;
+pub mod cost;
 pub mod def;
 pub mod demand;
 pub mod duration;

@@ -30,6 +30,14 @@ pub const MAX_INSTANCES: f64 = 100_000.0;
 /// The largest request rate accepted.
 pub const MAX_RPS: f64 = 1e9;
 
+/// What a demand's values count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unit {
+    Instances,
+    Rps,
+    Mbps,
+}
+
 /// A loaded, checked scenario, ready to run.
 #[derive(Debug, Clone)]
 pub struct Scenario {
@@ -345,7 +353,10 @@ impl Resolver<'_> {
                 .iter()
                 .all(|e| !e.path.starts_with(&format!("{p}.")))
             {
-                let used = def.workloads.iter().any(|w| w.subnet == s.name)
+                let used = def
+                    .workloads
+                    .iter()
+                    .any(|w| w.subnet == s.name && w.kind != KindDef::Connector)
                     || def
                         .traces
                         .iter()
@@ -439,8 +450,37 @@ impl Resolver<'_> {
                 KindDef::Service => WorkloadSpec::service(w.name.clone(), subnet),
                 KindDef::WorkerPool => WorkloadSpec::worker_pool(w.name.clone(), subnet),
                 KindDef::Job => WorkloadSpec::job(w.name.clone(), subnet),
+                KindDef::Connector => {
+                    let m = w.machine_type.unwrap_or_default();
+                    let per = w.throughput_per_instance.unwrap_or(m.mbps());
+                    WorkloadSpec::connector(
+                        w.name.clone(),
+                        subnet,
+                        per,
+                        w.min_instances.unwrap_or(2),
+                        w.max_instances.unwrap_or(10),
+                    )
+                }
             };
-            spec.min_instances = w.min_instances.unwrap_or(0);
+            if w.kind != KindDef::Connector {
+                for (f, bad) in [
+                    ("machine_type", w.machine_type.is_some()),
+                    (
+                        "throughput_per_instance",
+                        w.throughput_per_instance.is_some(),
+                    ),
+                ] {
+                    if bad {
+                        self.err(
+                            format!("{p}.{f}"),
+                            format!("{f} is for connectors (kind \"connector\")"),
+                        );
+                    }
+                }
+            }
+            if w.kind != KindDef::Connector {
+                spec.min_instances = w.min_instances.unwrap_or(0);
+            }
             spec.max_instances = w.max_instances;
             spec.quota = w.quota;
             for (f, v) in [
@@ -521,6 +561,63 @@ impl Resolver<'_> {
                         );
                     }
                     spec.executions = self.executions(&p, &w.executions, duration);
+                }
+                KindDef::Connector => {
+                    for (f, bad) in [
+                        ("requests", w.requests.is_some()),
+                        ("idle_delay", w.idle_delay.is_some()),
+                        ("swaps", !w.swaps.is_empty()),
+                        ("executions", !w.executions.is_empty()),
+                        ("quota", w.quota.is_some()),
+                    ] {
+                        if bad {
+                            self.err(
+                                format!("{p}.{f}"),
+                                format!("a connector has no {f}: its demand is throughput in Mbps"),
+                            );
+                        }
+                    }
+                    let (lo, hi) = (spec.min_instances, spec.max_instances.unwrap_or(10));
+                    if lo < 2 {
+                        self.err(
+                            format!("{p}.min_instances"),
+                            format!("min_instances {lo}: a connector runs at least 2 instances"),
+                        );
+                    }
+                    if hi > 10 {
+                        self.err(
+                            format!("{p}.max_instances"),
+                            format!("max_instances {hi}: a connector runs at most 10 instances"),
+                        );
+                    }
+                    if lo > hi {
+                        self.err(
+                            format!("{p}.min_instances"),
+                            format!("min_instances {lo} is above max_instances {hi}"),
+                        );
+                    }
+                    if w.throughput_per_instance == Some(0) {
+                        self.err(
+                            format!("{p}.throughput_per_instance"),
+                            "an instance must carry some throughput (Mbps)",
+                        );
+                    }
+                    match &w.demand {
+                        None => self.err(
+                            format!("{p}.demand"),
+                            "a connector needs a throughput demand in Mbps",
+                        ),
+                        Some(DemandDef::Trace { .. }) => {
+                            self.err(format!("{p}.demand"), "a connector's throughput comes from a generator (constant, step, surge, diurnal)");
+                        }
+                        Some(g) => {
+                            self.generator(&format!("{p}.demand"), g, Unit::Mbps);
+                            if self.errs.is_empty() {
+                                let noise = w.noise.map(|_| &mut rng);
+                                spec.demand = demand::sample(g, duration, interval, noise, None);
+                            }
+                        }
+                    }
                 }
                 KindDef::Service | KindDef::WorkerPool => {
                     if !w.executions.is_empty() {
@@ -618,7 +715,15 @@ impl Resolver<'_> {
                             }
                         }
                         Some(g) => {
-                            self.generator(&format!("{p}.demand"), g, requests.is_some());
+                            self.generator(
+                                &format!("{p}.demand"),
+                                g,
+                                if requests.is_some() {
+                                    Unit::Rps
+                                } else {
+                                    Unit::Instances
+                                },
+                            );
                             let samples = duration / interval.max(1);
                             if samples > MAX_SAMPLES {
                                 self.err("params.sample_interval", format!("{samples} samples per workload is too many (at most {MAX_SAMPLES}); use a longer sample_interval"));
@@ -641,6 +746,8 @@ impl Resolver<'_> {
             }
             workloads.push(spec);
         }
+
+        self.connector_rules(&def, &subnets);
 
         // Azure traces make workloads.
         for (i, t) in def.traces.iter().enumerate() {
@@ -721,6 +828,63 @@ impl Resolver<'_> {
             start,
             csv_traces,
         })
+    }
+
+    /// A connector has a dedicated /28; Direct VPC on a /28 (a connector's, typically) is the
+    /// classic mistake, refused unless the subnet sets allow_small_subnet to replay it.
+    fn connector_rules(&mut self, def: &ScenarioDef, subnets: &[SubnetSpec]) {
+        let index = |name: &str| def.subnets.iter().position(|s| s.name == name);
+        for (i, w) in def.workloads.iter().enumerate() {
+            let Some(si) = index(&w.subnet) else { continue };
+            let (sd, spec) = (&def.subnets[si], &subnets[si]);
+            let connector_here = def
+                .workloads
+                .iter()
+                .find(|o| o.kind == KindDef::Connector && o.subnet == w.subnet);
+            if w.kind == KindDef::Connector {
+                if spec.prefix_len != 28 {
+                    self.err(
+                        format!("workloads[{i}].subnet"),
+                        format!("a Serverless VPC Access connector needs a dedicated /28 subnet; {:?} is a /{}", sd.name, spec.prefix_len),
+                    );
+                }
+                if sd.edge_blocks == Some(EdgeDef::Partial) {
+                    self.err(format!("workloads[{i}].subnet"), "a connector's /28 holds VMs, not Cloud Run blocks: leave edge_blocks unset");
+                }
+                let others: Vec<&str> = def
+                    .workloads
+                    .iter()
+                    .filter(|o| o.subnet == w.subnet && o.name != w.name)
+                    .map(|o| o.name.as_str())
+                    .collect();
+                if !others.is_empty() && !sd.allow_small_subnet {
+                    self.err(
+                        format!("workloads[{i}].subnet"),
+                        format!(
+                            "connector {:?}'s /28 is dedicated to it, but {} use it too",
+                            w.name,
+                            others.join(", ")
+                        ),
+                    );
+                }
+            } else if spec.prefix_len > 26 && !sd.allow_small_subnet {
+                let whose = match connector_here {
+                    Some(c) => format!("{:?} is the /28 of connector {:?}", sd.name, c.name),
+                    None => format!("{:?} is a /{}", sd.name, spec.prefix_len),
+                };
+                self.err(
+                    format!("workloads[{i}].subnet"),
+                    format!(
+                        "{whose}: Direct VPC egress needs a /26 or larger subnet, because Cloud Run reserves \
+                         whole /28 blocks and a subnet this small has no block to give (the first and last \
+                         hold Google's reserved addresses); the {} would fail to start at once. Give it a /26 \
+                         or larger subnet, or set allow_small_subnet on {:?} to replay the mistake",
+                        match w.kind { KindDef::Job => "job's tasks", _ => "instances" },
+                        sd.name
+                    ),
+                );
+            }
+        }
     }
 
     fn check_unit(&mut self, p: &str, rps: bool, has_requests: bool, trace: &str) {
@@ -845,11 +1009,11 @@ impl Resolver<'_> {
         p
     }
 
-    fn generator(&mut self, p: &str, g: &DemandDef, rps: bool) {
-        let (max, what) = if rps {
-            (MAX_RPS, "a request rate")
-        } else {
-            (MAX_INSTANCES, "an instance count")
+    fn generator(&mut self, p: &str, g: &DemandDef, unit: Unit) {
+        let (max, what) = match unit {
+            Unit::Instances => (MAX_INSTANCES, "an instance count"),
+            Unit::Rps => (MAX_RPS, "a request rate"),
+            Unit::Mbps => (MAX_RPS, "a throughput in Mbps"),
         };
         match g {
             DemandDef::Constant { value } => self.count(&format!("{p}.value"), *value, max, what),
@@ -1184,6 +1348,14 @@ impl Scenario {
                 bad.push(format!(
                     "expected the first failure window to last {d}, got {}",
                     got.map_or("none".into(), |g| g.to_string())
+                ));
+            }
+        }
+        if let Some(n) = e.saturation_windows {
+            if n != s.saturation_windows.len() {
+                bad.push(format!(
+                    "expected {n} saturation windows, got {}",
+                    s.saturation_windows.len()
                 ));
             }
         }

@@ -127,7 +127,12 @@ pub fn size(path: &Path, seeds: Option<u64>, confidence: f64) -> Result<SizeRepo
     let mut subnets = Vec::new();
     for (i, sd) in def.subnets.iter().enumerate() {
         let spec = &base.input.subnets[i];
-        if !base.input.workloads.iter().any(|w| w.subnet == i) {
+        if !base
+            .input
+            .workloads
+            .iter()
+            .any(|w| w.subnet == i && w.kind != WorkloadKind::Connector)
+        {
             continue;
         }
         let lo = widest_prefix(spec.base, sd.allow_unsupported_range);

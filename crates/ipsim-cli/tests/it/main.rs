@@ -80,13 +80,13 @@ fn run_tight_swap_prints_the_moment_and_gates_a_pipeline() {
     let mut lines = csv.lines();
     assert_eq!(lines.next(), Some(ipsim_report_header()));
     assert!(
-        csv.contains("600000,2025-06-02T09:10:00Z,run-subnet,252,0,24,200,0,28,14,0,0"),
+        csv.contains("600000,2025-06-02T09:10:00Z,run-subnet,252,0,24,200,0,28,14,0,0,0\n"),
         "{csv}"
     );
 }
 
 fn ipsim_report_header() -> &'static str {
-    "time_ms,time,subnet,usable,static,in_use,retained,reserved_idle,unreserved,reserved_blocks,free_blocks,free"
+    "time_ms,time,subnet,usable,static,in_use,retained,reserved_idle,unreserved,reserved_blocks,free_blocks,free,connector"
 }
 
 #[test]
@@ -157,7 +157,7 @@ fn bad_input_exits_1_with_every_problem() {
             err.contains("bad.json:3:41: workloads[0].subnet: subnet \"other\" is not declared"),
             "{err}"
         );
-        assert!(err.contains("2 problems found"), "{err}");
+        assert!(err.contains("3 problems found"), "{err}");
     }
     let o = ipsim(&[
         "validate",

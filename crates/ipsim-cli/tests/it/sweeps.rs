@@ -243,3 +243,39 @@ fn compare_prints_a_table_and_writes_csv_and_chart() {
         text(&o.stderr)
     );
 }
+
+#[test]
+fn cost_compares_three_egress_designs() {
+    let o = ipsim(&["cost", "scenarios/connector.json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(
+        out.contains(
+            "connector                       42.92         16        1000 Mbps 2025-05-05T03:00:00Z"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("fails first: connector"), "{out}");
+    let d = tmp("cost-run");
+    let o = ipsim(&[
+        "run",
+        "scenarios/egress-compare.json",
+        "--out",
+        d.to_str().unwrap(),
+        "--no-chart",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("egress per month: direct-vpc + dns $10.71"),
+        "{}",
+        text(&o.stdout)
+    );
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("report.json")).unwrap()).unwrap();
+    assert_eq!(r["cost"]["fails_first"], "connector");
+    assert_eq!(
+        r["cost"]["designs"][1]["first_failure_ms"],
+        10 * 3_600_000 + 18 * 60_000
+    );
+    assert_eq!(r["cost"]["prices"]["date"], "2026-11-21");
+}

@@ -449,3 +449,33 @@ mod strategies {
         assert_eq!(a.len(), 4);
     }
 }
+
+/// A connector (e2-micro, 100 Mbps each, 2 to 10 instances) scales out on throughput, never
+/// in, holds one address per instance in its /28, and saturates above 1,000 Mbps.
+#[test]
+fn connector_scales_out_never_in_and_saturates() {
+    let c = WorkloadSpec::connector("conn", 0, 100, 2, 10)
+        .at(0, 150)
+        .at(10 * MIN, 450)
+        .at(20 * MIN, 200)
+        .at(30 * MIN, 1200)
+        .at(40 * MIN, 900);
+    let out = run(vec![subnet(28)], vec![c], 60 * MIN);
+    let w = &out.workloads[0];
+    let n = |t| w.at(t).unwrap().running;
+    assert_eq!(
+        (n(0), n(10 * MIN), n(20 * MIN), n(30 * MIN), n(59 * MIN)),
+        (2, 5, 5, 10, 10)
+    );
+    assert_eq!(out.subnets[0].at(10 * MIN).in_use, 5);
+    assert_eq!(out.subnets[0].at(10 * MIN).unreserved, 7);
+    let s = &w.summary.saturation_windows;
+    assert_eq!(s.len(), 1);
+    assert_eq!(
+        (s[0].start_ms, s[0].end_ms, s[0].open),
+        (30 * MIN, 40 * MIN, false)
+    );
+    assert_eq!(out.summary.saturation_windows, *s);
+    assert_eq!(w.summary.peak_demand_mbps, 1200);
+    assert!(out.summary.first_exhaustion.is_none());
+}

@@ -399,7 +399,8 @@ fn all_problems_at_once() {
             "workloads[0].subnet",
             "workloads[0].demand.value",
             "workloads[1].name",
-            "workloads[1].demand.points"
+            "workloads[1].demand.points",
+            "workloads[1].subnet"
         ]
     );
     assert!(e.0.iter().all(|e| e.line.is_some()));

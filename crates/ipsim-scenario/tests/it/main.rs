@@ -4,6 +4,7 @@
 #![allow(missing_docs)]
 
 mod bad_input;
+mod connectors;
 mod fuzz;
 mod scenarios;
 mod traces;
