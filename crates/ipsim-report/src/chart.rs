@@ -568,36 +568,29 @@ fn draw<DB: DrawingBackend>(
         .iter()
         .filter(|fw| fw.end_ms > from && fw.start_ms < to)
         .collect();
-    for fw in &windows {
-        let (a, mut b) = (x_of(fw.start_ms.max(from)), x_of(fw.end_ms.min(to)));
-        if b - a < 2.0 {
-            b = a + 2.0;
-        }
-        chart
-            .draw_series(std::iter::once(Rectangle::new(
-                [(a, 0.0), (b, y_max)],
-                BAND.mix(0.45).filled(),
-            )))
-            .map_err(de)?;
-    }
-    // Saturation windows of a connector, drawn the same way in purple.
+    // Failure windows, and a connector's saturation windows, as shaded bands under the data.
     let saturations: Vec<_> = sn
         .figures
         .saturation_windows
         .iter()
         .filter(|w| w.end_ms > from && w.start_ms < to)
         .collect();
-    for w in &saturations {
-        let (a, mut b) = (x_of(w.start_ms.max(from)), x_of(w.end_ms.min(to)));
-        if b - a < 2.0 {
-            b = a + 2.0;
+    {
+        let area = chart.plotting_area();
+        for (ws, color) in [(&windows, BAND), (&saturations, SAT_BAND)] {
+            for w in ws.iter() {
+                let (a, mut b) = (x_of(w.start_ms.max(from)), x_of(w.end_ms.min(to)));
+                // At least 2 pixels, so that a one-minute window on a month still shows.
+                if b - a < 2.0 {
+                    b = a + 2.0;
+                }
+                area.draw(&Rectangle::new(
+                    [(a, 0.0), (b, y_max)],
+                    color.mix(0.45).filled(),
+                ))
+                .map_err(de)?;
+            }
         }
-        chart
-            .draw_series(std::iter::once(Rectangle::new(
-                [(a, 0.0), (b, y_max)],
-                SAT_BAND.mix(0.45).filled(),
-            )))
-            .map_err(de)?;
     }
     // Stacked areas, drawn as column steps of the column maxima.
     let names = ["static", "in use", "retained", "reserved, idle"];
@@ -659,25 +652,29 @@ fn draw<DB: DrawingBackend>(
         .map_err(de)?;
     }
     let area = chart.plotting_area();
-    // Saturation markers and labels.
-    let mut last_sat = f64::NEG_INFINITY;
-    for w in &saturations {
-        if w.start_ms >= from {
+    // A marker at the start of each window, labelled with its clock times where there is room.
+    for (ws, color, verb) in [
+        (&saturations, SAT_MARKER, "saturated"),
+        (&windows, MARKER_RED, "fails"),
+    ] {
+        let mut last_label = f64::NEG_INFINITY;
+        for w in ws.iter().filter(|w| w.start_ms >= from) {
             let a = x_of(w.start_ms);
+            // Kept inside the plot, so a window at the very start is not hidden by the axis.
             let a0 = (a - 1.0).max(1.0);
             area.draw(&Rectangle::new(
                 [(a0, 0.0), (a0 + 3.0, y_max)],
-                SAT_MARKER.filled(),
+                color.filled(),
             ))
             .map_err(de)?;
-            if a - last_sat > 330.0 && a < n - 420.0 {
+            if a - last_label > 330.0 && a < n - 420.0 {
                 let end = if w.open {
                     "end".to_string()
                 } else {
                     short_time(clock, w.end_ms, long)
                 };
                 let label = format!(
-                    "{} saturated {}\u{2013}{} ({})",
+                    "{} {verb} {}\u{2013}{} ({})",
                     w.workload,
                     short_time(clock, w.start_ms, long),
                     end,
@@ -686,42 +683,7 @@ fn draw<DB: DrawingBackend>(
                 area.draw(&Text::new(
                     label,
                     (a + 5.0, y_max * 0.985),
-                    font(16).color(&SAT_MARKER),
-                ))
-                .map_err(de)?;
-                last_sat = a;
-            }
-        }
-    }
-    // Exhaustion markers and labels, over the data.
-    let mut last_label = f64::NEG_INFINITY;
-    for fw in &windows {
-        if fw.start_ms >= from {
-            let a = x_of(fw.start_ms);
-            // Kept inside the plot, so a failure at the very start is not hidden by the axis.
-            let a0 = (a - 1.0).max(1.0);
-            area.draw(&Rectangle::new(
-                [(a0, 0.0), (a0 + 3.0, y_max)],
-                MARKER_RED.filled(),
-            ))
-            .map_err(de)?;
-            if a - last_label > 330.0 && a < n - 420.0 {
-                let end = if fw.open {
-                    "end".to_string()
-                } else {
-                    short_time(clock, fw.end_ms, long)
-                };
-                let label = format!(
-                    "{} fails {}\u{2013}{} ({})",
-                    fw.workload,
-                    short_time(clock, fw.start_ms, long),
-                    end,
-                    span(fw.duration_ms)
-                );
-                area.draw(&Text::new(
-                    label,
-                    (a + 5.0, y_max * 0.985),
-                    font(16).color(&MARKER_RED),
+                    font(16).color(&color),
                 ))
                 .map_err(de)?;
                 last_label = a;
