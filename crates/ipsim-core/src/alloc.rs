@@ -515,16 +515,6 @@ impl Pool {
             self.n_reservable,
             "block count"
         );
-        assert_eq!(
-            self.n_static
-                + self.in_use
-                + self.direct
-                + self.retained
-                + self.reserved_idle()
-                + self.unreserved(),
-            self.usable,
-            "static + in_use + retained + reserved_idle + unreserved = usable"
-        );
         match self.index.kind {
             Some(Strategy::Random) => {
                 let mut v = self.index.vec.clone();

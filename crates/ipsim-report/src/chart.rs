@@ -596,21 +596,7 @@ fn draw<DB: DrawingBackend>(
     let names = ["static", "in use", "retained", "reserved, idle"];
     let colors = [STATIC, IN_USE, RETAINED, IDLE];
     for k in (0..4).rev() {
-        let mut pts: Vec<(f64, f64)> = Vec::with_capacity(4 * n_cols);
-        for c in 0..n_cols {
-            let v = occ.levels[k][c];
-            pts.push((c as f64, v));
-            pts.push((c as f64 + 1.0, v));
-        }
-        for c in (0..n_cols).rev() {
-            let v = if k == 0 {
-                0.0
-            } else {
-                occ.levels[k - 1][c].min(occ.levels[k][c])
-            };
-            pts.push((c as f64 + 1.0, v));
-            pts.push((c as f64, v));
-        }
+        let pts = stack_polygon(&occ.levels, k);
         chart
             .draw_series(std::iter::once(Polygon::new(pts, colors[k].filled())))
             .map_err(de)?;
@@ -840,20 +826,7 @@ fn draw<DB: DrawingBackend>(
     )?;
     let n_levels = order.len() + usize::from(has_other);
     for k in (0..n_levels).rev() {
-        let mut pts: Vec<(f64, f64)> = Vec::with_capacity(4 * n_cols);
-        for c in 0..n_cols {
-            pts.push((c as f64, wc.levels[k][c]));
-            pts.push((c as f64 + 1.0, wc.levels[k][c]));
-        }
-        for c in (0..n_cols).rev() {
-            let v = if k == 0 {
-                0.0
-            } else {
-                wc.levels[k - 1][c].min(wc.levels[k][c])
-            };
-            pts.push((c as f64 + 1.0, v));
-            pts.push((c as f64, v));
-        }
+        let pts = stack_polygon(&wc.levels, k);
         wchart
             .draw_series(std::iter::once(Polygon::new(
                 pts,
@@ -907,6 +880,28 @@ fn draw<DB: DrawingBackend>(
         from_ms: from,
         to_ms: to,
     })
+}
+
+/// The outline of stacked level `k`: its column maxima along the top, left to right, and the
+/// level below it (or 0) back along the bottom, as column-wide steps.
+fn stack_polygon(levels: &[Vec<f64>], k: usize) -> Vec<(f64, f64)> {
+    let top = &levels[k];
+    let n = top.len();
+    let mut pts = Vec::with_capacity(4 * n);
+    for (c, &v) in top.iter().enumerate() {
+        pts.push((c as f64, v));
+        pts.push((c as f64 + 1.0, v));
+    }
+    for c in (0..n).rev() {
+        let v = if k == 0 {
+            0.0
+        } else {
+            levels[k - 1][c].min(top[c])
+        };
+        pts.push((c as f64 + 1.0, v));
+        pts.push((c as f64, v));
+    }
+    pts
 }
 
 /// Tick marks and labels under a panel, and the axis title.
