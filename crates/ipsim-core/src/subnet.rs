@@ -137,7 +137,12 @@ pub(crate) fn layout(
             format!("{cidr} has host bits set; the network is {net}"),
         ));
     }
-    if spec.prefix_len > 29 {
+    if spec.prefix_len < 8 {
+        errs.push(InputError::new(
+            format!("{path}.cidr"),
+            format!("{cidr} is larger than /8, the largest subnet Google Cloud allows"),
+        ));
+    } else if spec.prefix_len > 29 {
         errs.push(InputError::new(
             format!("{path}.cidr"),
             format!("{cidr} is smaller than /29, the smallest subnet Google Cloud allows"),

@@ -180,3 +180,16 @@ fn workload_problems_are_all_reported_at_once() {
         ]
     );
 }
+
+#[test]
+fn larger_than_a_8_is_refused() {
+    let mut sn = subnet(8);
+    sn.prefix_len = 4;
+    sn.base = 0;
+    sn.allow_unsupported_range = true;
+    let input = SimInput::new(vec![sn], vec![WorkloadSpec::service("a", 0).at(0, 1)], MIN);
+    assert_eq!(
+        one(&input),
+        "subnets[0].cidr: 0.0.0.0/4 is larger than /8, the largest subnet Google Cloud allows"
+    );
+}
