@@ -1107,7 +1107,7 @@ impl<'a> Simulation<'a> {
         self.free_requests.push(req);
         let w = &mut self.wls[wl as usize];
         w.pending -= 1;
-        w.sum.unmet_instance_ms += self.now - since;
+        w.sum.unmet_instance_ms = w.sum.unmet_instance_ms.saturating_add(self.now - since);
         self.touch_wl(wl);
     }
 
@@ -1438,7 +1438,10 @@ impl<'a> Simulation<'a> {
         for r in &self.requests {
             if r.alive {
                 let w = &mut self.wls[r.workload as usize];
-                w.sum.unmet_instance_ms += end - r.requested_ms.min(end);
+                w.sum.unmet_instance_ms = w
+                    .sum
+                    .unmet_instance_ms
+                    .saturating_add(end - r.requested_ms.min(end));
             }
         }
         let mut workloads = Vec::with_capacity(self.wls.len());
@@ -1529,7 +1532,9 @@ fn gather<'w>(s: &mut Summary, wls: impl Iterator<Item = &'w WorkloadOutput>) {
             .extend(w.summary.failure_windows.iter().copied());
         s.deploy_failures
             .extend(w.summary.deploy_failures.iter().copied());
-        s.unmet_instance_ms += w.summary.unmet_instance_ms;
+        s.unmet_instance_ms = s
+            .unmet_instance_ms
+            .saturating_add(w.summary.unmet_instance_ms);
         s.saturation_windows
             .extend(w.summary.saturation_windows.iter().copied());
     }

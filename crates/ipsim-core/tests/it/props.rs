@@ -166,3 +166,93 @@ proptest! {
         prop_assert_eq!(simulate(&input).unwrap(), simulate(&input).unwrap());
     }
 }
+
+/// Extreme parameters: the core never panics (debug builds panic on any arithmetic overflow)
+/// and keeps its invariant.
+fn extreme() -> impl Strategy<Value = SimInput> {
+    (
+        prop::collection::vec((0u64..u64::MAX / 4, 0u32..2_000), 0..6),
+        prop::collection::vec((0u64..u64::MAX / 4, any::<u64>()), 0..3),
+        (
+            1u32..=64,
+            1u32..=64,
+            prop_oneof![Just(4u32), Just(8), Just(16), Just(32), Just(64)],
+        ),
+        (any::<u64>(), any::<u64>(), 1u64..u64::MAX, any::<u64>()),
+        (1u64..u64::MAX, 0u32..20, any::<bool>(), 0usize..4),
+        (1u32..5000, 0u32..3000),
+    )
+        .prop_map(
+            |(
+                points,
+                swaps,
+                (ips, ipt, bs),
+                (ret_s, ret_t, retry, linger),
+                (dur, retries, uniform, strat),
+                (per, mbps),
+            )| {
+                let mut pts: Vec<_> = points;
+                pts.sort_by_key(|p| p.0);
+                pts.dedup_by_key(|p| p.0);
+                let mut w = WorkloadSpec::service("s", 0);
+                for (t, n) in pts {
+                    w = w.at(t, n);
+                }
+                let mut sw = swaps;
+                sw.sort_by_key(|s| s.0);
+                sw.dedup_by_key(|s| s.0);
+                for (t, r) in sw {
+                    w = w.swap(t, r);
+                }
+                let job = WorkloadSpec::job("j", 0).execution(JobExecution {
+                    start_ms: dur / 3,
+                    n_tasks: 50,
+                    parallelism: 7,
+                    durations: TaskDurations::Uniform {
+                        min_ms: 0,
+                        max_ms: u64::MAX / 8,
+                    },
+                });
+                let mut conn_subnet = subnet(28);
+                conn_subnet.base = ip(10, 9, 0, 0);
+                let conn = WorkloadSpec::connector("c", 1, per, 2, 10)
+                    .at(0, mbps)
+                    .at(dur / 2, mbps * 3);
+                let mut input = SimInput::new(
+                    vec![subnet(24), conn_subnet],
+                    vec![w, job, conn],
+                    dur.min(u64::MAX / 2),
+                );
+                input.params.ips_per_instance = ips;
+                input.params.ips_per_task = ipt;
+                input.params.block_size = bs;
+                input.params.service_retention_ms = ret_s;
+                input.params.task_retention_ms = ret_t;
+                input.params.retry_interval_ms = retry.max(60_000);
+                input.params.block_linger_ms = linger;
+                input.params.max_task_retries = retries;
+                input.params.retention = if uniform {
+                    Retention::Uniform
+                } else {
+                    Retention::Fixed
+                };
+                input.params.strategy = ipsim_core::Strategy::ALL[strat];
+                input.options.log_limit = 1000;
+                input
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn extreme_parameters_never_panic(input in extreme()) {
+        let out = simulate(&input).expect("valid input");
+        for sn in &out.subnets {
+            for r in &sn.rows {
+                prop_assert_eq!(sn.n_static + r.in_use + r.retained + r.reserved_idle + r.unreserved, sn.usable);
+            }
+        }
+    }
+}
