@@ -996,21 +996,10 @@ impl<'a> Simulation<'a> {
         let saturated = u64::from(mbps) > u64::from(w.running) * u64::from(per);
         if saturated && !w.saturated {
             w.saturated = true;
-            match w.sum.saturation_windows.last_mut() {
-                // Closed and reopened in the same millisecond: one window.
-                Some(last) if last.end_ms == now => {}
-                _ => w.sum.saturation_windows.push(FailureWindow {
-                    workload: wl as usize,
-                    start_ms: now,
-                    end_ms: now,
-                    open: false,
-                }),
-            }
+            open_window(&mut w.sum.saturation_windows, wl, now);
         } else if !saturated && w.saturated {
             w.saturated = false;
-            if let Some(last) = w.sum.saturation_windows.last_mut() {
-                last.end_ms = now;
-            }
+            close_window(&mut w.sum.saturation_windows, now, false);
         }
     }
 
@@ -1116,9 +1105,7 @@ impl<'a> Simulation<'a> {
         let w = &mut self.wls[wl as usize];
         if w.window_open && w.pending == 0 {
             w.window_open = false;
-            if let Some(win) = w.sum.failure_windows.last_mut() {
-                win.end_ms = self.now;
-            }
+            close_window(&mut w.sum.failure_windows, self.now, false);
         }
     }
 
@@ -1376,16 +1363,7 @@ impl<'a> Simulation<'a> {
         }
         if !w.window_open {
             w.window_open = true;
-            match w.sum.failure_windows.last_mut() {
-                // A window that closes and reopens in the same millisecond is one window.
-                Some(last) if last.end_ms == now => {}
-                _ => w.sum.failure_windows.push(FailureWindow {
-                    workload: wl as usize,
-                    start_ms: now,
-                    end_ms: now,
-                    open: false,
-                }),
-            }
+            open_window(&mut w.sum.failure_windows, wl, now);
         }
         if let Some(d) = w.deploy.as_mut() {
             if d.new_rev == unit_idx && !d.failed && w.kind != WorkloadKind::Job {
@@ -1447,16 +1425,10 @@ impl<'a> Simulation<'a> {
         let mut workloads = Vec::with_capacity(self.wls.len());
         for (i, w) in self.wls.iter_mut().enumerate() {
             if w.window_open {
-                if let Some(win) = w.sum.failure_windows.last_mut() {
-                    win.end_ms = end;
-                    win.open = true;
-                }
+                close_window(&mut w.sum.failure_windows, end, true);
             }
             if w.saturated {
-                if let Some(win) = w.sum.saturation_windows.last_mut() {
-                    win.end_ms = end;
-                    win.open = true;
-                }
+                close_window(&mut w.sum.saturation_windows, end, true);
             }
             let rows = std::mem::take(&mut w.rows);
             let mut sum = std::mem::take(&mut w.sum);
@@ -1509,6 +1481,28 @@ impl<'a> Simulation<'a> {
             n_events: self.n_events,
             peak_pending_events: self.peak_pending,
         }
+    }
+}
+
+/// Opens a window at `now`; one that closed in this same millisecond is reopened instead, so
+/// that a window closing and reopening in one millisecond stays one window.
+fn open_window(windows: &mut Vec<FailureWindow>, wl: u32, now: u64) {
+    match windows.last_mut() {
+        Some(last) if last.end_ms == now => {}
+        _ => windows.push(FailureWindow {
+            workload: wl as usize,
+            start_ms: now,
+            end_ms: now,
+            open: false,
+        }),
+    }
+}
+
+/// Closes the last window at `at`; `open` marks one still open when the run ended.
+fn close_window(windows: &mut [FailureWindow], at: u64, open: bool) {
+    if let Some(last) = windows.last_mut() {
+        last.end_ms = at;
+        last.open = open;
     }
 }
 

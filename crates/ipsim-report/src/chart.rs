@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Once;
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
@@ -548,17 +549,21 @@ fn draw<DB: DrawingBackend>(
     } else {
         usable * 1.08
     };
+    // Both panels: y grid and integer labels; the time axis is drawn by `draw_time_axis`.
+    let mesh = |c: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+                desc: &str| {
+        c.configure_mesh()
+            .disable_x_mesh()
+            .x_labels(0)
+            .y_desc(desc)
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .axis_desc_style(font(20))
+            .label_style(font(16))
+            .draw()
+            .map_err(de)
+    };
     let mut chart = builder(&top, n, y_max)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(0)
-        .y_desc("addresses")
-        .y_label_formatter(&|v| format!("{v:.0}"))
-        .axis_desc_style(font(20))
-        .label_style(font(16))
-        .draw()
-        .map_err(de)?;
+    mesh(&mut chart, "addresses")?;
     let x_of = |t: u64| ((t.saturating_sub(from)) as f64 / (to - from) as f64) * n_cols as f64;
 
     // Failure windows first, under the data: a shaded band each.
@@ -805,16 +810,7 @@ fn draw<DB: DrawingBackend>(
     let wy = (top_level * 1.1).max(4.0);
     let mut wchart = builder(&bottom, n, wy)?;
     let (_, wpy) = wchart.plotting_area().get_pixel_range();
-    wchart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(0)
-        .y_desc("held by workload")
-        .y_label_formatter(&|v| format!("{v:.0}"))
-        .axis_desc_style(font(20))
-        .label_style(font(16))
-        .draw()
-        .map_err(de)?;
+    mesh(&mut wchart, "held by workload")?;
     draw_time_axis(
         &root,
         &px,
