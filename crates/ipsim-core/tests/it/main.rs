@@ -7,6 +7,7 @@ mod examples;
 mod props;
 mod rules;
 mod tidy;
+mod timeline;
 mod validation;
 
 use ipsim_core::{Output, SimInput, SubnetSpec, WorkloadSpec, simulate};
