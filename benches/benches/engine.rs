@@ -95,7 +95,8 @@ fn allocator(c: &mut Criterion) {
     g.bench_function("take_give_back_1000_owners_16", |b| {
         b.iter(|| {
             let mut a = Allocator::new(16, 1000);
-            let mut live: std::collections::VecDeque<(usize, Vec<(u32, u64)>)> = Default::default();
+            let mut live: std::collections::VecDeque<(usize, ipsim_core::bench_api::Held)> =
+                Default::default();
             for r in 0..ROUNDS {
                 for o in 0..1000 {
                     if let Some(h) = a.take((o * 7 + r as usize) % 1000, 2) {
@@ -103,7 +104,9 @@ fn allocator(c: &mut Criterion) {
                     }
                 }
                 while live.len() > 8000 {
-                    let (o, h) = live.pop_front().unwrap_or_default();
+                    let Some((o, h)) = live.pop_front() else {
+                        break;
+                    };
                     a.give_back(o, &h);
                 }
             }

@@ -40,7 +40,11 @@ fn main() {
     std::fs::write(dir.join("trace.csv"), csv).expect("trace");
     let mut sw = String::from("time_ms,workload,rollout_ms\n");
     for (i, w) in input.workloads.iter().enumerate() {
-        for s in &w.swaps {
+        let swaps = match &w.kind {
+            ipsim_core::Kind::Service(s) | ipsim_core::Kind::WorkerPool(s) => &s.swaps[..],
+            ipsim_core::Kind::Job(_) | ipsim_core::Kind::Connector(_) => &[],
+        };
+        for s in swaps {
             let _ = writeln!(sw, "{},{i},{}", s.time_ms, s.rollout_ms);
         }
     }

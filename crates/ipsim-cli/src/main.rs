@@ -314,7 +314,7 @@ fn run(
             .input
             .workloads
             .iter()
-            .any(|w| w.kind == ipsim_core::WorkloadKind::Connector);
+            .any(|w| w.tag() == ipsim_core::WorkloadKind::Connector);
     let mut cost_line = None;
     if priced {
         let c = ipsim_scenario::cost::compare(&scenario, &output)

@@ -1,9 +1,9 @@
-//! Thin handles on the engine's internals for the criterion benches in `benches/`; not part of
-//! the API.
+//! Thin handles on the engine's own internals for the criterion benches in `benches/`; not
+//! part of the API. They call the very code a run calls, not a copy of it.
 
-use crate::alloc::{BlockChooser, FirstFit, Holding, Owner, Pool};
-use crate::params::EdgeBlocks;
-use crate::queue::{Class, Ev, EventQueue};
+use crate::alloc::{Allocator as Alloc, Holding};
+use crate::params::{EdgeBlocks, Strategy};
+use crate::queue::{Ev, EventQueue};
 use crate::subnet::{SubnetSpec, layout};
 
 /// The event queue.
@@ -13,7 +13,7 @@ pub struct Queue(EventQueue);
 impl Queue {
     /// Schedules an event at `time_ms`.
     pub fn push(&mut self, time_ms: u64) {
-        self.0.push(time_ms, Class::Demand, Ev::Evaluate);
+        self.0.push(time_ms, Ev::Evaluate);
     }
     /// The earliest event's time.
     pub fn pop(&mut self) -> Option<u64> {
@@ -21,49 +21,62 @@ impl Queue {
     }
 }
 
-/// One subnet's allocator with `n_owners` owners.
+/// One subnet's allocator with `n_owners` owners, as a run has it.
 #[derive(Debug)]
 pub struct Allocator {
-    pool: Pool,
-    owners: Vec<Owner>,
+    alloc: Alloc,
+    owners: Vec<u32>,
+    reserved: Vec<u32>,
+    wholly_free: Vec<u32>,
 }
 
+/// The addresses one start holds.
+#[derive(Debug, Default)]
+pub struct Held(Holding, u32);
+
 impl Allocator {
-    /// 10.0.0.0/`prefix_len` with /28 blocks.
+    /// 10.0.0.0/`prefix_len` with /28 blocks, first-fit.
     pub fn new(prefix_len: u8, n_owners: usize) -> Self {
         let mut spec = SubnetSpec::new("bench", 0x0A00_0000, prefix_len);
         spec.edge_blocks = EdgeBlocks::Excluded;
         let l = layout(&spec, "bench", 16, true).expect("valid bench subnet");
+        let mut alloc = Alloc::new(&[l], 16, Strategy::FirstFit, 0);
+        let owners = (0..n_owners)
+            .map(|i| alloc.add_owner(0, i as u32))
+            .collect();
         Allocator {
-            pool: Pool::new(&l, 16, crate::params::Strategy::FirstFit),
-            owners: (0..n_owners).map(|_| Owner::new(0, 0)).collect(),
+            alloc,
+            owners,
+            reserved: Vec::new(),
+            wholly_free: Vec::new(),
         }
     }
 
-    /// Gives `owner` `k` addresses, reserving first-fit blocks if needed; `None` if full.
-    pub fn take(&mut self, owner: usize, k: u32) -> Option<Vec<(u32, u64)>> {
-        let o = &mut self.owners[owner];
-        if o.free < k {
-            let mut picked = Vec::new();
-            if !FirstFit.pick(&self.pool, k - o.free, &mut picked) {
-                return None;
-            }
-            for b in picked {
-                self.pool.reserve(b, owner as u32, o);
-            }
-        }
-        let mut h = Holding::default();
-        self.pool.take(o, k, &mut h);
-        Some(h.iter().collect())
+    /// Gives `owner` `k` addresses, reserving blocks if needed (the run's start path);
+    /// `None` if the subnet cannot cover it.
+    pub fn take(&mut self, owner: usize, k: u32) -> Option<Held> {
+        let mut h = Held(Holding::default(), k);
+        self.reserved.clear();
+        let ok = self
+            .alloc
+            .start(0, self.owners[owner], k, &mut h.0, &mut self.reserved);
+        ok.then_some(h)
     }
 
-    /// Gives the addresses back, releasing blocks that become wholly free.
-    pub fn give_back(&mut self, owner: usize, holding: &[(u32, u64)]) {
-        for &(b, mask) in holding {
-            let o = &mut self.owners[owner];
-            if self.pool.give_back(b, mask, o) {
-                self.pool.release(b, o);
-            }
+    /// Stops, expires and gives the addresses back, releasing blocks that become wholly free
+    /// (the run's stop, expiry and release path with no retention in between).
+    pub fn give_back(&mut self, owner: usize, held: &Held) {
+        self.alloc.retain(0, held.1);
+        self.wholly_free.clear();
+        self.alloc.expire(
+            0,
+            self.owners[owner],
+            held.1,
+            &held.0,
+            &mut self.wholly_free,
+        );
+        for &b in &self.wholly_free {
+            self.alloc.release(0, b);
         }
     }
 }

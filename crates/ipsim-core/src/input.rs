@@ -80,64 +80,135 @@ pub struct JobExecution {
     pub durations: TaskDurations,
 }
 
-/// A service, worker pool or job on one subnet.
+/// A workload on one subnet: its name, its subnet and what kind of Cloud Run resource it is,
+/// with the fields of that kind only.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkloadSpec {
     /// Name used in reports.
     pub name: String,
-    /// Service, worker pool or job.
-    pub kind: WorkloadKind,
     /// Index into [`SimInput::subnets`].
     pub subnet: usize,
-    /// Lower clamp of the demand (services and worker pools).
+    /// The kind and its own fields.
+    pub kind: Kind,
+}
+
+/// A workload's kind with the fields that belong to it: "a job has no demand" cannot be
+/// written. Every `match` on it names each kind, so a new kind is a compile error wherever it
+/// is not handled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// A service: revisions, swaps, `ips_per_instance` addresses per instance.
+    Service(Scaled),
+    /// A worker pool: like a service (revisions, swaps, 2 addresses per instance).
+    WorkerPool(Scaled),
+    /// A job: executions of tasks, `ips_per_task` addresses per task.
+    Job(JobSpec),
+    /// A Serverless VPC Access connector: VMs with one address each in a dedicated /28,
+    /// scaling out on throughput and never in.
+    Connector(ConnectorSpec),
+}
+
+/// What services and worker pools have: an instance demand with its clamp, and revision swaps.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Scaled {
+    /// Lower clamp of the demand.
     pub min_instances: u32,
-    /// Upper clamp of the demand (services and worker pools); `None`: no limit.
+    /// Upper clamp of the demand; `None`: no limit.
     pub max_instances: Option<u32>,
-    /// Direct VPC egress instance quota per revision or job execution; `None`: no limit.
+    /// Direct VPC egress instance quota per revision; `None`: no limit.
     pub quota: Option<u32>,
-    /// Instance-count step function (services and worker pools): strictly increasing times;
-    /// 0 before the first point.
+    /// Instance-count step function: strictly increasing times; 0 before the first point.
     pub demand: Vec<DemandPoint>,
-    /// Revision swaps (services and worker pools), strictly increasing times.
+    /// Revision swaps, strictly increasing times.
     pub swaps: Vec<Swap>,
-    /// Executions (jobs), non-decreasing start times.
+}
+
+impl Scaled {
+    /// The demand clamp: `[min_instances, min(max_instances, quota)]` (the quota wins over
+    /// `min_instances`).
+    pub fn clamp(&self, instances: u32) -> u32 {
+        let hi = self
+            .max_instances
+            .unwrap_or(u32::MAX)
+            .min(self.quota.unwrap_or(u32::MAX));
+        instances.min(hi).max(self.min_instances.min(hi))
+    }
+}
+
+/// What a job has: executions, and the quota that caps each execution's parallelism.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct JobSpec {
+    /// Direct VPC egress instance quota per execution; `None`: no limit.
+    pub quota: Option<u32>,
+    /// Executions, non-decreasing start times.
     pub executions: Vec<JobExecution>,
-    /// Throughput one connector instance carries, in Mbps (connectors only; their demand is
-    /// throughput in Mbps, their instances between `min_instances` and `max_instances`).
+}
+
+/// What a connector has: its throughput demand and the instance range it scales in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectorSpec {
+    /// Instances it never goes below.
+    pub min_instances: u32,
+    /// Instances it never goes above (Cloud Run's default is 10).
+    pub max_instances: u32,
+    /// Throughput one instance carries, in Mbps.
     pub throughput_per_instance_mbps: u32,
+    /// Throughput demand in Mbps as a step function: strictly increasing times.
+    pub demand: Vec<DemandPoint>,
+}
+
+impl Kind {
+    /// The kind's tag, as reports name it.
+    pub fn tag(&self) -> WorkloadKind {
+        match self {
+            Kind::Service(_) => WorkloadKind::Service,
+            Kind::WorkerPool(_) => WorkloadKind::WorkerPool,
+            Kind::Job(_) => WorkloadKind::Job,
+            Kind::Connector(_) => WorkloadKind::Connector,
+        }
+    }
+
+    /// The demand step function of the kinds that have one.
+    pub fn demand(&self) -> Option<&[DemandPoint]> {
+        match self {
+            Kind::Service(s) | Kind::WorkerPool(s) => Some(&s.demand),
+            Kind::Connector(c) => Some(&c.demand),
+            Kind::Job(_) => None,
+        }
+    }
+
+    fn demand_mut(&mut self) -> Option<&mut Vec<DemandPoint>> {
+        match self {
+            Kind::Service(s) | Kind::WorkerPool(s) => Some(&mut s.demand),
+            Kind::Connector(c) => Some(&mut c.demand),
+            Kind::Job(_) => None,
+        }
+    }
 }
 
 impl WorkloadSpec {
-    /// A service on `subnet` with no demand yet.
-    pub fn service(name: impl Into<String>, subnet: usize) -> Self {
+    /// A workload of this kind.
+    pub fn new(name: impl Into<String>, subnet: usize, kind: Kind) -> Self {
         WorkloadSpec {
             name: name.into(),
-            kind: WorkloadKind::Service,
             subnet,
-            min_instances: 0,
-            max_instances: None,
-            quota: None,
-            demand: Vec::new(),
-            swaps: Vec::new(),
-            executions: Vec::new(),
-            throughput_per_instance_mbps: 0,
+            kind,
         }
+    }
+
+    /// A service on `subnet` with no demand yet.
+    pub fn service(name: impl Into<String>, subnet: usize) -> Self {
+        WorkloadSpec::new(name, subnet, Kind::Service(Scaled::default()))
     }
 
     /// A worker pool on `subnet` with no demand yet.
     pub fn worker_pool(name: impl Into<String>, subnet: usize) -> Self {
-        WorkloadSpec {
-            kind: WorkloadKind::WorkerPool,
-            ..WorkloadSpec::service(name, subnet)
-        }
+        WorkloadSpec::new(name, subnet, Kind::WorkerPool(Scaled::default()))
     }
 
     /// A job on `subnet` with no executions yet.
     pub fn job(name: impl Into<String>, subnet: usize) -> Self {
-        WorkloadSpec {
-            kind: WorkloadKind::Job,
-            ..WorkloadSpec::service(name, subnet)
-        }
+        WorkloadSpec::new(name, subnet, Kind::Job(JobSpec::default()))
     }
 
     /// A connector on `subnet` (its dedicated /28) whose instances carry `mbps` each, between
@@ -149,43 +220,69 @@ impl WorkloadSpec {
         min: u32,
         max: u32,
     ) -> Self {
-        WorkloadSpec {
-            kind: WorkloadKind::Connector,
-            min_instances: min,
-            max_instances: Some(max),
-            throughput_per_instance_mbps: mbps,
-            ..WorkloadSpec::service(name, subnet)
-        }
+        WorkloadSpec::new(
+            name,
+            subnet,
+            Kind::Connector(ConnectorSpec {
+                min_instances: min,
+                max_instances: max,
+                throughput_per_instance_mbps: mbps,
+                demand: Vec::new(),
+            }),
+        )
     }
 
-    /// Appends a demand point (builder style).
+    /// The kind's tag.
+    pub fn tag(&self) -> WorkloadKind {
+        self.kind.tag()
+    }
+
+    /// Appends a demand point (builder style). A job has no demand: on a job this does
+    /// nothing.
     pub fn at(mut self, time_ms: u64, instances: u32) -> Self {
-        self.demand.push(DemandPoint { time_ms, instances });
+        if let Some(d) = self.kind.demand_mut() {
+            d.push(DemandPoint { time_ms, instances });
+        }
         self
     }
 
-    /// Appends a swap (builder style).
+    /// Appends a swap (builder style); only services and worker pools have revisions, so on
+    /// another kind this does nothing.
     pub fn swap(mut self, time_ms: u64, rollout_ms: u64) -> Self {
-        self.swaps.push(Swap {
-            time_ms,
-            rollout_ms,
-        });
+        if let Kind::Service(s) | Kind::WorkerPool(s) = &mut self.kind {
+            s.swaps.push(Swap {
+                time_ms,
+                rollout_ms,
+            });
+        }
         self
     }
 
-    /// Appends a job execution (builder style).
+    /// Appends a job execution (builder style); on another kind this does nothing.
     pub fn execution(mut self, exec: JobExecution) -> Self {
-        self.executions.push(exec);
+        if let Kind::Job(j) = &mut self.kind {
+            j.executions.push(exec);
+        }
         self
     }
 
-    /// The demand clamp: `[min_instances, min(max_instances, quota)]`.
-    pub fn clamp(&self, instances: u32) -> u32 {
-        let hi = self
-            .max_instances
-            .unwrap_or(u32::MAX)
-            .min(self.quota.unwrap_or(u32::MAX));
-        instances.min(hi).max(self.min_instances.min(hi))
+    /// Sets the clamp of a service or worker pool, or the quota of a job (builder style).
+    pub fn limits(mut self, min: u32, max: Option<u32>, quota: Option<u32>) -> Self {
+        match &mut self.kind {
+            Kind::Service(s) | Kind::WorkerPool(s) => {
+                s.min_instances = min;
+                s.max_instances = max;
+                s.quota = quota;
+            }
+            Kind::Job(j) => j.quota = quota,
+            Kind::Connector(c) => {
+                c.min_instances = min;
+                if let Some(max) = max {
+                    c.max_instances = max;
+                }
+            }
+        }
+        self
     }
 }
 
@@ -297,117 +394,107 @@ impl SimInput {
                     ),
                 ));
             }
-            if let Some(max) = w.max_instances {
-                if w.min_instances > max {
-                    errs.push(InputError::new(
-                        format!("{path}.min_instances"),
-                        format!(
-                            "min_instances {} is above max_instances {max}",
-                            w.min_instances
-                        ),
-                    ));
-                }
-            }
-            for (j, pair) in w.demand.windows(2).enumerate() {
-                if pair[1].time_ms <= pair[0].time_ms {
-                    let what = if pair[1].time_ms == pair[0].time_ms {
-                        "repeats"
-                    } else {
-                        "goes back from"
-                    };
-                    errs.push(InputError::new(
-                        format!("{path}.demand[{}]", j + 1),
-                        format!(
-                            "time {} ms {what} the previous point's {} ms; times must increase",
-                            pair[1].time_ms, pair[0].time_ms
-                        ),
-                    ));
-                }
-            }
-            for (j, pair) in w.swaps.windows(2).enumerate() {
-                if pair[1].time_ms <= pair[0].time_ms {
-                    errs.push(InputError::new(
-                        format!("{path}.swaps[{}]", j + 1),
-                        format!(
-                            "swap at {} ms is not after the previous one at {} ms",
-                            pair[1].time_ms, pair[0].time_ms
-                        ),
-                    ));
-                }
-            }
-            match w.kind {
-                WorkloadKind::Job => {
-                    if !w.demand.is_empty() {
-                        errs.push(InputError::new(
-                            format!("{path}.demand"),
-                            "a job's demand is its executions, not an instance count",
-                        ));
-                    }
-                    if !w.swaps.is_empty() {
-                        errs.push(InputError::new(
-                            format!("{path}.swaps"),
-                            "jobs have executions, not revision swaps",
-                        ));
-                    }
-                    for (j, pair) in w.executions.windows(2).enumerate() {
-                        if pair[1].start_ms < pair[0].start_ms {
+            match &w.kind {
+                Kind::Service(s) | Kind::WorkerPool(s) => {
+                    if let Some(max) = s.max_instances {
+                        if s.min_instances > max {
                             errs.push(InputError::new(
-                                format!("{path}.executions[{}].start_ms", j + 1),
-                                "executions must be in order of start time",
+                                format!("{path}.min_instances"),
+                                format!(
+                                    "min_instances {} is above max_instances {max}",
+                                    s.min_instances
+                                ),
                             ));
                         }
                     }
-                    for (j, e) in w.executions.iter().enumerate() {
-                        let ep = format!("{path}.executions[{j}]");
-                        match &e.durations {
-                            TaskDurations::PerTask(d) if d.len() != e.n_tasks as usize => {
-                                errs.push(InputError::new(
-                                    format!("{ep}.durations"),
-                                    format!(
-                                        "{} durations given for {} tasks; give one per task",
-                                        d.len(),
-                                        e.n_tasks
-                                    ),
-                                ));
-                            }
-                            TaskDurations::Uniform { min_ms, max_ms } if min_ms > max_ms => {
-                                errs.push(InputError::new(
-                                    format!("{ep}.durations"),
-                                    format!("min {min_ms} ms is above max {max_ms} ms"),
-                                ));
-                            }
-                            _ => {}
+                    check_increasing(&s.demand, &path, &mut errs);
+                    for (j, pair) in s.swaps.windows(2).enumerate() {
+                        if pair[1].time_ms <= pair[0].time_ms {
+                            errs.push(InputError::new(
+                                format!("{path}.swaps[{}]", j + 1),
+                                format!(
+                                    "swap at {} ms is not after the previous one at {} ms",
+                                    pair[1].time_ms, pair[0].time_ms
+                                ),
+                            ));
                         }
                     }
                 }
-                WorkloadKind::Connector => {
-                    if w.throughput_per_instance_mbps == 0 {
+                Kind::Job(job) => check_executions(job, &path, &mut errs),
+                Kind::Connector(c) => {
+                    if c.throughput_per_instance_mbps == 0 {
                         errs.push(InputError::new(
                             format!("{path}.throughput_per_instance_mbps"),
                             "a connector instance must carry some throughput",
                         ));
                     }
-                    let max = w.max_instances.unwrap_or(10);
-                    if w.min_instances > max || max == 0 {
-                        errs.push(InputError::new(format!("{path}.max_instances"), format!("max_instances {max} must be at least 1 and at least min_instances {}", w.min_instances)));
-                    }
-                    if !w.swaps.is_empty() || !w.executions.is_empty() {
+                    if c.min_instances > c.max_instances || c.max_instances == 0 {
                         errs.push(InputError::new(
-                            format!("{path}.swaps"),
-                            "a connector has no revisions or executions",
+                            format!("{path}.max_instances"),
+                            format!(
+                                "max_instances {} must be at least 1 and at least min_instances {}",
+                                c.max_instances, c.min_instances
+                            ),
                         ));
                     }
-                }
-                WorkloadKind::Service | WorkloadKind::WorkerPool => {
-                    if !w.executions.is_empty() {
-                        errs.push(InputError::new(
-                            format!("{path}.executions"),
-                            "only jobs have executions",
-                        ));
-                    }
+                    check_increasing(&c.demand, &path, &mut errs);
                 }
             }
         }
         if errs.is_empty() { Ok(()) } else { Err(errs) }
+    }
+}
+
+/// Demand points must come in strictly increasing time.
+fn check_increasing(demand: &[DemandPoint], path: &str, errs: &mut Vec<InputError>) {
+    for (j, pair) in demand.windows(2).enumerate() {
+        if pair[1].time_ms <= pair[0].time_ms {
+            let what = if pair[1].time_ms == pair[0].time_ms {
+                "repeats"
+            } else {
+                "goes back from"
+            };
+            errs.push(InputError::new(
+                format!("{path}.demand[{}]", j + 1),
+                format!(
+                    "time {} ms {what} the previous point's {} ms; times must increase",
+                    pair[1].time_ms, pair[0].time_ms
+                ),
+            ));
+        }
+    }
+}
+
+/// Executions in start order, with one duration per task or a sound range.
+fn check_executions(job: &JobSpec, path: &str, errs: &mut Vec<InputError>) {
+    for (j, pair) in job.executions.windows(2).enumerate() {
+        if pair[1].start_ms < pair[0].start_ms {
+            errs.push(InputError::new(
+                format!("{path}.executions[{}].start_ms", j + 1),
+                "executions must be in order of start time",
+            ));
+        }
+    }
+    for (j, e) in job.executions.iter().enumerate() {
+        let ep = format!("{path}.executions[{j}]");
+        match &e.durations {
+            TaskDurations::PerTask(d) if d.len() != e.n_tasks as usize => {
+                errs.push(InputError::new(
+                    format!("{ep}.durations"),
+                    format!(
+                        "{} durations given for {} tasks; give one per task",
+                        d.len(),
+                        e.n_tasks
+                    ),
+                ));
+            }
+            TaskDurations::Uniform { min_ms, max_ms } if min_ms > max_ms => {
+                errs.push(InputError::new(
+                    format!("{ep}.durations"),
+                    format!("min {min_ms} ms is above max {max_ms} ms"),
+                ));
+            }
+            _ => {}
+        }
     }
 }

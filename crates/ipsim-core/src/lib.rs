@@ -38,12 +38,15 @@
 mod alloc;
 #[doc(hidden)]
 pub mod bench_api;
+mod demand;
 mod engine;
 mod error;
 mod input;
+mod kinds;
 mod output;
 mod params;
 mod queue;
+mod recorder;
 mod series;
 mod share;
 mod subnet;
@@ -51,15 +54,17 @@ mod subnet;
 #[cfg(test)]
 mod tests;
 
-pub use engine::{DemandFeed, FeedPoint, RowSink, Simulation, SubnetInfo, simulate};
+pub use demand::{DemandFeed, FeedPoint};
+pub use engine::{Checked, Simulation, simulate};
 pub use error::InputError;
 pub use input::{
-    DemandPoint, JobExecution, RunOptions, SimInput, Swap, TaskDurations, WorkloadKind,
-    WorkloadSpec,
+    ConnectorSpec, DemandPoint, JobExecution, JobSpec, Kind, RunOptions, Scaled, SimInput, Swap,
+    TaskDurations, WorkloadKind, WorkloadSpec,
 };
 pub use output::{
     DeployFailure, ExhaustionEvent, FailureWindow, LogEvent, Output, SubnetOutput, SubnetRow,
     Summary, Unit, WorkloadOutput, WorkloadRow, WorkloadSummary, exhaustion_message,
 };
 pub use params::{BlockScope, EdgeBlocks, Params, Retention, Strategy};
+pub use recorder::{RowSink, SubnetInfo};
 pub use subnet::{SUPPORTED_RANGES, StaticAlloc, SubnetSpec, fmt_addr, fmt_cidr};

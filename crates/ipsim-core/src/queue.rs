@@ -8,7 +8,9 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-/// The five event classes, in the order they run within one millisecond.
+/// The event classes, in the order they run within one millisecond. MODEL.md names four;
+/// its third ("demand changes and rollout steps, after which every affected revision's
+/// desired count is evaluated once") is two here, the state updates and the one evaluation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 #[repr(u8)]
 pub(crate) enum Class {
@@ -24,19 +26,41 @@ pub(crate) enum Class {
     Start = 4,
 }
 
-/// What an event does; the ids point into the engine's tables.
+/// What an event does; the ids point into the engine's tables. Each event's class follows
+/// from what it is ([`Ev::class`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Ev {
+    /// An instance's or task's retention ends.
     Expire { inst: u32, epoch: u32 },
+    /// A wholly free block's linger ends.
     LingerEnd { subnet: u32, block: u32, epoch: u32 },
+    /// A job task completes.
     TaskDone { inst: u32, epoch: u32 },
-    Demand { wl: u32 },
+    /// A revision swap (deploy).
     Swap { wl: u32 },
+    /// A rollout step.
     Rollout { wl: u32, epoch: u32 },
+    /// Job executions start.
     ExecStart { wl: u32 },
+    /// Demand points are due (in-memory or streamed: one feed).
     Feed,
+    /// The millisecond's evaluation of every workload touched by `Demand`-class events.
     Evaluate,
+    /// A start attempt or retry.
     Attempt { req: u32, epoch: u32 },
+}
+
+impl Ev {
+    /// The class the event runs in.
+    pub(crate) fn class(self) -> Class {
+        match self {
+            Ev::Expire { .. } | Ev::LingerEnd { .. } => Class::Expire,
+            Ev::TaskDone { .. } => Class::Complete,
+            Ev::Swap { .. } | Ev::Rollout { .. } | Ev::ExecStart { .. } | Ev::Feed => Class::Demand,
+            Ev::Evaluate => Class::Evaluate,
+            Ev::Attempt { .. } => Class::Start,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -98,22 +122,22 @@ pub(crate) struct EventQueue {
 const SEQ_BITS: u32 = 56;
 
 impl EventQueue {
-    fn entry(&mut self, time_ms: u64, class: Class, ev: Ev) -> Entry {
-        let key = (u64::from(class as u8) << SEQ_BITS) | (self.seq & ((1 << SEQ_BITS) - 1));
+    fn entry(&mut self, time_ms: u64, ev: Ev) -> Entry {
+        let key = (u64::from(ev.class() as u8) << SEQ_BITS) | (self.seq & ((1 << SEQ_BITS) - 1));
         self.seq += 1;
         Entry { time_ms, key, ev }
     }
 
     /// Schedules an event at any time.
-    pub(crate) fn push(&mut self, time_ms: u64, class: Class, ev: Ev) {
-        let e = self.entry(time_ms, class, ev);
+    pub(crate) fn push(&mut self, time_ms: u64, ev: Ev) {
+        let e = self.entry(time_ms, ev);
         self.heap.push(e);
     }
 
     /// Schedules a timer on a lane; its time must not be before the lane's last one (the
     /// caller guarantees a fixed delay from a non-decreasing now).
-    pub(crate) fn push_lane(&mut self, lane: Lane, time_ms: u64, class: Class, ev: Ev) {
-        let e = self.entry(time_ms, class, ev);
+    pub(crate) fn push_lane(&mut self, lane: Lane, time_ms: u64, ev: Ev) {
+        let e = self.entry(time_ms, ev);
         let q = &mut self.lanes[lane as usize];
         debug_assert!(
             q.back()

@@ -135,7 +135,14 @@ impl Context {
                 .get(w.subnet)
                 .map(|s| s.name.clone())
                 .unwrap_or_default();
-            for s in &w.swaps {
+            let (swaps, executions) = match &w.kind {
+                ipsim_core::Kind::Service(s) | ipsim_core::Kind::WorkerPool(s) => {
+                    (&s.swaps[..], &[][..])
+                }
+                ipsim_core::Kind::Job(j) => (&[][..], &j.executions[..]),
+                ipsim_core::Kind::Connector(_) => (&[][..], &[][..]),
+            };
+            for s in swaps {
                 markers.push(Marker {
                     time_ms: s.time_ms,
                     workload: w.name.clone(),
@@ -143,7 +150,7 @@ impl Context {
                     kind: "swap".into(),
                 });
             }
-            for e in &w.executions {
+            for e in executions {
                 markers.push(Marker {
                     time_ms: e.start_ms,
                     workload: w.name.clone(),

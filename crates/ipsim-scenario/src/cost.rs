@@ -130,7 +130,7 @@ fn traffic(s: &Scenario, c: &CostDef) -> Result<Vec<DemandPoint>, String> {
         .input
         .workloads
         .iter()
-        .filter(|w| w.kind == WorkloadKind::Connector)
+        .filter(|w| w.tag() == WorkloadKind::Connector)
         .collect();
     if conns.is_empty() {
         return Err("nothing to price: add cost.traffic (Mbps) or a connector workload".into());
@@ -138,7 +138,7 @@ fn traffic(s: &Scenario, c: &CostDef) -> Result<Vec<DemandPoint>, String> {
     // Sum the connectors' step functions.
     let mut times: Vec<u64> = conns
         .iter()
-        .flat_map(|w| w.demand.iter().map(|p| p.time_ms))
+        .flat_map(|w| w.kind.demand().unwrap_or(&[]).iter().map(|p| p.time_ms))
         .collect();
     times.sort_unstable();
     times.dedup();
@@ -147,7 +147,9 @@ fn traffic(s: &Scenario, c: &CostDef) -> Result<Vec<DemandPoint>, String> {
         let v: u32 = conns
             .iter()
             .map(|w| {
-                w.demand
+                w.kind
+                    .demand()
+                    .unwrap_or(&[])
                     .iter()
                     .take_while(|p| p.time_ms <= t)
                     .last()
@@ -224,7 +226,9 @@ pub fn compare(s: &Scenario, out: &Output) -> Result<CostReport, String> {
     }
     // The connector designs: the core's connector carrying the traffic.
     let mut conn = WorkloadSpec::connector("connector", 0, per, min, max);
-    conn.demand = traffic.clone();
+    if let ipsim_core::Kind::Connector(c) = &mut conn.kind {
+        c.demand = traffic.clone();
+    }
     let sn = SubnetSpec::new("connector-28", 0x0A00_0000, 28);
     let mut input = SimInput::new(vec![sn], vec![conn], dur);
     input.options.log_limit = 0;
@@ -278,7 +282,7 @@ pub fn compare(s: &Scenario, out: &Output) -> Result<CostReport, String> {
             s.input
                 .workloads
                 .iter()
-                .any(|w| w.subnet == i && w.kind != WorkloadKind::Connector)
+                .any(|w| w.subnet == i && w.tag() != WorkloadKind::Connector)
         })
         .collect();
     let held: u64 = cloud_run_subnets

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use ipsim_core::{
-    BlockScope, DemandFeed, DemandPoint, EdgeBlocks, FeedPoint, JobExecution, Output, Params,
+    BlockScope, DemandFeed, DemandPoint, EdgeBlocks, FeedPoint, JobExecution, Kind, Output, Params,
     Retention, RowSink, RunOptions, SimInput, Simulation, StaticAlloc, Strategy, SubnetSpec, Swap,
     TaskDurations, WorkloadSpec,
 };
@@ -478,11 +478,15 @@ impl Resolver<'_> {
                     }
                 }
             }
-            if w.kind != KindDef::Connector {
-                spec.min_instances = w.min_instances.unwrap_or(0);
+            match &mut spec.kind {
+                Kind::Service(s) | Kind::WorkerPool(s) => {
+                    s.min_instances = w.min_instances.unwrap_or(0);
+                    s.max_instances = w.max_instances;
+                    s.quota = w.quota;
+                }
+                Kind::Job(j) => j.quota = w.quota,
+                Kind::Connector(_) => {}
             }
-            spec.max_instances = w.max_instances;
-            spec.quota = w.quota;
             for (f, v) in [
                 ("min_instances", w.min_instances),
                 ("max_instances", w.max_instances),
@@ -560,7 +564,10 @@ impl Resolver<'_> {
                             "a job needs at least one execution",
                         );
                     }
-                    spec.executions = self.executions(&p, &w.executions, duration);
+                    let execs = self.executions(&p, &w.executions, duration);
+                    if let Kind::Job(j) = &mut spec.kind {
+                        j.executions = execs;
+                    }
                 }
                 KindDef::Connector => {
                     for (f, bad) in [
@@ -577,7 +584,7 @@ impl Resolver<'_> {
                             );
                         }
                     }
-                    let (lo, hi) = (spec.min_instances, spec.max_instances.unwrap_or(10));
+                    let (lo, hi) = (w.min_instances.unwrap_or(2), w.max_instances.unwrap_or(10));
                     if lo < 2 {
                         self.err(
                             format!("{p}.min_instances"),
@@ -614,7 +621,10 @@ impl Resolver<'_> {
                             self.generator(&format!("{p}.demand"), g, Unit::Mbps);
                             if self.errs.is_empty() {
                                 let noise = w.noise.map(|_| &mut rng);
-                                spec.demand = demand::sample(g, duration, interval, noise, None);
+                                set_demand(
+                                    &mut spec,
+                                    demand::sample(g, duration, interval, noise, None),
+                                );
                             }
                         }
                     }
@@ -643,14 +653,16 @@ impl Resolver<'_> {
                                 ),
                             );
                         }
-                        spec.swaps.push(Swap {
-                            time_ms: s.at.ms(),
-                            rollout_ms: s.rollout.ms(),
-                        });
+                        if let Some(sc) = scaled_mut(&mut spec) {
+                            sc.swaps.push(Swap {
+                                time_ms: s.at.ms(),
+                                rollout_ms: s.rollout.ms(),
+                            });
+                        }
                     }
                     match &w.demand {
                         None => {
-                            if spec.min_instances == 0 {
+                            if w.min_instances.unwrap_or(0) == 0 {
                                 self.err(
                                     format!("{p}.demand"),
                                     "a service or worker pool needs demand (or min_instances)",
@@ -702,9 +714,9 @@ impl Resolver<'_> {
                                             None => self.err(format!("{p}.demand.series"), format!("the export has no service {series:?}; it has: {}", x.services.keys().cloned().collect::<Vec<_>>().join(", "))),
                                             Some(s) => {
                                                 let pts = points_from(&s.points, if rps { requests.as_ref() } else { None });
-                                                spec.demand = if idle > 0 { demand::idle_delay(&pts, idle) } else { pts };
+                                                set_demand(&mut spec, if idle > 0 { demand::idle_delay(&pts, idle) } else { pts });
                                                 if w.swaps.is_empty() {
-                                                    spec.swaps = s.swaps.iter().filter(|&&t| t < duration).map(|&t| Swap { time_ms: t, rollout_ms: 0 }).collect();
+                                                    if let Some(sc) = scaled_mut(&mut spec) { sc.swaps = s.swaps.iter().filter(|&&t| t < duration).map(|&t| Swap { time_ms: t, rollout_ms: 0 }).collect(); }
                                                 }
                                             }
                                         }
@@ -731,11 +743,14 @@ impl Resolver<'_> {
                                 let noise = w.noise.map(|_| &mut rng);
                                 let pts =
                                     demand::sample(g, duration, interval, noise, requests.as_ref());
-                                spec.demand = if idle > 0 {
-                                    demand::idle_delay(&pts, idle)
-                                } else {
-                                    pts
-                                };
+                                set_demand(
+                                    &mut spec,
+                                    if idle > 0 {
+                                        demand::idle_delay(&pts, idle)
+                                    } else {
+                                        pts
+                                    },
+                                );
                             }
                         }
                     }
@@ -1255,7 +1270,9 @@ impl Resolver<'_> {
                 continue;
             }
             let mut w = WorkloadSpec::service(name, subnet);
-            w.max_instances = f.max_instances;
+            if let Some(sc) = scaled_mut(&mut w) {
+                sc.max_instances = f.max_instances;
+            }
             let mut pts: Vec<DemandPoint> = Vec::new();
             for (m, &count) in func.per_minute.iter().enumerate() {
                 let t = m as u64 * 60_000;
@@ -1270,10 +1287,13 @@ impl Resolver<'_> {
                     });
                 }
             }
-            w.demand = match f.idle_delay {
-                Some(d) if d.ms() > 0 => demand::idle_delay(&pts, d.ms()),
-                _ => pts,
-            };
+            set_demand(
+                &mut w,
+                match f.idle_delay {
+                    Some(d) if d.ms() > 0 => demand::idle_delay(&pts, d.ms()),
+                    _ => pts,
+                },
+            );
             workloads.push(w);
         }
     }
@@ -1368,5 +1388,22 @@ impl Scenario {
             }
         }
         bad
+    }
+}
+
+/// Sets the demand of a workload whose kind has one.
+fn set_demand(spec: &mut WorkloadSpec, points: Vec<ipsim_core::DemandPoint>) {
+    match &mut spec.kind {
+        Kind::Service(s) | Kind::WorkerPool(s) => s.demand = points,
+        Kind::Connector(c) => c.demand = points,
+        Kind::Job(_) => {}
+    }
+}
+
+/// The clamp, demand and swaps of a service or worker pool.
+fn scaled_mut(spec: &mut WorkloadSpec) -> Option<&mut ipsim_core::Scaled> {
+    match &mut spec.kind {
+        Kind::Service(s) | Kind::WorkerPool(s) => Some(s),
+        Kind::Job(_) | Kind::Connector(_) => None,
     }
 }

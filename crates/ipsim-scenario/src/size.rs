@@ -90,10 +90,12 @@ fn is_random(s: &Scenario) -> bool {
     use ipsim_core::{Retention, TaskDurations};
     s.input.params.retention == Retention::Uniform
         || s.def.workloads.iter().any(|w| w.noise.is_some())
-        || s.input.workloads.iter().any(|w| {
-            w.executions
+        || s.input.workloads.iter().any(|w| match &w.kind {
+            ipsim_core::Kind::Job(j) => j
+                .executions
                 .iter()
-                .any(|e| matches!(e.durations, TaskDurations::Uniform { .. }))
+                .any(|e| matches!(e.durations, TaskDurations::Uniform { .. })),
+            _ => false,
         })
 }
 
@@ -131,7 +133,7 @@ pub fn size(path: &Path, seeds: Option<u64>, confidence: f64) -> Result<SizeRepo
             .input
             .workloads
             .iter()
-            .any(|w| w.subnet == i && w.kind != WorkloadKind::Connector)
+            .any(|w| w.subnet == i && w.tag() != WorkloadKind::Connector)
         {
             continue;
         }

@@ -1,7 +1,7 @@
 //! The worked examples of the seeds and of the issue, with exact figures.
 
 use ipsim_core::{
-    BlockScope, EdgeBlocks, JobExecution, LogEvent, Retention, SimInput, StaticAlloc,
+    BlockScope, EdgeBlocks, JobExecution, Kind, LogEvent, Retention, SimInput, StaticAlloc,
     TaskDurations, Unit, WorkloadSpec,
 };
 
@@ -267,7 +267,9 @@ fn same_seed_same_output_other_seed_differs() {
     // Fixed retention does not depend on the seed at all (but job durations still do).
     let mut d = uniform_input(7);
     d.params.retention = Retention::Fixed;
-    d.workloads[1].executions[0].durations = TaskDurations::Fixed(2 * MIN);
+    if let Kind::Job(j) = &mut d.workloads[1].kind {
+        j.executions[0].durations = TaskDurations::Fixed(2 * MIN);
+    }
     let mut e = d.clone();
     e.seed = 99;
     assert_eq!(run_input(&d).subnets, run_input(&e).subnets);

@@ -8,8 +8,8 @@
 use std::collections::BTreeSet;
 
 use ipsim_core::{
-    BlockScope, EdgeBlocks, JobExecution, LogEvent, Retention, SimInput, StaticAlloc,
-    TaskDurations, WorkloadSpec, simulate,
+    BlockScope, DemandPoint, EdgeBlocks, JobExecution, JobSpec, Kind, LogEvent, Retention, Scaled,
+    SimInput, StaticAlloc, TaskDurations, WorkloadSpec, simulate,
 };
 use proptest::prelude::*;
 
@@ -20,31 +20,39 @@ fn workload(subnet_idx: usize) -> impl Strategy<Value = WorkloadSpec> {
     let swaps = prop::collection::vec((0u64..40, prop_oneof![Just(0u64), 1u64..200_000]), 0..3);
     let job = prop::collection::vec((0u64..40, 0u32..12, 0u32..5, 1u64..120), 0..3);
     (0u8..3, points, swaps, job).prop_map(move |(kind, points, swaps, execs)| {
-        let mut w = match kind {
-            0 => WorkloadSpec::service("s", subnet_idx),
-            1 => WorkloadSpec::worker_pool("p", subnet_idx),
-            _ => WorkloadSpec::job("j", subnet_idx),
-        };
-        if kind < 2 {
+        let name = ["s", "p", "j"][usize::from(kind.min(2))];
+        let k = if kind < 2 {
+            let mut sc = Scaled::default();
             let mut t = BTreeSet::new();
             for (m, n) in points {
                 if t.insert(m) {
-                    w = w.at(m * MIN / 2, n);
+                    sc.demand.push(DemandPoint {
+                        time_ms: m * MIN / 2,
+                        instances: n,
+                    });
                 }
             }
-            w.demand.sort_by_key(|p| p.time_ms);
+            sc.demand.sort_by_key(|p| p.time_ms);
             // All demand ends at 20 minutes.
-            w = w.at(20 * MIN + 1, 0);
+            sc.demand.push(DemandPoint {
+                time_ms: 20 * MIN + 1,
+                instances: 0,
+            });
             let mut ts = BTreeSet::new();
             for (m, r) in swaps {
                 if ts.insert(m) {
-                    w.swaps.push(ipsim_core::Swap {
+                    sc.swaps.push(ipsim_core::Swap {
                         time_ms: m * MIN / 2,
                         rollout_ms: r,
                     });
                 }
             }
-            w.swaps.sort_by_key(|s| s.time_ms);
+            sc.swaps.sort_by_key(|s| s.time_ms);
+            if kind == 0 {
+                Kind::Service(sc)
+            } else {
+                Kind::WorkerPool(sc)
+            }
         } else {
             let mut es: Vec<_> = execs
                 .into_iter()
@@ -56,9 +64,12 @@ fn workload(subnet_idx: usize) -> impl Strategy<Value = WorkloadSpec> {
                 })
                 .collect();
             es.sort_by_key(|e| e.start_ms);
-            w.executions = es;
-        }
-        w
+            Kind::Job(JobSpec {
+                quota: None,
+                executions: es,
+            })
+        };
+        WorkloadSpec::new(name, subnet_idx, k)
     })
 }
 

@@ -95,7 +95,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use expect_test::Expect;
-use ipsim_core::{LogEvent, Output, SimInput, Summary, Unit, WorkloadSpec, simulate};
+use ipsim_core::{Kind, LogEvent, Output, SimInput, Summary, Unit, WorkloadSpec, simulate};
 
 /// Runs `input` with lifecycle logging on and compares its timeline with `expect`.
 pub fn check(input: SimInput, expect: Expect) {
@@ -122,19 +122,27 @@ pub fn logged(mut input: SimInput) -> SimInput {
 
 /// `w` with `min_instances = n`.
 pub fn with_min_instances(mut w: WorkloadSpec, n: u32) -> WorkloadSpec {
-    w.min_instances = n;
+    if let Kind::Service(s) | Kind::WorkerPool(s) = &mut w.kind {
+        s.min_instances = n;
+    }
     w
 }
 
 /// `w` with `max_instances = Some(n)`.
 pub fn with_max_instances(mut w: WorkloadSpec, n: u32) -> WorkloadSpec {
-    w.max_instances = Some(n);
+    if let Kind::Service(s) | Kind::WorkerPool(s) = &mut w.kind {
+        s.max_instances = Some(n);
+    }
     w
 }
 
 /// `w` with `quota = Some(n)`.
 pub fn with_quota(mut w: WorkloadSpec, n: u32) -> WorkloadSpec {
-    w.quota = Some(n);
+    match &mut w.kind {
+        Kind::Service(s) | Kind::WorkerPool(s) => s.quota = Some(n),
+        Kind::Job(j) => j.quota = Some(n),
+        Kind::Connector(_) => {}
+    }
     w
 }
 

@@ -154,9 +154,7 @@ fn workload_problems_are_all_reported_at_once() {
             WorkloadSpec::service("a", 3),
             WorkloadSpec::service("b", 0).at(5, 1).at(5, 2),
             WorkloadSpec::service("c", 0).at(9, 1).at(4, 2),
-            WorkloadSpec::job("d", 0)
-                .swap(1, 0)
-                .execution(JobExecution {
+            WorkloadSpec::job("d", 0).execution(JobExecution {
                     start_ms: 0,
                     n_tasks: 3,
                     parallelism: 1,
@@ -175,7 +173,6 @@ fn workload_problems_are_all_reported_at_once() {
             "workloads[0].subnet: subnet index 3 does not exist (1 declared)",
             "workloads[1].demand[1]: time 5 ms repeats the previous point's 5 ms; times must increase",
             "workloads[2].demand[1]: time 4 ms goes back from the previous point's 9 ms; times must increase",
-            "workloads[3].swaps: jobs have executions, not revision swaps",
             "workloads[3].executions[0].durations: 2 durations given for 3 tasks; give one per task",
         ]
     );

@@ -146,7 +146,13 @@ fn cloud_monitoring_instance_count_export() {
         ],
     )
     .unwrap();
-    assert_eq!(s.input.workloads[0].swaps.len(), 1);
+    assert_eq!(
+        match &s.input.workloads[0].kind {
+            ipsim_core::Kind::Service(sc) => sc.swaps.len(),
+            _ => 0,
+        },
+        1
+    );
     let out = s.run().unwrap();
     // 9 instances of revision 1 at 2m; the swap at 3m starts 9 of revision 2.
     assert_eq!(out.subnets[0].at(3 * MIN).retained, 18);
@@ -249,7 +255,9 @@ fn azure_functions_trace() {
     assert_eq!(w.name, "fn-bbbbbbbb3333");
     // 6000/min = 100 rps * 2.4 s / 48 = 5 instances; 120/min = 2 rps -> 0.1 -> 1.
     let pts: Vec<(u64, u32)> = w
-        .demand
+        .kind
+        .demand()
+        .unwrap_or(&[])
         .iter()
         .map(|p| (p.time_ms / MIN, p.instances))
         .collect();
@@ -272,7 +280,7 @@ fn poisson_noise_is_seeded() {
             &ipsim_scenario::Overrides { seed },
         )
         .unwrap();
-        s.input.workloads[0].demand.clone()
+        s.input.workloads[0].kind.demand().unwrap_or(&[]).to_vec()
     };
     let a = demand(None);
     assert_eq!(a, demand(None));

@@ -1,4 +1,4 @@
-//! The allocator: blocks, owners and addresses of one subnet.
+//! One subnet's blocks, owners and addresses, and the counters the model's outputs are made of.
 //!
 //! A block is a `u64` bitmask of its usable addresses and another of the free ones, so taking
 //! the lowest free addresses is a few bit operations. Each owner keeps the set of its blocks
@@ -7,9 +7,6 @@
 //! first-fit is its first entry. Every operation is O(log n) in the number of blocks.
 
 use std::collections::BTreeSet;
-
-use rand::Rng;
-use rand_chacha::ChaCha8Rng;
 
 use crate::params::Strategy;
 use crate::subnet::SubnetLayout;
@@ -98,22 +95,24 @@ impl Holding {
 /// Allocation state of one subnet.
 #[derive(Debug, Clone)]
 pub(crate) struct Pool {
-    pub(crate) blocks: Vec<Block>,
-    pub(crate) block_size: u32,
-    pub(crate) free_set: BTreeSet<u32>,
-    pub(crate) free_cap: u32,
-    pub(crate) reserved_cap: u32,
-    pub(crate) n_reserved: u32,
-    pub(crate) in_use: u32,
-    pub(crate) retained: u32,
+    pub(super) blocks: Vec<Block>,
+    pub(super) block_size: u32,
+    pub(super) free_set: BTreeSet<u32>,
+    pub(super) free_cap: u32,
+    pub(super) reserved_cap: u32,
+    pub(super) n_reserved: u32,
+    pub(super) in_use: u32,
+    pub(super) retained: u32,
     /// Addresses held outside blocks: connector VMs, one each.
-    pub(crate) direct: u32,
-    pub(crate) usable: u32,
-    pub(crate) n_static: u32,
-    pub(crate) n_reservable: u32,
-    pub(crate) reservable_cap: u32,
+    pub(super) direct: u32,
+    pub(super) usable: u32,
+    pub(super) n_static: u32,
+    pub(super) n_reservable: u32,
+    pub(super) reservable_cap: u32,
     /// Extra indexes of the free blocks that some strategies need.
-    pub(crate) index: FreeIndex,
+    pub(super) index: FreeIndex,
+    /// Reservable blocks that offer fewer than `block_size` addresses (partial edge blocks).
+    pub(super) partial_blocks: Vec<u32>,
 }
 
 /// Blocks per region for best-fit: 16 blocks of 16 addresses, a /24.
@@ -125,7 +124,8 @@ pub(crate) const REGION_BLOCKS: u32 = 16;
 #[derive(Debug, Clone, Default)]
 pub(crate) struct FreeIndex {
     kind: Option<Strategy>,
-    vec: Vec<u32>,
+    /// Random: the free blocks, in no order.
+    pub(crate) vec: Vec<u32>,
     pos: Vec<u32>,
     region_free: Vec<u32>,
     pub(crate) by_fill: BTreeSet<(u32, u32)>,
@@ -190,136 +190,20 @@ impl FreeIndex {
     }
 }
 
-/// Chooses which free blocks an owner that falls short reserves. Each subnet has its own.
-pub(crate) trait BlockChooser: std::fmt::Debug {
-    /// Free blocks covering `shortfall` addresses, in the order to reserve them; false (and
-    /// any content in `out`) if the free blocks cannot cover it. Changes nothing in `pool`.
-    fn pick(&mut self, pool: &Pool, shortfall: u32, out: &mut Vec<u32>) -> bool;
-    /// Called when the picked blocks have been reserved.
-    fn reserved(&mut self, _picked: &[u32]) {}
-}
-
-/// Takes candidates in order until they cover the shortfall.
-fn cover(
-    pool: &Pool,
-    shortfall: u32,
-    out: &mut Vec<u32>,
-    candidates: impl Iterator<Item = u32>,
-) -> bool {
-    out.clear();
-    let mut got = 0u32;
-    for b in candidates {
-        if got >= shortfall {
-            break;
-        }
-        out.push(b);
-        got += pool.blocks[b as usize].cap;
-    }
-    got >= shortfall
-}
-
-/// Lowest address first.
-#[derive(Debug, Default)]
-pub(crate) struct FirstFit;
-
-impl BlockChooser for FirstFit {
-    fn pick(&mut self, pool: &Pool, shortfall: u32, out: &mut Vec<u32>) -> bool {
-        cover(pool, shortfall, out, pool.free_set.iter().copied())
-    }
-}
-
-/// The first free block at or after the last one reserved, wrapping around.
-#[derive(Debug, Default)]
-pub(crate) struct NextFit {
-    cursor: u32,
-}
-
-impl BlockChooser for NextFit {
-    fn pick(&mut self, pool: &Pool, shortfall: u32, out: &mut Vec<u32>) -> bool {
-        let c = self.cursor;
-        cover(
-            pool,
-            shortfall,
-            out,
-            pool.free_set
-                .range(c..)
-                .chain(pool.free_set.range(..c))
-                .copied(),
-        )
-    }
-    fn reserved(&mut self, picked: &[u32]) {
-        if let Some(&last) = picked.last() {
-            self.cursor = last + 1;
-        }
-    }
-}
-
-/// The most-used region first (fewest free blocks left, then lowest address), lowest free
-/// block within it: new reservations fill partly used regions and keep whole free regions
-/// (large runs of whole blocks) free.
-#[derive(Debug, Default)]
-pub(crate) struct BestFit;
-
-impl BlockChooser for BestFit {
-    fn pick(&mut self, pool: &Pool, shortfall: u32, out: &mut Vec<u32>) -> bool {
-        let regions = pool.index.by_fill.iter().map(|&(_, r)| r);
-        let blocks = regions.flat_map(|r| {
-            pool.free_set
-                .range(r * REGION_BLOCKS..(r + 1) * REGION_BLOCKS)
-                .copied()
-        });
-        cover(pool, shortfall, out, blocks)
-    }
-}
-
-/// A free block drawn uniformly, from a seeded RNG of its own.
-#[derive(Debug)]
-pub(crate) struct RandomFit {
-    rng: ChaCha8Rng,
-}
-
-impl RandomFit {
-    pub(crate) fn new(rng: ChaCha8Rng) -> Self {
-        RandomFit { rng }
-    }
-}
-
-impl BlockChooser for RandomFit {
-    fn pick(&mut self, pool: &Pool, shortfall: u32, out: &mut Vec<u32>) -> bool {
-        out.clear();
-        let v = &pool.index.vec;
-        let mut got = 0u32;
-        while got < shortfall && out.len() < v.len() {
-            let b = v[self.rng.random_range(0..v.len())];
-            if !out.contains(&b) {
-                out.push(b);
-                got += pool.blocks[b as usize].cap;
-            }
-        }
-        got >= shortfall
-    }
-}
-
-/// The chooser for `strategy`; `rng` seeds the random one.
-pub(crate) fn chooser(strategy: Strategy, rng: ChaCha8Rng) -> Box<dyn BlockChooser> {
-    match strategy {
-        Strategy::FirstFit => Box::new(FirstFit),
-        Strategy::NextFit => Box::new(NextFit::default()),
-        Strategy::BestFit => Box::new(BestFit),
-        Strategy::Random => Box::new(RandomFit::new(rng)),
-    }
-}
-
 impl Pool {
     pub(crate) fn new(layout: &SubnetLayout, block_size: u32, strategy: Strategy) -> Self {
         let mut blocks = Vec::with_capacity(layout.blocks.len());
         let mut free_set = BTreeSet::new();
         let mut free_cap = 0;
+        let mut partial_blocks = Vec::new();
         for (i, b) in layout.blocks.iter().enumerate() {
             let cap = b.usable.count_ones();
             if b.reservable {
                 free_set.insert(i as u32);
                 free_cap += cap;
+                if cap < block_size {
+                    partial_blocks.push(i as u32);
+                }
             }
             blocks.push(Block {
                 usable: b.usable,
@@ -345,6 +229,7 @@ impl Pool {
             usable: layout.n_usable,
             n_static: layout.n_static,
             index: FreeIndex::default(),
+            partial_blocks,
         }
         .with_index(strategy)
     }
@@ -371,7 +256,7 @@ impl Pool {
         self.usable - self.n_static - self.reservable_cap
     }
 
-    pub(crate) fn reserve(&mut self, b: u32, owner_id: u32, owner: &mut Owner) {
+    pub(super) fn reserve(&mut self, b: u32, owner_id: u32, owner: &mut Owner) {
         let blk = &mut self.blocks[b as usize];
         debug_assert!(blk.owner == NONE && blk.reservable && blk.wholly_free());
         blk.owner = owner_id;
@@ -386,7 +271,7 @@ impl Pool {
         owner.with_free.insert(b);
     }
 
-    pub(crate) fn release(&mut self, b: u32, owner: &mut Owner) {
+    pub(super) fn release(&mut self, b: u32, owner: &mut Owner) {
         let blk = &mut self.blocks[b as usize];
         debug_assert!(blk.owner != NONE && blk.wholly_free());
         blk.owner = NONE;
@@ -403,7 +288,7 @@ impl Pool {
 
     /// Takes the `k` lowest free addresses across the owner's blocks; the caller made sure
     /// `owner.free >= k`.
-    pub(crate) fn take(&mut self, owner: &mut Owner, k: u32, holding: &mut Holding) {
+    pub(super) fn take(&mut self, owner: &mut Owner, k: u32, holding: &mut Holding) {
         debug_assert!(owner.free >= k);
         let mut need = k;
         while need > 0 {
@@ -432,7 +317,7 @@ impl Pool {
     }
 
     /// Gives back `mask` in block `b`. Returns whether the block is now wholly free.
-    pub(crate) fn give_back(&mut self, b: u32, mask: u64, owner: &mut Owner) -> bool {
+    pub(super) fn give_back(&mut self, b: u32, mask: u64, owner: &mut Owner) -> bool {
         let blk = &mut self.blocks[b as usize];
         debug_assert!(blk.free & mask == 0, "address freed twice");
         if blk.free == 0 {

@@ -1,0 +1,408 @@
+//! Applying what happened: requests and their attempts, starts, failures, stops, expiries and
+//! releases. Each step asks the allocator for the addresses, tells the workload's kind, and
+//! tells the recorder.
+
+use rand::Rng;
+
+use super::{InstState, Instance, KindState, Request, Simulation};
+use crate::alloc::{Holding, NONE};
+use crate::input::{Kind, TaskDurations};
+use crate::kinds::Action;
+use crate::output::{LogEvent, Output};
+use crate::params::{BlockScope, Retention};
+use crate::queue::{Ev, Lane};
+use crate::recorder::{Failure, RunFacts};
+
+impl Simulation<'_> {
+    /// Applies a kind's actions in order.
+    pub(super) fn apply(&mut self, wl: u32, actions: &mut Vec<Action>) {
+        for a in actions.drain(..) {
+            match a {
+                Action::Request { unit, task, n } => {
+                    for _ in 0..n {
+                        let req = self.new_request(wl, unit, task);
+                        if let KindState::Scaled(svc) = &mut self.wls[wl as usize].state {
+                            svc.requested(unit, req);
+                        }
+                    }
+                }
+                Action::Cancel { req } => {
+                    self.end_request(req);
+                    self.rec.check_window(self.now, wl);
+                }
+                Action::Stop { inst } => self.stop_instance(inst),
+            }
+        }
+    }
+
+    /// Ends the watch of a deploy that is done.
+    pub(super) fn check_deploy(&mut self, wl: u32) {
+        if let KindState::Scaled(svc) = &self.wls[wl as usize].state {
+            self.rec
+                .check_deploy(wl, |number| svc.nothing_pending(number - 1));
+        }
+    }
+
+    // ----- requests -----
+
+    fn new_request(&mut self, wl: u32, unit_idx: u32, task: u32) -> u32 {
+        let r = Request {
+            workload: wl,
+            unit_idx,
+            task,
+            requested_ms: self.now,
+            failed: 0,
+            epoch: 0,
+            alive: true,
+        };
+        let id = match self.free_requests.pop() {
+            Some(id) => {
+                let epoch = self.requests[id as usize].epoch;
+                self.requests[id as usize] = Request { epoch, ..r };
+                id
+            }
+            None => {
+                self.requests.push(r);
+                (self.requests.len() - 1) as u32
+            }
+        };
+        self.rec.requested(wl);
+        let epoch = self.requests[id as usize].epoch;
+        self.queue
+            .push_lane(Lane::Now, self.now, Ev::Attempt { req: id, epoch });
+        id
+    }
+
+    /// Ends a request (started, cancelled or given up) and counts its unmet time.
+    fn end_request(&mut self, req: u32) {
+        let r = &mut self.requests[req as usize];
+        r.alive = false;
+        r.epoch = r.epoch.wrapping_add(1);
+        let (wl, since) = (r.workload, r.requested_ms);
+        self.free_requests.push(req);
+        self.rec.request_ended(wl, self.now - since);
+    }
+
+    // ----- class Start: attempts -----
+
+    pub(super) fn attempt(&mut self, req: u32, epoch: u32) {
+        let r = &self.requests[req as usize];
+        if !r.alive || r.epoch != epoch {
+            return;
+        }
+        let (wl, unit_idx, task) = (r.workload, r.unit_idx, r.task);
+        let owner = self.owner_of(wl, unit_idx);
+        let (subnet, k) = {
+            let w = &self.wls[wl as usize];
+            (w.subnet, w.ips)
+        };
+        let inst = self.free_instances.pop().unwrap_or_else(|| {
+            self.instances.push(Instance {
+                workload: 0,
+                owner: 0,
+                unit_idx: 0,
+                holding: Holding::default(),
+                n_addrs: 0,
+                epoch: 0,
+                state: InstState::Dead,
+            });
+            (self.instances.len() - 1) as u32
+        });
+        let mut reserved = std::mem::take(&mut self.scratch);
+        reserved.clear();
+        let ok = self.alloc.start(
+            subnet,
+            owner,
+            k,
+            &mut self.instances[inst as usize].holding,
+            &mut reserved,
+        );
+        for &b in &reserved {
+            self.reserved(subnet, owner, b);
+        }
+        self.scratch = reserved;
+        if ok {
+            self.started(req, inst, owner, subnet, k, task);
+        } else {
+            self.free_instances.push(inst);
+            self.failed(req, wl, unit_idx, owner, subnet);
+        }
+    }
+
+    fn reserved(&mut self, subnet: u32, owner: u32, b: u32) {
+        let wl = self.alloc.owner_workload(owner);
+        if wl != NONE {
+            self.rec.block_reserved(wl);
+        }
+        if self.rec.lifecycle() {
+            let time_ms = self.now;
+            let block_addr =
+                self.input.subnets[subnet as usize].base + self.alloc.block_offset(subnet, b);
+            let workload = (wl != NONE).then_some(wl as usize);
+            self.rec.log(|| LogEvent::Reserve {
+                time_ms,
+                subnet: subnet as usize,
+                block_addr,
+                workload,
+            });
+        }
+        self.rec.touch_subnet(subnet);
+    }
+
+    fn started(&mut self, req: u32, inst: u32, owner: u32, subnet: u32, k: u32, task: u32) {
+        let r = &self.requests[req as usize];
+        let (wl, unit_idx) = (r.workload, r.unit_idx);
+        {
+            let i = &mut self.instances[inst as usize];
+            i.workload = wl;
+            i.owner = owner;
+            i.unit_idx = unit_idx;
+            i.n_addrs = k;
+            i.state = InstState::Running;
+        }
+        self.end_request(req);
+        self.rec.started(wl, k);
+        let spec = &self.input.workloads[wl as usize].kind;
+        match (&mut self.wls[wl as usize].state, spec) {
+            (KindState::Job(job), Kind::Job(j)) => {
+                job.started(unit_idx);
+                let dur = match &j.executions[unit_idx as usize].durations {
+                    TaskDurations::Fixed(d) => *d,
+                    TaskDurations::PerTask(v) => v.get(task as usize).copied().unwrap_or(0),
+                    TaskDurations::Uniform { min_ms, max_ms } => {
+                        self.rng.random_range(*min_ms..=*max_ms)
+                    }
+                };
+                let epoch = self.instances[inst as usize].epoch;
+                self.queue
+                    .push(self.now.saturating_add(dur), Ev::TaskDone { inst, epoch });
+            }
+            (KindState::Scaled(svc), _) => svc.started(unit_idx, req, inst),
+            (KindState::Job(_) | KindState::Connector(_), _) => {}
+        }
+        self.rec.touch_subnet(subnet);
+        if self.rec.lifecycle() {
+            let addrs = self.addrs(subnet, &self.instances[inst as usize].holding);
+            let (time_ms, unit) = (self.now, self.unit(wl, unit_idx));
+            self.rec.log(|| LogEvent::Start {
+                time_ms,
+                workload: wl as usize,
+                unit,
+                addrs,
+            });
+        }
+        self.rec.check_window(self.now, wl);
+        self.check_deploy(wl);
+    }
+
+    fn failed(&mut self, req: u32, wl: u32, unit_idx: u32, owner: u32, subnet: u32) {
+        let now = self.now;
+        let (desired, running) = match &self.wls[wl as usize].state {
+            KindState::Job(job) => job.desired_running(unit_idx),
+            KindState::Scaled(svc) => svc.desired_running(unit_idx),
+            KindState::Connector(_) => (0, 0),
+        };
+        let failure = Failure {
+            subnet,
+            workload: wl,
+            unit: self.unit(wl, unit_idx),
+            desired,
+            running,
+            owner_free: self.alloc.owner_free(owner),
+            free_blocks: self.alloc.free_blocks(subnet),
+        };
+        self.rec.failed_start(now, failure);
+        let r = &mut self.requests[req as usize];
+        r.failed += 1;
+        let epoch = r.epoch;
+        let gives_up = r.failed > self.params.max_task_retries;
+        match &mut self.wls[wl as usize].state {
+            KindState::Job(job) if gives_up => {
+                // The task has failed; its slot passes to the next queued task at once.
+                job.gave_up(unit_idx);
+                self.end_request(req);
+                self.rec.task_failed(now, wl, failure.unit);
+                self.rec.check_window(now, wl);
+                let mut actions = std::mem::take(&mut self.actions);
+                if let KindState::Job(job) = &mut self.wls[wl as usize].state {
+                    job.dispatch(unit_idx, &mut actions);
+                }
+                self.apply(wl, &mut actions);
+                self.actions = actions;
+            }
+            KindState::Job(_) | KindState::Scaled(_) | KindState::Connector(_) => {
+                self.queue.push_lane(
+                    Lane::Retry,
+                    now.saturating_add(self.params.retry_interval_ms),
+                    Ev::Attempt { req, epoch },
+                );
+            }
+        }
+    }
+
+    // ----- stops, expiries and releases -----
+
+    pub(super) fn stop_instance(&mut self, inst: u32) {
+        let i = &mut self.instances[inst as usize];
+        debug_assert_eq!(i.state, InstState::Running);
+        i.state = InstState::Retained;
+        let (wl, n, unit_idx, epoch) = (i.workload, i.n_addrs, i.unit_idx, i.epoch);
+        let w = &self.wls[wl as usize];
+        let (subnet, max) = (w.subnet, w.retention_ms);
+        let is_job = matches!(w.state, KindState::Job(_));
+        self.rec.stopped(wl, n);
+        self.alloc.retain(subnet, n);
+        let at = |d: u64| self.now.saturating_add(d);
+        let retention_ms = match self.params.retention {
+            // A fixed delay keeps each kind's expiries in time order: a FIFO lane.
+            Retention::Fixed => {
+                let lane = if is_job {
+                    Lane::TaskExpire
+                } else {
+                    Lane::ServiceExpire
+                };
+                self.queue
+                    .push_lane(lane, at(max), Ev::Expire { inst, epoch });
+                max
+            }
+            Retention::Uniform => {
+                let d = self.rng.random_range(0..=max);
+                self.queue.push(at(d), Ev::Expire { inst, epoch });
+                d
+            }
+        };
+        self.rec.touch_subnet(subnet);
+        if self.rec.lifecycle() {
+            let addrs = self.addrs(subnet, &self.instances[inst as usize].holding);
+            let (time_ms, unit) = (self.now, self.unit(wl, unit_idx));
+            self.rec.log(|| LogEvent::Stop {
+                time_ms,
+                workload: wl as usize,
+                unit,
+                addrs,
+                retention_ms,
+            });
+        }
+    }
+
+    pub(super) fn expire(&mut self, inst: u32, epoch: u32) {
+        let i = &self.instances[inst as usize];
+        if i.epoch != epoch || i.state != InstState::Retained {
+            return;
+        }
+        let (wl, owner, n) = (i.workload, i.owner, i.n_addrs);
+        let subnet = self.wls[wl as usize].subnet;
+        if self.rec.lifecycle() {
+            let addrs = self.addrs(subnet, &self.instances[inst as usize].holding);
+            let time_ms = self.now;
+            self.rec.log(|| LogEvent::Expire {
+                time_ms,
+                workload: wl as usize,
+                addrs,
+            });
+        }
+        let mut wholly_free = std::mem::take(&mut self.scratch);
+        wholly_free.clear();
+        self.alloc.expire(
+            subnet,
+            owner,
+            n,
+            &self.instances[inst as usize].holding,
+            &mut wholly_free,
+        );
+        for &b in &wholly_free {
+            let linger = self.params.block_linger_ms;
+            if linger == 0 {
+                self.release(subnet, b);
+            } else {
+                let epoch = self.alloc.linger(subnet, b);
+                self.queue.push_lane(
+                    Lane::Linger,
+                    self.now.saturating_add(linger),
+                    Ev::LingerEnd {
+                        subnet,
+                        block: b,
+                        epoch,
+                    },
+                );
+            }
+        }
+        self.scratch = wholly_free;
+        self.rec.expired(wl, n);
+        let i = &mut self.instances[inst as usize];
+        i.holding.clear();
+        i.state = InstState::Dead;
+        i.epoch = i.epoch.wrapping_add(1);
+        self.free_instances.push(inst);
+        self.rec.touch_subnet(subnet);
+    }
+
+    pub(super) fn release(&mut self, subnet: u32, b: u32) {
+        let wl = self.alloc.release(subnet, b);
+        if wl != NONE {
+            self.rec.block_released(wl);
+        }
+        self.rec.touch_subnet(subnet);
+        if self.rec.lifecycle() {
+            let time_ms = self.now;
+            let block_addr =
+                self.input.subnets[subnet as usize].base + self.alloc.block_offset(subnet, b);
+            self.rec.log(|| LogEvent::Release {
+                time_ms,
+                subnet: subnet as usize,
+                block_addr,
+            });
+        }
+    }
+
+    // ----- class Complete: task completions -----
+
+    pub(super) fn task_done(&mut self, inst: u32, epoch: u32) {
+        let i = &self.instances[inst as usize];
+        if i.epoch != epoch || i.state != InstState::Running {
+            return;
+        }
+        let (wl, ex) = (i.workload, i.unit_idx);
+        self.stop_instance(inst);
+        self.rec.task_completed(wl);
+        let mut actions = std::mem::take(&mut self.actions);
+        if let KindState::Job(job) = &mut self.wls[wl as usize].state {
+            job.completed(ex);
+            job.dispatch(ex, &mut actions);
+        }
+        self.apply(wl, &mut actions);
+        self.actions = actions;
+    }
+
+    fn addrs(&self, subnet: u32, holding: &Holding) -> Vec<u32> {
+        let base = self.input.subnets[subnet as usize].base;
+        self.alloc
+            .offsets(subnet, holding)
+            .into_iter()
+            .map(|o| base + o)
+            .collect()
+    }
+
+    // ----- the end -----
+
+    pub(super) fn finish(mut self) -> Output {
+        let end = self.input.duration_ms;
+        self.now = end;
+        for r in &self.requests {
+            if r.alive {
+                self.rec
+                    .still_waiting(r.workload, end - r.requested_ms.min(end));
+            }
+        }
+        let facts = RunFacts {
+            workloads: &self.input.workloads,
+            subnets: &self.input.subnets,
+            alloc: &self.alloc,
+            blocks_per_workload: self.params.block_scope != BlockScope::Subnet,
+            seed: self.input.seed,
+            n_events: self.n_events,
+            peak_pending: self.peak_pending,
+        };
+        self.rec.finish(end, facts)
+    }
+}
