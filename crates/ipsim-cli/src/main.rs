@@ -1,7 +1,8 @@
 //! `ipsim`: replay Cloud Run's IP address allocation on a subnet and say when it runs dry.
 //!
 //! The binary owns files, arguments, output and exit codes; the work is done by
-//! `ipsim-scenario` (loading), `ipsim-core` (simulating) and `ipsim-report` (reporting).
+//! `ipsim-scenario` (loading), `ipsim-core` (simulating), `ipsim-study` (sweeps, sizing,
+//! comparisons, cost) and `ipsim-report` (reporting).
 //! Exit codes: 0 success, 1 bad input (or a failed write), 2 bad arguments, 3 when
 //! `--fail-on-exhaustion` is given and the scenario ran out of addresses, 4 when `--check`
 //! finds the outcome differs from the scenario's `expect`.
@@ -18,8 +19,8 @@ use ipsim_report::chart::{
     ChartOptions, CompareChart, Format, Heatmap, draw_compare, draw_heatmap, render_dir,
 };
 use ipsim_report::{Clock, Context, CsvSink, Report};
-use ipsim_scenario::sweep;
 use ipsim_scenario::{Overrides, Scenario, ScenarioErrors};
+use ipsim_study::sweep;
 use std::io::IsTerminal;
 
 #[derive(Parser)]
@@ -317,7 +318,7 @@ fn run(
             .any(|w| w.kind == ipsim_core::WorkloadKind::Connector);
     let mut cost_line = None;
     if priced {
-        let c = ipsim_scenario::cost::compare(&scenario, &output)
+        let c = ipsim_study::cost::compare(&scenario, &output)
             .map_err(|e| fail_lines(vec![format!("{}: {e}", path.display())]))?;
         let per: Vec<String> = c
             .designs
@@ -565,7 +566,7 @@ fn merge(shards: &[PathBuf], out: &Path) -> Result<u8> {
 }
 
 fn compare(path: &Path, strategies: &str, seed: Option<u64>, out: Option<PathBuf>) -> Result<u8> {
-    use ipsim_scenario::compare::{figures, free_series, parse_variant};
+    use ipsim_study::compare::{figures, free_series, parse_variant};
     let variants: Vec<_> = strategies
         .split(',')
         .filter(|s| !s.trim().is_empty())
@@ -693,7 +694,7 @@ fn compare(path: &Path, strategies: &str, seed: Option<u64>, out: Option<PathBuf
 fn cost(path: &Path, json: bool) -> Result<u8> {
     let scenario = load(path, None)?;
     let out = scenario.run().map_err(|e| print_errors(&e))?;
-    let r = ipsim_scenario::cost::compare(&scenario, &out)
+    let r = ipsim_study::cost::compare(&scenario, &out)
         .map_err(|e| fail_lines(vec![format!("{}: {e}", path.display())]))?;
     if json {
         println!("{}", serde_json::to_string_pretty(&r)?);
@@ -701,17 +702,17 @@ fn cost(path: &Path, json: bool) -> Result<u8> {
         let clock = Clock {
             start: scenario.start,
         };
-        print!("{}", ipsim_scenario::cost::cost_text(&r, &|t| clock.fmt(t)));
+        print!("{}", ipsim_study::cost::cost_text(&r, &|t| clock.fmt(t)));
     }
     Ok(0)
 }
 
 fn size(path: &Path, seeds: Option<u64>, confidence: f64, json: bool) -> Result<u8> {
-    let r = ipsim_scenario::size::size(path, seeds, confidence).map_err(fail_lines)?;
+    let r = ipsim_study::size::size(path, seeds, confidence).map_err(fail_lines)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&r)?);
     } else {
-        print!("{}", ipsim_scenario::size::size_text(&r));
+        print!("{}", ipsim_study::size::size_text(&r));
     }
     Ok(0)
 }

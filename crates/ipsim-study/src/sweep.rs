@@ -25,9 +25,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::duration::Duration;
-use crate::error::ScenarioErrors;
-use crate::resolve::{Overrides, parse, parse_def};
+use ipsim_scenario::Duration;
+use ipsim_scenario::ScenarioErrors;
+use ipsim_scenario::{Overrides, parse, parse_def};
 
 /// The most runs a sweep may ask for.
 pub const MAX_RUNS: usize = 1_000_000;

@@ -9,7 +9,7 @@
 use ipsim_core::{Output, Strategy};
 use serde_json::Value;
 
-use crate::duration::Duration;
+use ipsim_scenario::Duration;
 
 /// One variant, as named on the command line.
 #[derive(Debug, Clone, PartialEq)]

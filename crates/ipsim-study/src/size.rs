@@ -16,8 +16,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::resolve::{Overrides, Scenario, parse, parse_def};
 use crate::sweep::apply;
+use ipsim_scenario::{Overrides, Scenario, parse, parse_def};
 
 /// The sizing of one subnet.
 #[derive(Debug, Clone, PartialEq, Serialize)]

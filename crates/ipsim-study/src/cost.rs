@@ -12,9 +12,9 @@ use ipsim_core::{
 };
 use serde::Serialize;
 
-use crate::def::{CostDef, DemandDef, MachineDef, PricesDef};
-use crate::demand;
-use crate::resolve::Scenario;
+use ipsim_scenario::Scenario;
+use ipsim_scenario::def::{CostDef, DemandDef, MachineDef, PricesDef};
+use ipsim_scenario::demand;
 
 /// The date the default prices were taken.
 pub const PRICES_DATE: &str = "2026-11-21";
@@ -201,7 +201,7 @@ pub fn compare(s: &Scenario, out: &Output) -> Result<CostReport, String> {
         .def
         .workloads
         .iter()
-        .find(|w| w.kind == crate::def::KindDef::Connector);
+        .find(|w| w.kind == ipsim_scenario::def::KindDef::Connector);
     let machine = c
         .machine_type
         .or(scenario_conn.and_then(|w| w.machine_type))

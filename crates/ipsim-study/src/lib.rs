@@ -1,0 +1,12 @@
+//! ipsim-study runs studies over a scenario: many runs of variations of it, summarised.
+//!
+//! - [`sweep`]: `--vary` fields over ranges, every point over seeds, in parallel; shards and
+//!   `merge`.
+//! - [`size`]: the smallest prefix of each subnet with no exhaustion, beside the rule of thumb.
+//! - [`compare`]: allocation strategies and policies side by side.
+//! - [`cost`]: the egress cost comparison (Direct VPC + DNS, connector, connector + NAT).
+
+pub mod compare;
+pub mod cost;
+pub mod size;
+pub mod sweep;
