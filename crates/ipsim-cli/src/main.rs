@@ -566,122 +566,24 @@ fn merge(shards: &[PathBuf], out: &Path) -> Result<u8> {
 }
 
 fn compare(path: &Path, strategies: &str, seed: Option<u64>, out: Option<PathBuf>) -> Result<u8> {
-    use ipsim_study::compare::{figures, free_series, parse_variant};
-    let variants: Vec<_> = strategies
-        .split(',')
-        .filter(|s| !s.trim().is_empty())
-        .map(parse_variant)
-        .collect();
-    let errs: Vec<String> = variants
-        .iter()
-        .filter_map(|v| v.as_ref().err().cloned())
-        .collect();
-    if !errs.is_empty() || variants.is_empty() {
-        return Err(fail_lines(if errs.is_empty() {
-            vec!["--strategies names no variant".into()]
-        } else {
-            errs
-        }));
-    }
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let doc: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| {
-        // The loader says exactly what is wrong.
-        match ipsim_scenario::load(path) {
-            Err(e) => print_errors(&e),
-            Ok(_) => anyhow::anyhow!("{} is not JSON", path.display()),
-        }
-    })?;
-    let mut rows = Vec::new();
-    let mut series = Vec::new();
-    let mut name = String::new();
-    let mut start = None;
-    for v in variants.into_iter().flatten() {
-        let mut d = doc.clone();
-        v.apply(&mut d);
-        let b = serde_json::to_vec(&d)?;
-        let mut s =
-            ipsim_scenario::parse(&b, path, &Overrides { seed }).map_err(|e| print_errors(&e))?;
-        s.input.options.record_workload_series = false;
-        s.input.options.log_limit = 0;
-        name.clone_from(&s.def.name);
-        start = s.start;
-        // Runtime is measured here, in the binary; the core never reads a clock.
-        let t0 = std::time::Instant::now();
-        let o = s.run().map_err(|e| print_errors(&e))?;
-        let ms = t0.elapsed().as_secs_f64() * 1000.0;
-        series.push((v.name.clone(), free_series(&o)));
-        rows.push((v.name, figures(&o), ms, o.duration_ms));
-    }
-    let clock = Clock { start };
-    let header = [
-        "variant",
-        "failed attempts",
-        "first exhaustion",
-        "peak reserved",
-        "idle share",
-        "stranded free",
-        "min free",
-        "events",
-        "runtime",
-    ];
-    println!("ipsim compare: {name}");
-    println!(
-        "{:<28} {:>15} {:>22} {:>17} {:>10} {:>13} {:>9} {:>10} {:>10}",
-        header[0],
-        header[1],
-        header[2],
-        header[3],
-        header[4],
-        header[5],
-        header[6],
-        header[7],
-        header[8]
-    );
-    let mut csv = String::from(
-        "variant,failed_attempts,first_exhaustion_ms,peak_reserved,peak_reserved_blocks,reserved_idle_share,stranded_free_mean,min_free,events,runtime_ms\n",
-    );
-    for (v, f, ms, _) in &rows {
-        let first = f
-            .first_exhaustion_ms
-            .map_or("-".to_string(), |t| clock.fmt(t));
-        println!(
-            "{:<28} {:>15} {:>22} {:>17} {:>9.1}% {:>13.1} {:>9} {:>10} {:>8.1}ms",
-            v,
-            f.failed_attempts,
-            first,
-            format!("{} ({} blocks)", f.peak_reserved, f.peak_reserved_blocks),
-            f.reserved_idle_share * 100.0,
-            f.stranded_free,
-            f.min_free,
-            f.events,
-            ms
-        );
-        csv.push_str(&format!(
-            "{v},{},{},{},{},{:.6},{:.3},{},{},{:.3}\n",
-            f.failed_attempts,
-            f.first_exhaustion_ms
-                .map_or(String::new(), |t| t.to_string()),
-            f.peak_reserved,
-            f.peak_reserved_blocks,
-            f.reserved_idle_share,
-            f.stranded_free,
-            f.min_free,
-            f.events,
-            ms
-        ));
-    }
+    use ipsim_study::compare;
+    let variants = compare::parse_variants(strategies).map_err(fail_lines)?;
+    let base = ipsim_study::Base::load(path).map_err(|e| print_errors(&e))?;
+    let c = compare::compare(&base, &variants, seed).map_err(|e| print_errors(&e))?;
+    let clock = Clock { start: c.start };
+    print!("{}", compare::table_text(&c, &|t| clock.fmt(t)));
     if let Some(dir) = out {
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
-        std::fs::write(dir.join("compare.csv"), csv)
+        std::fs::write(dir.join("compare.csv"), compare::to_csv(&c))
             .with_context(|| format!("cannot write {}", dir.display()))?;
-        let c = CompareChart {
-            title: format!("{name}: addresses in free blocks, per variant"),
-            duration_ms: rows.first().map_or(1, |r| r.3),
+        let chart = CompareChart {
+            title: format!("{}: addresses in free blocks, per variant", c.scenario),
+            duration_ms: c.duration_ms,
             clock,
-            series,
+            series: c.runs.into_iter().map(|r| (r.name, r.free)).collect(),
         };
-        draw_compare(&c, &dir.join("compare.png")).context("cannot draw the comparison")?;
+        draw_compare(&chart, &dir.join("compare.png")).context("cannot draw the comparison")?;
         println!(
             "wrote {}, {}",
             dir.join("compare.csv").display(),
