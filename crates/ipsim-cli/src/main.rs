@@ -20,7 +20,9 @@ use ipsim_report::chart::{
 };
 use ipsim_report::{Clock, Context, CsvSink, Report};
 use ipsim_scenario::{Overrides, Scenario, ScenarioErrors};
+use ipsim_study::cost::{self, CostReport};
 use ipsim_study::sweep;
+use serde::Serialize;
 use std::io::IsTerminal;
 
 #[derive(Parser)]
@@ -309,29 +311,16 @@ fn run(
     let mut ctx = Context::new(&scenario.def.name, &scenario.input);
     ctx.description = scenario.def.description.clone();
     ctx.clock = clock;
-    let mut report = Report::new(&output, &ctx);
-    let priced = scenario.def.cost.is_some()
-        || scenario
-            .input
-            .workloads
-            .iter()
-            .any(|w| w.kind == ipsim_core::WorkloadKind::Connector);
-    let mut cost_line = None;
-    if priced {
-        let c = ipsim_study::cost::compare(&scenario, &output)
-            .map_err(|e| fail_lines(vec![format!("{}: {e}", path.display())]))?;
-        let per: Vec<String> = c
-            .designs
-            .iter()
-            .map(|d| format!("{} ${:.2}", d.design, d.monthly_usd))
-            .collect();
-        cost_line = Some(format!(
-            "egress per month: {}; fails first: {} (ipsim cost for details)",
-            per.join(", "),
-            c.fails_first.as_deref().unwrap_or("none")
-        ));
-        report.cost = Some(serde_json::to_value(&c)?);
-    }
+    let report = Report::new(&output, &ctx);
+    let cost = cost::applies(&scenario)
+        .then(|| cost::compare(&scenario, &output))
+        .transpose()
+        .map_err(|e| fail_lines(vec![format!("{}: {e}", path.display())]))?;
+    let cost_line = cost.as_ref().map(cost::summary_line);
+    let report = RunReport {
+        report: &report,
+        cost: cost.as_ref(),
+    };
     let report_path = dir.join("report.json");
     let json_text = serde_json::to_string_pretty(&report)?;
     std::fs::write(&report_path, format!("{json_text}\n"))
@@ -349,7 +338,7 @@ fn run(
     if json {
         println!("{json_text}");
     } else {
-        print!("{}", ipsim_report::summary_text(&report));
+        print!("{}", ipsim_report::summary_text(report.report));
         if let Some(l) = &cost_line {
             println!("{l}");
         }
@@ -377,6 +366,28 @@ fn run(
         return Ok(3);
     }
     Ok(0)
+}
+
+/// `report.json`: the run's report and, when the scenario is priced, the egress cost
+/// comparison as its last section, `cost`.
+#[derive(Serialize)]
+struct RunReport<'a> {
+    #[serde(flatten)]
+    report: &'a Report,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "sorted_keys"
+    )]
+    cost: Option<&'a CostReport>,
+}
+
+/// Writes the cost section with its keys in sorted order, as report.json always has
+/// (`ipsim cost --json` keeps the fields' declared order).
+fn sorted_keys<S: serde::Serializer>(c: &Option<&CostReport>, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::Error as _;
+    serde_json::to_value(c)
+        .map_err(S::Error::custom)?
+        .serialize(s)
 }
 
 /// A chart time: an offset ("90m") or an RFC 3339 time relative to the run's start.
@@ -596,7 +607,7 @@ fn compare(path: &Path, strategies: &str, seed: Option<u64>, out: Option<PathBuf
 fn cost(path: &Path, json: bool) -> Result<u8> {
     let scenario = load(path, None)?;
     let out = scenario.run().map_err(|e| print_errors(&e))?;
-    let r = ipsim_study::cost::compare(&scenario, &out)
+    let r = cost::compare(&scenario, &out)
         .map_err(|e| fail_lines(vec![format!("{}: {e}", path.display())]))?;
     if json {
         println!("{}", serde_json::to_string_pretty(&r)?);
@@ -604,7 +615,7 @@ fn cost(path: &Path, json: bool) -> Result<u8> {
         let clock = Clock {
             start: scenario.start,
         };
-        print!("{}", ipsim_study::cost::cost_text(&r, &|t| clock.fmt(t)));
+        print!("{}", cost::cost_text(&r, &|t| clock.fmt(t)));
     }
     Ok(0)
 }

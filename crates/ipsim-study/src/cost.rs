@@ -10,7 +10,7 @@
 use ipsim_core::{
     DemandPoint, Output, SimInput, Simulation, SubnetSpec, WorkloadKind, WorkloadSpec,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use ipsim_scenario::Scenario;
 use ipsim_scenario::def::{CostDef, DemandDef, MachineDef, PricesDef};
@@ -20,7 +20,7 @@ use ipsim_scenario::demand;
 pub const PRICES_DATE: &str = "2026-11-21";
 
 /// Prices in USD.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Prices {
     /// When the defaults were taken.
     pub date: String,
@@ -75,7 +75,7 @@ impl Prices {
 }
 
 /// One design's figures.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Design {
     /// Name.
     pub design: String,
@@ -96,7 +96,7 @@ pub struct Design {
 }
 
 /// The comparison.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CostReport {
     /// Peak traffic, Mbps.
     pub peak_traffic_mbps: u64,
@@ -162,6 +162,29 @@ fn traffic(s: &Scenario, c: &CostDef) -> Result<Vec<DemandPoint>, String> {
         }
     }
     Ok(out)
+}
+
+/// Whether a run of `s` is priced: the scenario has a `cost` section or a connector.
+pub fn applies(s: &Scenario) -> bool {
+    s.def.cost.is_some()
+        || s.input
+            .workloads
+            .iter()
+            .any(|w| w.kind == WorkloadKind::Connector)
+}
+
+/// The line `ipsim run` prints under its summary.
+pub fn summary_line(r: &CostReport) -> String {
+    let per: Vec<String> = r
+        .designs
+        .iter()
+        .map(|d| format!("{} ${:.2}", d.design, d.monthly_usd))
+        .collect();
+    format!(
+        "egress per month: {}; fails first: {} (ipsim cost for details)",
+        per.join(", "),
+        r.fails_first.as_deref().unwrap_or("none")
+    )
 }
 
 /// Integral of a step function over [0, end): value-milliseconds.
