@@ -84,10 +84,12 @@ fn widest_prefix(base: u32, allow_unsupported: bool) -> u8 {
     if allow_unsupported { 8 } else { 26 }
 }
 
-/// Whether the scenario draws anything from its RNG.
+/// Whether the scenario draws anything from its RNG: uniform retention, the random strategy,
+/// Poisson noise or uniform task durations.
 fn is_random(s: &Scenario) -> bool {
-    use ipsim_core::{Retention, TaskDurations};
+    use ipsim_core::{Retention, Strategy, TaskDurations};
     s.input.params.retention == Retention::Uniform
+        || s.input.params.strategy == Strategy::Random
         || s.def.workloads.iter().any(|w| w.noise.is_some())
         || s.input.workloads.iter().any(|w| {
             w.executions
@@ -285,12 +287,24 @@ fn rules(s: &Scenario, out: &Output, subnet: usize) -> (u64, u64) {
     (steady, overlap)
 }
 
+/// `20 min`, or a duration like `1m30s` when it is not whole minutes.
+fn minutes(ms: u64) -> String {
+    if ms % 60_000 == 0 {
+        format!("{} min", ms / 60_000)
+    } else {
+        ipsim_scenario::Duration(ms).to_string()
+    }
+}
+
 fn reasons(s: &SubnetSize, sc: &Scenario, out: &Output, i: usize) -> Vec<String> {
     let mut r: Vec<(u64, String)> = Vec::new();
     let so = &out.subnets[i];
     if s.overlap_rule > s.steady_rule {
+        let p = &sc.input.params;
         r.push((s.overlap_rule - s.steady_rule, format!(
-            "retention overlap: stopped instances keep their addresses (20 min, tasks 7 min), {} addresses beyond 2 x peak running",
+            "retention overlap: stopped instances keep their addresses ({}, tasks {}), {} addresses beyond 2 x peak running",
+            minutes(p.service_retention_ms),
+            minutes(p.task_retention_ms),
             s.overlap_rule - s.steady_rule
         )));
     }
@@ -390,4 +404,56 @@ pub fn size_text(r: &SizeReport) -> String {
         }
     }
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 10 instances swapping to a new revision at 10 minutes on a /24, with `params`.
+    fn base(params: &str) -> Base {
+        let text = format!(
+            r#"{{"name": "s", "description": "", "duration": "1h", "params": {params},
+                "subnets": [{{"name": "main", "cidr": "10.0.0.0/24"}}],
+                "workloads": [{{"name": "api", "subnet": "main",
+                    "demand": {{"type": "constant", "value": 10}},
+                    "swaps": [{{"at": "10m"}}]}}]}}"#
+        );
+        Base::parse(text.as_bytes(), Path::new("s.json")).unwrap()
+    }
+
+    #[test]
+    fn the_random_strategy_makes_a_scenario_random() {
+        let r = size_of(&base(r#"{"strategy": "random"}"#), Some(2), 0.99).unwrap();
+        assert!(r.random);
+        assert!(r.failure_bound > 0.0);
+        assert!(
+            size_text(&r).contains("2 seeds per probe"),
+            "{}",
+            size_text(&r)
+        );
+        let r = size_of(&base("{}"), Some(2), 0.99).unwrap();
+        assert!(!r.random);
+    }
+
+    #[test]
+    fn the_retention_reason_states_the_scenarios_retention() {
+        let r = size_of(
+            &base(r#"{"service_retention": "5m", "task_retention": "90s"}"#),
+            None,
+            0.99,
+        )
+        .unwrap();
+        let reasons = r.subnets[0].reasons.join("\n");
+        assert!(
+            reasons.contains("stopped instances keep their addresses (5 min, tasks 1m30s)"),
+            "{reasons}"
+        );
+        let r = size_of(&base("{}"), None, 0.99).unwrap();
+        let reasons = r.subnets[0].reasons.join("\n");
+        assert!(
+            reasons.contains("stopped instances keep their addresses (20 min, tasks 7 min)"),
+            "{reasons}"
+        );
+    }
 }
