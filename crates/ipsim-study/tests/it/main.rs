@@ -3,6 +3,7 @@
 #![allow(missing_docs)]
 
 mod cost;
+mod sweep;
 
 use std::path::{Path, PathBuf};
 
