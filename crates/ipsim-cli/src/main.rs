@@ -1,7 +1,8 @@
 //! `ipsim`: replay Cloud Run's IP address allocation on a subnet and say when it runs dry.
 //!
 //! The binary owns files, arguments, output and exit codes; the work is done by
-//! `ipsim-scenario` (loading), `ipsim-core` (simulating) and `ipsim-report` (reporting).
+//! `ipsim-scenario` (loading), `ipsim-core` (simulating), `ipsim-study` (sweeps, sizing,
+//! comparisons, cost) and `ipsim-report` (reporting).
 //! Exit codes: 0 success, 1 bad input (or a failed write), 2 bad arguments, 3 when
 //! `--fail-on-exhaustion` is given and the scenario ran out of addresses, 4 when `--check`
 //! finds the outcome differs from the scenario's `expect`.
@@ -18,8 +19,10 @@ use ipsim_report::chart::{
     ChartOptions, CompareChart, Format, Heatmap, draw_compare, draw_heatmap, render_dir,
 };
 use ipsim_report::{Clock, Context, CsvSink, Report};
-use ipsim_scenario::sweep;
 use ipsim_scenario::{Overrides, Scenario, ScenarioErrors};
+use ipsim_study::cost::{self, CostReport};
+use ipsim_study::sweep;
+use serde::Serialize;
 use std::io::IsTerminal;
 
 #[derive(Parser)]
@@ -308,29 +311,16 @@ fn run(
     let mut ctx = Context::new(&scenario.def.name, &scenario.input);
     ctx.description = scenario.def.description.clone();
     ctx.clock = clock;
-    let mut report = Report::new(&output, &ctx);
-    let priced = scenario.def.cost.is_some()
-        || scenario
-            .input
-            .workloads
-            .iter()
-            .any(|w| w.tag() == ipsim_core::WorkloadKind::Connector);
-    let mut cost_line = None;
-    if priced {
-        let c = ipsim_scenario::cost::compare(&scenario, &output)
-            .map_err(|e| fail_lines(vec![format!("{}: {e}", path.display())]))?;
-        let per: Vec<String> = c
-            .designs
-            .iter()
-            .map(|d| format!("{} ${:.2}", d.design, d.monthly_usd))
-            .collect();
-        cost_line = Some(format!(
-            "egress per month: {}; fails first: {} (ipsim cost for details)",
-            per.join(", "),
-            c.fails_first.as_deref().unwrap_or("none")
-        ));
-        report.cost = Some(serde_json::to_value(&c)?);
-    }
+    let report = Report::new(&output, &ctx);
+    let cost = cost::applies(&scenario)
+        .then(|| cost::compare(&scenario, &output))
+        .transpose()
+        .map_err(|e| fail_lines(vec![format!("{}: {e}", path.display())]))?;
+    let cost_line = cost.as_ref().map(cost::summary_line);
+    let report = RunReport {
+        report: &report,
+        cost: cost.as_ref(),
+    };
     let report_path = dir.join("report.json");
     let json_text = serde_json::to_string_pretty(&report)?;
     std::fs::write(&report_path, format!("{json_text}\n"))
@@ -348,7 +338,7 @@ fn run(
     if json {
         println!("{json_text}");
     } else {
-        print!("{}", ipsim_report::summary_text(&report));
+        print!("{}", ipsim_report::summary_text(report.report));
         if let Some(l) = &cost_line {
             println!("{l}");
         }
@@ -376,6 +366,28 @@ fn run(
         return Ok(3);
     }
     Ok(0)
+}
+
+/// `report.json`: the run's report and, when the scenario is priced, the egress cost
+/// comparison as its last section, `cost`.
+#[derive(Serialize)]
+struct RunReport<'a> {
+    #[serde(flatten)]
+    report: &'a Report,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "sorted_keys"
+    )]
+    cost: Option<&'a CostReport>,
+}
+
+/// Writes the cost section with its keys in sorted order, as report.json always has
+/// (`ipsim cost --json` keeps the fields' declared order).
+fn sorted_keys<S: serde::Serializer>(c: &Option<&CostReport>, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::Error as _;
+    serde_json::to_value(c)
+        .map_err(S::Error::custom)?
+        .serialize(s)
 }
 
 /// A chart time: an offset ("90m") or an RFC 3339 time relative to the run's start.
@@ -565,122 +577,24 @@ fn merge(shards: &[PathBuf], out: &Path) -> Result<u8> {
 }
 
 fn compare(path: &Path, strategies: &str, seed: Option<u64>, out: Option<PathBuf>) -> Result<u8> {
-    use ipsim_scenario::compare::{figures, free_series, parse_variant};
-    let variants: Vec<_> = strategies
-        .split(',')
-        .filter(|s| !s.trim().is_empty())
-        .map(parse_variant)
-        .collect();
-    let errs: Vec<String> = variants
-        .iter()
-        .filter_map(|v| v.as_ref().err().cloned())
-        .collect();
-    if !errs.is_empty() || variants.is_empty() {
-        return Err(fail_lines(if errs.is_empty() {
-            vec!["--strategies names no variant".into()]
-        } else {
-            errs
-        }));
-    }
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let doc: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| {
-        // The loader says exactly what is wrong.
-        match ipsim_scenario::load(path) {
-            Err(e) => print_errors(&e),
-            Ok(_) => anyhow::anyhow!("{} is not JSON", path.display()),
-        }
-    })?;
-    let mut rows = Vec::new();
-    let mut series = Vec::new();
-    let mut name = String::new();
-    let mut start = None;
-    for v in variants.into_iter().flatten() {
-        let mut d = doc.clone();
-        v.apply(&mut d);
-        let b = serde_json::to_vec(&d)?;
-        let mut s =
-            ipsim_scenario::parse(&b, path, &Overrides { seed }).map_err(|e| print_errors(&e))?;
-        s.input.options.record_workload_series = false;
-        s.input.options.log_limit = 0;
-        name.clone_from(&s.def.name);
-        start = s.start;
-        // Runtime is measured here, in the binary; the core never reads a clock.
-        let t0 = std::time::Instant::now();
-        let o = s.run().map_err(|e| print_errors(&e))?;
-        let ms = t0.elapsed().as_secs_f64() * 1000.0;
-        series.push((v.name.clone(), free_series(&o)));
-        rows.push((v.name, figures(&o), ms, o.duration_ms));
-    }
-    let clock = Clock { start };
-    let header = [
-        "variant",
-        "failed attempts",
-        "first exhaustion",
-        "peak reserved",
-        "idle share",
-        "stranded free",
-        "min free",
-        "events",
-        "runtime",
-    ];
-    println!("ipsim compare: {name}");
-    println!(
-        "{:<28} {:>15} {:>22} {:>17} {:>10} {:>13} {:>9} {:>10} {:>10}",
-        header[0],
-        header[1],
-        header[2],
-        header[3],
-        header[4],
-        header[5],
-        header[6],
-        header[7],
-        header[8]
-    );
-    let mut csv = String::from(
-        "variant,failed_attempts,first_exhaustion_ms,peak_reserved,peak_reserved_blocks,reserved_idle_share,stranded_free_mean,min_free,events,runtime_ms\n",
-    );
-    for (v, f, ms, _) in &rows {
-        let first = f
-            .first_exhaustion_ms
-            .map_or("-".to_string(), |t| clock.fmt(t));
-        println!(
-            "{:<28} {:>15} {:>22} {:>17} {:>9.1}% {:>13.1} {:>9} {:>10} {:>8.1}ms",
-            v,
-            f.failed_attempts,
-            first,
-            format!("{} ({} blocks)", f.peak_reserved, f.peak_reserved_blocks),
-            f.reserved_idle_share * 100.0,
-            f.stranded_free,
-            f.min_free,
-            f.events,
-            ms
-        );
-        csv.push_str(&format!(
-            "{v},{},{},{},{},{:.6},{:.3},{},{},{:.3}\n",
-            f.failed_attempts,
-            f.first_exhaustion_ms
-                .map_or(String::new(), |t| t.to_string()),
-            f.peak_reserved,
-            f.peak_reserved_blocks,
-            f.reserved_idle_share,
-            f.stranded_free,
-            f.min_free,
-            f.events,
-            ms
-        ));
-    }
+    use ipsim_study::compare;
+    let variants = compare::parse_variants(strategies).map_err(fail_lines)?;
+    let base = ipsim_study::Base::load(path).map_err(|e| print_errors(&e))?;
+    let c = compare::compare(&base, &variants, seed).map_err(|e| print_errors(&e))?;
+    let clock = Clock { start: c.start };
+    print!("{}", compare::table_text(&c, &|t| clock.fmt(t)));
     if let Some(dir) = out {
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
-        std::fs::write(dir.join("compare.csv"), csv)
+        std::fs::write(dir.join("compare.csv"), compare::to_csv(&c))
             .with_context(|| format!("cannot write {}", dir.display()))?;
-        let c = CompareChart {
-            title: format!("{name}: addresses in free blocks, per variant"),
-            duration_ms: rows.first().map_or(1, |r| r.3),
+        let chart = CompareChart {
+            title: format!("{}: addresses in free blocks, per variant", c.scenario),
+            duration_ms: c.duration_ms,
             clock,
-            series,
+            series: c.runs.into_iter().map(|r| (r.name, r.free)).collect(),
         };
-        draw_compare(&c, &dir.join("compare.png")).context("cannot draw the comparison")?;
+        draw_compare(&chart, &dir.join("compare.png")).context("cannot draw the comparison")?;
         println!(
             "wrote {}, {}",
             dir.join("compare.csv").display(),
@@ -693,7 +607,7 @@ fn compare(path: &Path, strategies: &str, seed: Option<u64>, out: Option<PathBuf
 fn cost(path: &Path, json: bool) -> Result<u8> {
     let scenario = load(path, None)?;
     let out = scenario.run().map_err(|e| print_errors(&e))?;
-    let r = ipsim_scenario::cost::compare(&scenario, &out)
+    let r = cost::compare(&scenario, &out)
         .map_err(|e| fail_lines(vec![format!("{}: {e}", path.display())]))?;
     if json {
         println!("{}", serde_json::to_string_pretty(&r)?);
@@ -701,17 +615,17 @@ fn cost(path: &Path, json: bool) -> Result<u8> {
         let clock = Clock {
             start: scenario.start,
         };
-        print!("{}", ipsim_scenario::cost::cost_text(&r, &|t| clock.fmt(t)));
+        print!("{}", cost::cost_text(&r, &|t| clock.fmt(t)));
     }
     Ok(0)
 }
 
 fn size(path: &Path, seeds: Option<u64>, confidence: f64, json: bool) -> Result<u8> {
-    let r = ipsim_scenario::size::size(path, seeds, confidence).map_err(fail_lines)?;
+    let r = ipsim_study::size::size(path, seeds, confidence).map_err(fail_lines)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&r)?);
     } else {
-        print!("{}", ipsim_scenario::size::size_text(&r));
+        print!("{}", ipsim_study::size::size_text(&r));
     }
     Ok(0)
 }

@@ -349,9 +349,6 @@ pub struct Report {
     pub markers: Vec<Marker>,
     /// Events the engine processed.
     pub events_processed: u64,
-    /// The egress cost comparison, when the scenario asks for one (see docs/connectors.md).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cost: Option<serde_json::Value>,
 }
 
 struct Names<'a> {
@@ -481,7 +478,6 @@ impl Report {
             workloads,
             markers: ctx.markers.clone(),
             events_processed: out.n_events,
-            cost: None,
         }
     }
 }

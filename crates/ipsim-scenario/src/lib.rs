@@ -8,6 +8,7 @@
 //!   [`schema`] is its JSON Schema.
 //! - [`load`] reads and checks a file and returns a [`Scenario`]: the definition, the core's
 //!   [`ipsim_core::SimInput`], and the CSV traces to stream during [`Scenario::run`].
+//! - [`resolve`] checks a definition already in memory (one a study edited, say) the same way.
 //! - Every problem is reported at once as [`ScenarioErrors`], each a [`ScenarioError`] with
 //!   file, JSON path (or CSV column), line and column where known.
 //!
@@ -29,21 +30,19 @@
 //! assert_eq!(out.summary.peak_held, 400);
 //! ```
 
-pub mod compare;
-pub mod cost;
 pub mod def;
 pub mod demand;
 pub mod duration;
 mod error;
 mod locate;
 mod resolve;
-pub mod size;
-pub mod sweep;
 pub mod trace;
 
 pub use duration::Duration;
 pub use error::{ScenarioError, ScenarioErrors};
-pub use resolve::{MAX_DURATION_MS, Overrides, Scenario, load, load_with, parse, parse_def};
+pub use resolve::{
+    MAX_DURATION_MS, Overrides, Scenario, load, load_with, parse, parse_def, resolve,
+};
 
 /// The JSON Schema of scenario files, generated from [`def::ScenarioDef`].
 pub fn schema() -> serde_json::Value {

@@ -156,10 +156,21 @@ pub fn load_with(path: &Path, ov: &Overrides) -> Result<Scenario, ScenarioErrors
 /// Parses and checks scenario text; `path` names it in errors and anchors relative trace paths.
 pub fn parse(bytes: &[u8], path: &Path, ov: &Overrides) -> Result<Scenario, ScenarioErrors> {
     let def = parse_def(bytes, path).map_err(|e| ScenarioErrors(vec![e]))?;
-    let text = String::from_utf8_lossy(bytes);
+    resolve(def, path, &String::from_utf8_lossy(bytes), ov)
+}
+
+/// Checks a definition already parsed (and perhaps edited since): `path` names it in errors
+/// and anchors relative trace paths, `text` (the file it came from) gives errors their line
+/// and column.
+pub fn resolve(
+    def: ScenarioDef,
+    path: &Path,
+    text: &str,
+    ov: &Overrides,
+) -> Result<Scenario, ScenarioErrors> {
     let mut r = Resolver {
         path,
-        text: &text,
+        text,
         errs: Vec::new(),
     };
     let out = r.resolve(def, ov);

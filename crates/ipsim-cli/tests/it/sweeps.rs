@@ -278,4 +278,8 @@ fn cost_compares_three_egress_designs() {
         10 * 3_600_000 + 18 * 60_000
     );
     assert_eq!(r["cost"]["prices"]["date"], "2026-11-21");
+    // The section is the study's typed comparison, and reads back as one.
+    let c: ipsim_study::cost::CostReport = serde_json::from_value(r["cost"].clone()).unwrap();
+    assert_eq!(c.fails_first.as_deref(), Some("connector"));
+    assert_eq!(c.designs.len(), 3);
 }

@@ -7,16 +7,18 @@
 //! example `best-fit+scope=revision` or `block=/27`.
 
 use ipsim_core::{Output, Strategy};
-use serde_json::Value;
+use ipsim_scenario::def::{RetentionDef, ScopeDef};
+use ipsim_scenario::{Duration, ScenarioErrors};
 
-use crate::duration::Duration;
+use crate::variation::{Base, Edit, Field, ParamField, strategy_def};
 
 /// One variant, as named on the command line.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Variant {
     /// Its name, as given.
     pub name: String,
-    changes: Vec<(&'static str, Value)>,
+    /// Its changes to the scenario's parameters, in order.
+    pub edits: Vec<Edit>,
 }
 
 /// Parses one variant.
@@ -25,7 +27,7 @@ pub fn parse_variant(text: &str) -> Result<Variant, String> {
     let mut changes = Vec::new();
     for part in text.split('+').map(str::trim) {
         if let Some(s) = Strategy::from_name(part) {
-            changes.push(("strategy", Value::from(s.name())));
+            changes.push(Edit::Strategy(strategy_def(s).map_err(bad)?));
             continue;
         }
         let Some((k, v)) = part.split_once('=') else {
@@ -37,7 +39,9 @@ pub fn parse_variant(text: &str) -> Result<Variant, String> {
         };
         let change = match k.trim() {
             "scope" => match v {
-                "service" | "revision" | "subnet" => ("block_scope", Value::from(v)),
+                "service" => Edit::BlockScope(ScopeDef::Service),
+                "revision" => Edit::BlockScope(ScopeDef::Revision),
+                "subnet" => Edit::BlockScope(ScopeDef::Subnet),
                 _ => {
                     return Err(bad(format!(
                         "scope {v:?} is not service, revision or subnet"
@@ -54,7 +58,7 @@ pub fn parse_variant(text: &str) -> Result<Variant, String> {
                     None => v.parse::<u32>().ok(),
                 };
                 match size.filter(|s| (4..=64).contains(s) && s.is_power_of_two()) {
-                    Some(s) => ("block_size", Value::from(s)),
+                    Some(s) => Edit::Set(Field::Param(ParamField::BlockSize), f64::from(s)),
                     None => {
                         return Err(bad(format!(
                             "block {v:?} is not 4, 8, 16, 32 or 64 addresses (or /30 to /26)"
@@ -63,15 +67,18 @@ pub fn parse_variant(text: &str) -> Result<Variant, String> {
                 }
             }
             "ips" => match v.parse::<u32>() {
-                Ok(n) if (1..=64).contains(&n) => ("ips_per_instance", Value::from(n)),
+                Ok(n) if (1..=64).contains(&n) => {
+                    Edit::Set(Field::Param(ParamField::IpsPerInstance), f64::from(n))
+                }
                 _ => return Err(bad(format!("ips {v:?} is not from 1 to 64"))),
             },
             "retention" => match v {
-                "fixed" | "uniform" => ("retention", Value::from(v)),
+                "fixed" => Edit::Retention(RetentionDef::Fixed),
+                "uniform" => Edit::Retention(RetentionDef::Uniform),
                 _ => return Err(bad(format!("retention {v:?} is not fixed or uniform"))),
             },
             "linger" => match Duration::parse(v) {
-                Ok(d) => ("block_linger", Value::from(d.ms())),
+                Ok(d) => Edit::Set(Field::Param(ParamField::BlockLinger), d.ms() as f64),
                 Err(e) => return Err(bad(e)),
             },
             other => {
@@ -84,24 +91,144 @@ pub fn parse_variant(text: &str) -> Result<Variant, String> {
     }
     Ok(Variant {
         name: text.trim().to_string(),
-        changes,
+        edits: changes,
     })
 }
 
-impl Variant {
-    /// Applies the changes to the scenario's JSON.
-    pub fn apply(&self, doc: &mut Value) {
-        if let Some(obj) = doc.as_object_mut() {
-            let p = obj
-                .entry("params")
-                .or_insert_with(|| Value::Object(Default::default()));
-            if let Some(p) = p.as_object_mut() {
-                for (k, v) in &self.changes {
-                    p.insert((*k).to_string(), v.clone());
-                }
-            }
-        }
+/// Parses a comma-separated list of variants; every bad one is an error.
+pub fn parse_variants(text: &str) -> Result<Vec<Variant>, Vec<String>> {
+    let (ok, errs): (Vec<_>, Vec<_>) = text
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(parse_variant)
+        .partition(Result::is_ok);
+    let errs: Vec<String> = errs.into_iter().filter_map(Result::err).collect();
+    if !errs.is_empty() {
+        return Err(errs);
     }
+    if ok.is_empty() {
+        return Err(vec!["--strategies names no variant".into()]);
+    }
+    Ok(ok.into_iter().filter_map(Result::ok).collect())
+}
+
+/// One variant's run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VariantRun {
+    /// The variant's name.
+    pub name: String,
+    /// Its figures.
+    pub figures: Figures,
+    /// Addresses in free blocks over time ([`free_series`]).
+    pub free: Vec<(u64, u64)>,
+    /// How long the run took, in milliseconds of wall-clock time.
+    pub runtime_ms: f64,
+}
+
+/// A comparison: every variant run on the same scenario and seed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    /// Scenario name.
+    pub scenario: String,
+    /// Clock time of t = 0, if the scenario gives one.
+    pub start: Option<jiff::Timestamp>,
+    /// Run length.
+    pub duration_ms: u64,
+    /// The runs, in variant order.
+    pub runs: Vec<VariantRun>,
+}
+
+/// Runs every variant of `base`, with `seed` replacing the scenario's seed.
+pub fn compare(
+    base: &Base,
+    variants: &[Variant],
+    seed: Option<u64>,
+) -> Result<Comparison, ScenarioErrors> {
+    let mut c = Comparison {
+        scenario: base.def.name.clone(),
+        start: None,
+        duration_ms: 1,
+        runs: Vec::new(),
+    };
+    for v in variants {
+        let mut s = base.scenario(&v.edits, seed)?;
+        s.input.options.record_workload_series = false;
+        s.input.options.log_limit = 0;
+        c.start = s.start;
+        // Runtime is measured here, around the run; the core never reads a clock.
+        let t0 = std::time::Instant::now();
+        let o = s.run()?;
+        let runtime_ms = t0.elapsed().as_secs_f64() * 1000.0;
+        if c.runs.is_empty() {
+            c.duration_ms = o.duration_ms;
+        }
+        c.runs.push(VariantRun {
+            name: v.name.clone(),
+            figures: figures(&o),
+            free: free_series(&o),
+            runtime_ms,
+        });
+    }
+    Ok(c)
+}
+
+/// The table `ipsim compare` prints; `clock` formats a time.
+pub fn table_text(c: &Comparison, clock: &dyn Fn(u64) -> String) -> String {
+    let mut o = format!("ipsim compare: {}\n", c.scenario);
+    o.push_str(&format!(
+        "{:<28} {:>15} {:>22} {:>17} {:>10} {:>13} {:>9} {:>10} {:>10}\n",
+        "variant",
+        "failed attempts",
+        "first exhaustion",
+        "peak reserved",
+        "idle share",
+        "stranded free",
+        "min free",
+        "events",
+        "runtime"
+    ));
+    for r in &c.runs {
+        let f = &r.figures;
+        let first = f.first_exhaustion_ms.map_or("-".to_string(), clock);
+        o.push_str(&format!(
+            "{:<28} {:>15} {:>22} {:>17} {:>9.1}% {:>13.1} {:>9} {:>10} {:>8.1}ms\n",
+            r.name,
+            f.failed_attempts,
+            first,
+            format!("{} ({} blocks)", f.peak_reserved, f.peak_reserved_blocks),
+            f.reserved_idle_share * 100.0,
+            f.stranded_free,
+            f.min_free,
+            f.events,
+            r.runtime_ms
+        ));
+    }
+    o
+}
+
+/// `compare.csv`: one row per variant.
+pub fn to_csv(c: &Comparison) -> String {
+    let mut csv = String::from(
+        "variant,failed_attempts,first_exhaustion_ms,peak_reserved,peak_reserved_blocks,reserved_idle_share,stranded_free_mean,min_free,events,runtime_ms\n",
+    );
+    for r in &c.runs {
+        let f = &r.figures;
+        csv.push_str(&format!(
+            "{},{},{},{},{},{:.6},{:.3},{},{},{:.3}\n",
+            r.name,
+            f.failed_attempts,
+            f.first_exhaustion_ms
+                .map_or(String::new(), |t| t.to_string()),
+            f.peak_reserved,
+            f.peak_reserved_blocks,
+            f.reserved_idle_share,
+            f.stranded_free,
+            f.min_free,
+            f.events,
+            r.runtime_ms
+        ));
+    }
+    csv
 }
 
 /// What a comparison reports for one variant.
@@ -190,11 +317,20 @@ mod tests {
     #[test]
     fn variants() {
         let v = parse_variant("best-fit+scope=revision+block=/27+linger=5m").unwrap();
-        let mut d = serde_json::json!({});
-        v.apply(&mut d);
+        let base = Base::parse(
+            br#"{"name": "v", "description": "", "duration": "1h",
+                 "subnets": [{"name": "main", "cidr": "10.0.0.0/24"}]}"#,
+            std::path::Path::new("v.json"),
+        )
+        .unwrap();
+        let p = base.edited(&v.edits).unwrap().params;
         assert_eq!(
-            d["params"],
-            serde_json::json!({"strategy": "best-fit", "block_scope": "revision", "block_size": 32, "block_linger": 300000})
+            serde_json::to_value(&p).unwrap(),
+            serde_json::json!({"ips_per_instance": null, "ips_per_task": null,
+                "service_retention": null, "task_retention": null, "retention": null,
+                "block_size": 32, "block_scope": "revision", "block_linger": "5m",
+                "retry_interval": null, "max_task_retries": null, "strategy": "best-fit",
+                "concurrency": null, "target_utilization": null, "sample_interval": null})
         );
         for (bad, msg) in [
             ("worst-fit", "neither a strategy"),

@@ -1,33 +1,37 @@
 //! Sweeps: vary numeric scenario fields over ranges, repeat each point over seeds, in
 //! parallel, and summarise each point (failure probability, failed attempts, peak held).
 //!
-//! A `--vary` expression is `PATH=RANGE`. PATH selects fields of the scenario's JSON:
+//! A `--vary` expression is `PATH=RANGE`. PATH selects a field of the scenario (see
+//! [`Field::parse`]):
 //!
 //! - `subnet.NAME.prefix`: the prefix length of subnet NAME (the base is masked to it);
-//!   `subnet.NAME.FIELD` any other field of it;
-//! - `workload.NAME.FIELD...`: a field of workload NAME (`workload.api.max_instances`,
+//! - `workload.NAME.F`: a field of workload NAME (`workload.api.max_instances`,
 //!   `workload.api.demand.peak`);
-//! - `constant.F`, `step.F`, `surge.F`, `diurnal.F`: field F of every demand of that type
+//! - `constant.F`, `surge.F`, `diurnal.F`: field F of every demand of that type
 //!   (`surge.peak`);
-//! - `params.F`: a model parameter;
-//! - anything else: a JSON path (`workloads[0].demand.peak`, `duration`).
+//! - `params.F`: a model parameter; `duration`: the run's length;
+//! - anything else (`subnet.NAME.FIELD`, `workload.NAME.FIELD` for other fields too): a JSON
+//!   path (`workloads[0].demand.peak`).
 //!
 //! RANGE is `A..B:STEP` (B included) or a list `A,B,C`; values are numbers or durations
-//! (`10m..30m:5m`). A field holding a duration string is written as milliseconds.
+//! (`10m..30m:5m`). A duration field takes the value as milliseconds.
+//!
+//! The paths are parsed once, when the sweep is planned. Each point's edits are applied once
+//! to a clone of the typed definition (JSON paths through its JSON form, once per point); the
+//! point's seeds then only resolve and run it.
 //!
 //! Each (point, seed) run is independent; results are collected by index, so the output is
 //! the same whatever the thread count, and a shard (`index % N == I`) is an exact slice.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use ipsim_scenario::def::ScenarioDef;
+use ipsim_scenario::{Duration, ScenarioErrors};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
-use crate::duration::Duration;
-use crate::error::ScenarioErrors;
-use crate::resolve::{Overrides, parse, parse_def};
+use crate::variation::{Base, Edit, Field, quiet};
 
 /// The most runs a sweep may ask for.
 pub const MAX_RUNS: usize = 1_000_000;
@@ -103,166 +107,6 @@ pub fn parse_vary(expr: &str) -> Result<Vary, String> {
     })
 }
 
-fn number(v: f64) -> Value {
-    if v.fract() == 0.0 && v.abs() < 9e15 {
-        Value::from(v as i64)
-    } else {
-        Value::from(v)
-    }
-}
-
-/// Sets `leaf` in `obj` to `v`: a duration string stays a duration (written as milliseconds).
-fn set_leaf(obj: &mut Value, leaf: &str, v: f64) -> Result<(), String> {
-    let map = obj
-        .as_object_mut()
-        .ok_or_else(|| format!("{leaf:?} is not inside an object"))?;
-    match map.get(leaf) {
-        Some(Value::String(s)) if Duration::parse(s).is_ok() => {
-            map.insert(leaf.to_string(), Value::from(v.round().max(0.0) as u64));
-        }
-        Some(Value::String(s)) => return Err(format!("{leaf:?} holds {s:?}, not a number")),
-        Some(Value::Object(_)) | Some(Value::Array(_)) => {
-            return Err(format!("{leaf:?} is not a single number"));
-        }
-        _ => {
-            map.insert(leaf.to_string(), number(v));
-        }
-    }
-    Ok(())
-}
-
-/// Follows a JSON path (`a.b[2].c`) and sets its last field.
-fn set_path(root: &mut Value, path: &str, v: f64) -> Result<(), String> {
-    let mut cur = root;
-    let parts: Vec<&str> = path.split('.').collect();
-    for (i, part) in parts.iter().enumerate() {
-        let (key, idx) = match part.find('[') {
-            Some(b) => (&part[..b], Some(&part[b..])),
-            None => (*part, None),
-        };
-        let last = i + 1 == parts.len();
-        if last && idx.is_none() {
-            return set_leaf(cur, key, v);
-        }
-        if !key.is_empty() {
-            cur = cur.get_mut(key).ok_or_else(|| {
-                format!(
-                    "the scenario has no field {key:?} at {:?}",
-                    parts[..=i].join(".")
-                )
-            })?;
-        }
-        if let Some(mut rest) = idx {
-            while let Some(s) = rest.strip_prefix('[') {
-                let end = s
-                    .find(']')
-                    .ok_or_else(|| format!("unclosed '[' in {part:?}"))?;
-                let n: usize = s[..end]
-                    .parse()
-                    .map_err(|_| format!("{:?} is not an index", &s[..end]))?;
-                let len = cur.as_array().map_or(0, Vec::len);
-                cur = cur.get_mut(n).ok_or_else(|| {
-                    format!("index {n} is out of range in {part:?} ({len} items)")
-                })?;
-                rest = &s[end + 1..];
-            }
-            if last {
-                return Err(format!("{path:?} ends at a list item, not a field"));
-            }
-        }
-    }
-    Err(format!("{path:?} names no field"))
-}
-
-fn named<'a>(list: &'a mut Value, field: &str, name: &str) -> Result<&'a mut Value, String> {
-    let items = list
-        .as_array_mut()
-        .ok_or_else(|| format!("the scenario has no {field} list"))?;
-    let names: Vec<String> = items
-        .iter()
-        .filter_map(|x| x.get("name").and_then(Value::as_str).map(String::from))
-        .collect();
-    items
-        .iter_mut()
-        .find(|x| x.get("name").and_then(Value::as_str) == Some(name))
-        .ok_or_else(|| {
-            format!(
-                "there is no {} named {name:?}; there are: {}",
-                field.trim_end_matches('s'),
-                names.join(", ")
-            )
-        })
-}
-
-/// Sets the field `path` names to `v` in the scenario's JSON.
-pub fn apply(doc: &mut Value, path: &str, v: f64) -> Result<(), String> {
-    let (head, rest) = path.split_once('.').unwrap_or((path, ""));
-    match head {
-        "subnet" | "subnets" if !rest.is_empty() && !rest.starts_with('[') => {
-            let (name, field) = rest.rsplit_once('.').ok_or_else(|| {
-                format!("{path:?}: expected subnet.NAME.FIELD, like subnet.main.prefix")
-            })?;
-            let list = doc
-                .get_mut("subnets")
-                .ok_or("the scenario has no subnets")?;
-            let sn = named(list, "subnets", name)?;
-            if field == "prefix" {
-                if v.fract() != 0.0 || !(0.0..=32.0).contains(&v) {
-                    return Err(format!("prefix {v} is not a whole number from 0 to 32"));
-                }
-                let cidr = sn
-                    .get("cidr")
-                    .and_then(Value::as_str)
-                    .ok_or("the subnet has no cidr")?;
-                let net: ipnet::Ipv4Net = cidr
-                    .parse()
-                    .map_err(|_| format!("cidr {cidr:?} is not a range"))?;
-                let new = ipnet::Ipv4Net::new(net.addr(), v as u8)
-                    .map_err(|e| e.to_string())?
-                    .trunc();
-                sn["cidr"] = Value::from(new.to_string());
-                Ok(())
-            } else {
-                set_path(sn, field, v)
-            }
-        }
-        "workload" | "workloads" if !rest.is_empty() && !rest.starts_with('[') => {
-            let (name, field) = rest.split_once('.').ok_or_else(|| {
-                format!("{path:?}: expected workload.NAME.FIELD, like workload.api.max_instances")
-            })?;
-            let list = doc
-                .get_mut("workloads")
-                .ok_or("the scenario has no workloads")?;
-            set_path(named(list, "workloads", name)?, field, v)
-        }
-        "constant" | "step" | "surge" | "diurnal" if !rest.is_empty() => {
-            let mut n = 0;
-            if let Some(ws) = doc.get_mut("workloads").and_then(Value::as_array_mut) {
-                for w in ws {
-                    if let Some(d) = w.get_mut("demand") {
-                        if d.get("type").and_then(Value::as_str) == Some(head) {
-                            set_path(d, rest, v)?;
-                            n += 1;
-                        }
-                    }
-                }
-            }
-            if n == 0 {
-                return Err(format!("no workload has a {head:?} demand"));
-            }
-            Ok(())
-        }
-        "params" if !rest.is_empty() => {
-            let obj = doc.as_object_mut().ok_or("the scenario is not an object")?;
-            let p = obj
-                .entry("params")
-                .or_insert_with(|| Value::Object(Default::default()));
-            set_path(p, rest, v)
-        }
-        _ => set_path(doc, path, v),
-    }
-}
-
 /// What one run gave.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct RunResult {
@@ -328,9 +172,8 @@ pub struct SweepResult {
 /// A planned sweep.
 #[derive(Debug, Clone)]
 pub struct Sweep {
-    path: PathBuf,
-    doc: Value,
-    base_seed: u64,
+    base: Base,
+    fields: Vec<Field>,
     /// Scenario name.
     pub scenario: String,
     /// The varied fields.
@@ -343,10 +186,8 @@ impl Sweep {
     /// Loads the scenario and checks every `--vary` against it: each path must name a numeric
     /// field, and its first and last values must give a valid scenario.
     pub fn new(path: &Path, vary: Vec<Vary>, seeds: u64) -> Result<Sweep, Vec<String>> {
-        let bytes = std::fs::read(path)
-            .map_err(|e| vec![format!("{}: cannot read the scenario: {e}", path.display())])?;
-        let def = parse_def(&bytes, path).map_err(|e| vec![e.to_string()])?;
-        let doc: Value = serde_json::from_slice(&bytes).map_err(|e| vec![e.to_string()])?;
+        let base =
+            Base::load(path).map_err(|e| e.0.iter().map(|e| e.to_string()).collect::<Vec<_>>())?;
         if seeds == 0 {
             return Err(vec!["--seeds must be at least 1".into()]);
         }
@@ -360,44 +201,55 @@ impl Sweep {
                 "the sweep asks for {total} points x {seeds} seeds, more than {MAX_RUNS} runs"
             )]);
         }
-        let sweep = Sweep {
-            path: path.to_path_buf(),
-            doc,
-            base_seed: def.seed,
-            scenario: def.name,
-            vary,
-            seeds,
-        };
         let mut errs = Vec::new();
-        for (i, v) in sweep.vary.iter().enumerate() {
-            for &x in [v.values[0], v.values[v.values.len() - 1]].iter() {
-                let mut d = sweep.doc.clone();
-                if let Err(e) = apply(&mut d, &v.path, x) {
+        let mut fields = Vec::new();
+        for (i, v) in vary.iter().enumerate() {
+            let field = match Field::parse(&v.path) {
+                Ok(f) => f,
+                Err(e) => {
                     errs.push(format!("--vary {}: {e}", v.path));
-                    break;
+                    continue;
                 }
-                let bytes = serde_json::to_vec(&d).unwrap_or_default();
-                if let Err(e) = parse(&bytes, &sweep.path, &Overrides::default()) {
-                    let first =
-                        e.0.first()
-                            .map(|e| format!("{}: {}", e.path, e.message))
-                            .unwrap_or_default();
-                    errs.push(format!(
-                        "--vary {} = {x} makes the scenario invalid: {first}",
-                        v.path
-                    ));
-                    break;
+            };
+            if let Some(e) = v.values.iter().find_map(|&x| field.check(x).err()) {
+                errs.push(format!("--vary {}: {e}", v.path));
+            } else {
+                for &x in [v.values[0], v.values[v.values.len() - 1]].iter() {
+                    let def = match base.edited(&[Edit::Set(field.clone(), x)]) {
+                        Ok(d) => d,
+                        Err(e) => {
+                            errs.push(format!("--vary {}: {e}", v.path));
+                            break;
+                        }
+                    };
+                    if let Err(e) = base.resolve(def, None) {
+                        let first =
+                            e.0.first()
+                                .map(|e| format!("{}: {}", e.path, e.message))
+                                .unwrap_or_default();
+                        errs.push(format!(
+                            "--vary {} = {x} makes the scenario invalid: {first}",
+                            v.path
+                        ));
+                        break;
+                    }
                 }
             }
-            if sweep.vary[..i].iter().any(|o| o.path == v.path) {
+            if vary[..i].iter().any(|o| o.path == v.path) {
                 errs.push(format!("--vary {} is given twice", v.path));
             }
+            fields.push(field);
         }
-        if errs.is_empty() {
-            Ok(sweep)
-        } else {
-            Err(errs)
+        if !errs.is_empty() {
+            return Err(errs);
         }
+        Ok(Sweep {
+            scenario: base.def.name.clone(),
+            base,
+            fields,
+            vary,
+            seeds,
+        })
     }
 
     /// Points in the full sweep.
@@ -422,19 +274,24 @@ impl Sweep {
             .collect()
     }
 
-    /// Runs one point with one seed.
-    pub fn run_one(&self, point: usize, seed_offset: u64) -> Result<RunResult, ScenarioErrors> {
-        let mut d = self.doc.clone();
-        for (v, x) in self.vary.iter().zip(self.values(point)) {
-            // Checked in `new` for the extremes; a middle value of a valid range applies too.
-            let _ = apply(&mut d, &v.path, x);
-        }
-        let bytes = serde_json::to_vec(&d).unwrap_or_default();
-        let seed = self.base_seed.wrapping_add(seed_offset);
-        let mut s = parse(&bytes, &self.path, &Overrides { seed: Some(seed) })?;
-        s.input.options.record_subnet_series = false;
-        s.input.options.record_workload_series = false;
-        s.input.options.log_limit = 0;
+    /// The definition of point `p`: the base with the point's values set.
+    pub fn point_def(&self, point: usize) -> Result<ScenarioDef, ScenarioErrors> {
+        let edits: Vec<Edit> = self
+            .fields
+            .iter()
+            .zip(self.values(point))
+            .map(|(f, x)| Edit::Set(f.clone(), x))
+            .collect();
+        self.base
+            .edited(&edits)
+            .map_err(|m| self.base.error(format!("sweep point {point}: {m}")))
+    }
+
+    /// Runs one point's definition with one seed.
+    pub fn run_one(&self, def: ScenarioDef, seed_offset: u64) -> Result<RunResult, ScenarioErrors> {
+        let seed = self.base.def.seed.wrapping_add(seed_offset);
+        let mut s = self.base.resolve(def, Some(seed))?;
+        quiet(&mut s);
         let out = s.run()?;
         let m = &out.summary;
         Ok(RunResult {
@@ -448,34 +305,31 @@ impl Sweep {
     }
 
     /// Runs the points (every seed of each) on the current rayon pool; `progress` is called
-    /// after each run with the number done.
+    /// after each run with the number done. Each point's edits apply once, for all its seeds.
     pub fn run(
         &self,
         points: &[usize],
         progress: &(dyn Fn(usize) + Sync),
     ) -> Result<Vec<PointRow>, ScenarioErrors> {
-        let seeds = self.seeds;
         let done = AtomicUsize::new(0);
-        let runs: Vec<(usize, u64)> = points
-            .iter()
-            .flat_map(|&p| (0..seeds).map(move |s| (p, s)))
-            .collect();
-        let results: Vec<Result<RunResult, ScenarioErrors>> = runs
+        let results: Vec<Result<Vec<RunResult>, ScenarioErrors>> = points
             .par_iter()
-            .map(|&(p, s)| {
-                let r = self.run_one(p, s);
-                progress(done.fetch_add(1, Ordering::Relaxed) + 1);
-                r
+            .map(|&p| {
+                let def = self.point_def(p)?;
+                let runs: Vec<Result<RunResult, ScenarioErrors>> = (0..self.seeds)
+                    .into_par_iter()
+                    .map(|s| {
+                        let r = self.run_one(def.clone(), s);
+                        progress(done.fetch_add(1, Ordering::Relaxed) + 1);
+                        r
+                    })
+                    .collect();
+                runs.into_iter().collect()
             })
             .collect();
         let mut rows = Vec::with_capacity(points.len());
-        for (k, &p) in points.iter().enumerate() {
-            let chunk = &results[k * seeds as usize..(k + 1) * seeds as usize];
-            let mut rs = Vec::with_capacity(chunk.len());
-            for r in chunk {
-                rs.push(r.clone()?);
-            }
-            rows.push(summarise(p, self.values(p), &rs));
+        for (&p, rs) in points.iter().zip(results) {
+            rows.push(summarise(p, self.values(p), &rs?));
         }
         Ok(rows)
     }
@@ -628,45 +482,5 @@ mod tests {
             let e = parse_vary(bad).unwrap_err();
             assert!(e.contains(msg), "{bad}: {e}");
         }
-    }
-
-    #[test]
-    fn apply_paths() {
-        let mut d: Value = serde_json::json!({
-            "subnets": [{"name": "main", "cidr": "10.0.1.0/24"}],
-            "workloads": [{"name": "api", "demand": {"type": "surge", "peak": 5, "hold": "10m"}}]
-        });
-        apply(&mut d, "subnet.main.prefix", 20.0).unwrap();
-        assert_eq!(d["subnets"][0]["cidr"], "10.0.0.0/20");
-        apply(&mut d, "surge.peak", 50.0).unwrap();
-        apply(&mut d, "surge.hold", 60_000.0).unwrap();
-        assert_eq!(d["workloads"][0]["demand"]["peak"], 50);
-        assert_eq!(d["workloads"][0]["demand"]["hold"], 60_000);
-        apply(&mut d, "workload.api.max_instances", 9.0).unwrap();
-        assert_eq!(d["workloads"][0]["max_instances"], 9);
-        apply(&mut d, "workloads[0].demand.peak", 7.5).unwrap();
-        assert_eq!(d["workloads"][0]["demand"]["peak"], 7.5);
-        apply(&mut d, "params.block_size", 32.0).unwrap();
-        assert_eq!(d["params"]["block_size"], 32);
-        assert!(
-            apply(&mut d, "subnet.nope.prefix", 20.0)
-                .unwrap_err()
-                .contains("no subnet named \"nope\"; there are: main")
-        );
-        assert!(
-            apply(&mut d, "diurnal.mean", 1.0)
-                .unwrap_err()
-                .contains("no workload has a \"diurnal\" demand")
-        );
-        assert!(
-            apply(&mut d, "workloads[3].name", 1.0)
-                .unwrap_err()
-                .contains("out of range")
-        );
-        assert!(
-            apply(&mut d, "subnet.main.prefix", 20.5)
-                .unwrap_err()
-                .contains("whole number")
-        );
     }
 }

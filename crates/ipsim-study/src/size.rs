@@ -12,12 +12,11 @@
 use std::path::Path;
 
 use ipsim_core::{Output, WorkloadKind};
+use ipsim_scenario::{Scenario, ScenarioErrors};
 use rayon::prelude::*;
 use serde::Serialize;
-use serde_json::Value;
 
-use crate::resolve::{Overrides, Scenario, parse, parse_def};
-use crate::sweep::apply;
+use crate::variation::{Base, Edit, Field, quiet};
 
 /// The sizing of one subnet.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -85,10 +84,12 @@ fn widest_prefix(base: u32, allow_unsupported: bool) -> u8 {
     if allow_unsupported { 8 } else { 26 }
 }
 
-/// Whether the scenario draws anything from its RNG.
+/// Whether the scenario draws anything from its RNG: uniform retention, the random strategy,
+/// Poisson noise or uniform task durations.
 fn is_random(s: &Scenario) -> bool {
-    use ipsim_core::{Retention, TaskDurations};
+    use ipsim_core::{Retention, Strategy, TaskDurations};
     s.input.params.retention == Retention::Uniform
+        || s.input.params.strategy == Strategy::Random
         || s.def.workloads.iter().any(|w| w.noise.is_some())
         || s.input.workloads.iter().any(|w| match &w.kind {
             ipsim_core::Kind::Job(j) => j
@@ -99,19 +100,30 @@ fn is_random(s: &Scenario) -> bool {
         })
 }
 
+fn lines(e: ScenarioErrors) -> Vec<String> {
+    e.0.iter().map(|e| e.to_string()).collect()
+}
+
 /// Sizes every subnet of the scenario at `path`.
 pub fn size(path: &Path, seeds: Option<u64>, confidence: f64) -> Result<SizeReport, Vec<String>> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| vec![format!("{}: cannot read the scenario: {e}", path.display())])?;
-    let def = parse_def(&bytes, path).map_err(|e| vec![e.to_string()])?;
-    let base = parse(&bytes, path, &Overrides::default())
-        .map_err(|e| e.0.iter().map(|e| e.to_string()).collect::<Vec<_>>())?;
+    let base = Base::load(path).map_err(lines)?;
+    size_of(&base, seeds, confidence)
+}
+
+/// Sizes every subnet of a loaded scenario.
+pub fn size_of(
+    base: &Base,
+    seeds: Option<u64>,
+    confidence: f64,
+) -> Result<SizeReport, Vec<String>> {
+    let def = &base.def;
+    let declared = base.resolve(def.clone(), None).map_err(lines)?;
     if !(confidence > 0.0 && confidence < 1.0) {
         return Err(vec![format!(
             "--confidence {confidence} is not between 0 and 1"
         )]);
     }
-    let random = is_random(&base);
+    let random = is_random(&declared);
     // Without randomness every seed gives the same run. With it, enough seeds that no failure
     // in all of them bounds the failure probability at 1% (at the confidence asked for).
     let seeds = match seeds {
@@ -125,11 +137,10 @@ pub fn size(path: &Path, seeds: Option<u64>, confidence: f64) -> Result<SizeRepo
     } else {
         0.0
     };
-    let doc: Value = serde_json::from_slice(&bytes).map_err(|e| vec![e.to_string()])?;
     let mut subnets = Vec::new();
     for (i, sd) in def.subnets.iter().enumerate() {
-        let spec = &base.input.subnets[i];
-        if !base
+        let spec = &declared.input.subnets[i];
+        if !declared
             .input
             .workloads
             .iter()
@@ -139,33 +150,28 @@ pub fn size(path: &Path, seeds: Option<u64>, confidence: f64) -> Result<SizeRepo
         }
         let lo = widest_prefix(spec.base, sd.allow_unsupported_range);
         let hi = if sd.allow_small_subnet { 29 } else { 26 };
+        let at_prefix = |p: u8| {
+            [Edit::Set(
+                Field::SubnetPrefix(sd.name.clone()),
+                f64::from(p),
+            )]
+        };
         let probe = |p: u8| -> Result<bool, Vec<String>> {
-            let mut d = doc.clone();
-            apply(&mut d, &format!("subnet.{}.prefix", sd.name), f64::from(p))
-                .map_err(|e| vec![e])?;
-            let b = serde_json::to_vec(&d).unwrap_or_default();
+            // The prefix is set once per probe; each seed only resolves and runs it.
+            let d = base.edited(&at_prefix(p)).map_err(|e| vec![e])?;
             let ok: Vec<bool> = (0..seeds)
                 .into_par_iter()
-                .map(|k| {
-                    let s = parse(
-                        &b,
-                        path,
-                        &Overrides {
-                            seed: Some(def.seed.wrapping_add(k)),
-                        },
-                    );
-                    match s {
+                .map(
+                    |k| match base.resolve(d.clone(), Some(def.seed.wrapping_add(k))) {
                         // A prefix the scenario cannot take (statics outside it) is too small.
                         Err(_) => false,
                         Ok(mut s) => {
-                            s.input.options.record_subnet_series = false;
-                            s.input.options.record_workload_series = false;
-                            s.input.options.log_limit = 0;
+                            quiet(&mut s);
                             s.run()
                                 .is_ok_and(|o| o.subnets[i].summary.first_exhaustion.is_none())
                         }
-                    }
-                })
+                    },
+                )
                 .collect();
             Ok(ok.iter().all(|&x| x))
         };
@@ -212,19 +218,10 @@ pub fn size(path: &Path, seeds: Option<u64>, confidence: f64) -> Result<SizeRepo
         probes.sort_unstable();
         // The rule of thumb and the reasons, from a roomy run (4 times the answer, first seed).
         let roomy_prefix = smallest.map_or(lo, |p| p.saturating_sub(2).max(lo));
-        let mut d = doc.clone();
-        apply(
-            &mut d,
-            &format!("subnet.{}.prefix", sd.name),
-            f64::from(roomy_prefix),
-        )
-        .map_err(|e| vec![e])?;
-        let b = serde_json::to_vec(&d).unwrap_or_default();
-        let roomy = parse(&b, path, &Overrides::default())
-            .map_err(|e| e.0.iter().map(|e| e.to_string()).collect::<Vec<_>>())?;
-        let out = roomy
-            .run()
-            .map_err(|e| e.0.iter().map(|e| e.to_string()).collect::<Vec<_>>())?;
+        let roomy = base
+            .scenario(&at_prefix(roomy_prefix), None)
+            .map_err(lines)?;
+        let out = roomy.run().map_err(lines)?;
         let (steady, overlap) = rules(&roomy, &out, i);
         let n_static = u64::from(out.subnets[i].n_static);
         let rule_prefix = (lo..=hi)
@@ -248,7 +245,7 @@ pub fn size(path: &Path, seeds: Option<u64>, confidence: f64) -> Result<SizeRepo
         subnets.push(s);
     }
     Ok(SizeReport {
-        scenario: def.name,
+        scenario: def.name.clone(),
         seeds,
         confidence,
         failure_bound,
@@ -292,12 +289,24 @@ fn rules(s: &Scenario, out: &Output, subnet: usize) -> (u64, u64) {
     (steady, overlap)
 }
 
+/// `20 min`, or a duration like `1m30s` when it is not whole minutes.
+fn minutes(ms: u64) -> String {
+    if ms % 60_000 == 0 {
+        format!("{} min", ms / 60_000)
+    } else {
+        ipsim_scenario::Duration(ms).to_string()
+    }
+}
+
 fn reasons(s: &SubnetSize, sc: &Scenario, out: &Output, i: usize) -> Vec<String> {
     let mut r: Vec<(u64, String)> = Vec::new();
     let so = &out.subnets[i];
     if s.overlap_rule > s.steady_rule {
+        let p = &sc.input.params;
         r.push((s.overlap_rule - s.steady_rule, format!(
-            "retention overlap: stopped instances keep their addresses (20 min, tasks 7 min), {} addresses beyond 2 x peak running",
+            "retention overlap: stopped instances keep their addresses ({}, tasks {}), {} addresses beyond 2 x peak running",
+            minutes(p.service_retention_ms),
+            minutes(p.task_retention_ms),
             s.overlap_rule - s.steady_rule
         )));
     }
@@ -397,4 +406,56 @@ pub fn size_text(r: &SizeReport) -> String {
         }
     }
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 10 instances swapping to a new revision at 10 minutes on a /24, with `params`.
+    fn base(params: &str) -> Base {
+        let text = format!(
+            r#"{{"name": "s", "description": "", "duration": "1h", "params": {params},
+                "subnets": [{{"name": "main", "cidr": "10.0.0.0/24"}}],
+                "workloads": [{{"name": "api", "subnet": "main",
+                    "demand": {{"type": "constant", "value": 10}},
+                    "swaps": [{{"at": "10m"}}]}}]}}"#
+        );
+        Base::parse(text.as_bytes(), Path::new("s.json")).unwrap()
+    }
+
+    #[test]
+    fn the_random_strategy_makes_a_scenario_random() {
+        let r = size_of(&base(r#"{"strategy": "random"}"#), Some(2), 0.99).unwrap();
+        assert!(r.random);
+        assert!(r.failure_bound > 0.0);
+        assert!(
+            size_text(&r).contains("2 seeds per probe"),
+            "{}",
+            size_text(&r)
+        );
+        let r = size_of(&base("{}"), Some(2), 0.99).unwrap();
+        assert!(!r.random);
+    }
+
+    #[test]
+    fn the_retention_reason_states_the_scenarios_retention() {
+        let r = size_of(
+            &base(r#"{"service_retention": "5m", "task_retention": "90s"}"#),
+            None,
+            0.99,
+        )
+        .unwrap();
+        let reasons = r.subnets[0].reasons.join("\n");
+        assert!(
+            reasons.contains("stopped instances keep their addresses (5 min, tasks 1m30s)"),
+            "{reasons}"
+        );
+        let r = size_of(&base("{}"), None, 0.99).unwrap();
+        let reasons = r.subnets[0].reasons.join("\n");
+        assert!(
+            reasons.contains("stopped instances keep their addresses (20 min, tasks 7 min)"),
+            "{reasons}"
+        );
+    }
 }

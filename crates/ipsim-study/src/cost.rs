@@ -10,17 +10,17 @@
 use ipsim_core::{
     DemandPoint, Output, SimInput, Simulation, SubnetSpec, WorkloadKind, WorkloadSpec,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::def::{CostDef, DemandDef, MachineDef, PricesDef};
-use crate::demand;
-use crate::resolve::Scenario;
+use ipsim_scenario::Scenario;
+use ipsim_scenario::def::{CostDef, DemandDef, MachineDef, PricesDef};
+use ipsim_scenario::demand;
 
 /// The date the default prices were taken.
 pub const PRICES_DATE: &str = "2026-11-21";
 
 /// Prices in USD.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Prices {
     /// When the defaults were taken.
     pub date: String,
@@ -75,7 +75,7 @@ impl Prices {
 }
 
 /// One design's figures.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Design {
     /// Name.
     pub design: String,
@@ -96,7 +96,7 @@ pub struct Design {
 }
 
 /// The comparison.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CostReport {
     /// Peak traffic, Mbps.
     pub peak_traffic_mbps: u64,
@@ -166,6 +166,29 @@ fn traffic(s: &Scenario, c: &CostDef) -> Result<Vec<DemandPoint>, String> {
     Ok(out)
 }
 
+/// Whether a run of `s` is priced: the scenario has a `cost` section or a connector.
+pub fn applies(s: &Scenario) -> bool {
+    s.def.cost.is_some()
+        || s.input
+            .workloads
+            .iter()
+            .any(|w| w.tag() == WorkloadKind::Connector)
+}
+
+/// The line `ipsim run` prints under its summary.
+pub fn summary_line(r: &CostReport) -> String {
+    let per: Vec<String> = r
+        .designs
+        .iter()
+        .map(|d| format!("{} ${:.2}", d.design, d.monthly_usd))
+        .collect();
+    format!(
+        "egress per month: {}; fails first: {} (ipsim cost for details)",
+        per.join(", "),
+        r.fails_first.as_deref().unwrap_or("none")
+    )
+}
+
 /// Integral of a step function over [0, end): value-milliseconds.
 fn integral(points: &[(u64, f64)], end: u64) -> f64 {
     let mut sum = 0.0;
@@ -203,7 +226,7 @@ pub fn compare(s: &Scenario, out: &Output) -> Result<CostReport, String> {
         .def
         .workloads
         .iter()
-        .find(|w| w.kind == crate::def::KindDef::Connector);
+        .find(|w| w.kind == ipsim_scenario::def::KindDef::Connector);
     let machine = c
         .machine_type
         .or(scenario_conn.and_then(|w| w.machine_type))

@@ -1,0 +1,12 @@
+//! Integration tests of ipsim-study on the bundled scenarios.
+
+#![allow(missing_docs)]
+
+mod cost;
+mod sweep;
+
+use std::path::{Path, PathBuf};
+
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
