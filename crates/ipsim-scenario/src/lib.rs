@@ -35,6 +35,7 @@ pub mod def;
 pub mod demand;
 pub mod duration;
 mod error;
+pub mod exact;
 mod locate;
 mod resolve;
 pub mod size;
