@@ -218,6 +218,13 @@ fn corpus() -> Vec<Case> {
             vec!["workloads[0].swaps[0].at: the swap at 2h is not before the end of the run (1h)"],
         ),
         (
+            "job parallelism above its tasks",
+            s(&format!(
+                "{BASE_SUBNETS},\n  \"workloads\": [{{\"name\": \"j\", \"kind\": \"job\", \"subnet\": \"main\", \"executions\": [{{\"start\": 0, \"tasks\": 10, \"parallelism\": 12, \"task_duration\": \"1m\"}}]}}]"
+            )),
+            vec!["workloads[0].executions[0].parallelism: parallelism 12 is above the 10 tasks"],
+        ),
+        (
             "job with demand",
             s(&format!(
                 "{BASE_SUBNETS},\n  \"workloads\": [{{\"name\": \"j\", \"kind\": \"job\", \"subnet\": \"main\", \"demand\": {{\"type\": \"constant\", \"value\": 1}}, \"executions\": [{{\"start\": 0, \"tasks\": 1, \"task_duration\": \"1m\"}}]}}]"
