@@ -1279,7 +1279,8 @@ impl Resolver<'_> {
                 },
             };
             let req = Requests::new(&latency_ms, concurrency, target);
-            let name = format!("fn-{}", &func.hash[..func.hash.len().min(12)]);
+            // The first 12 characters (a HashFunction need not be ASCII hex).
+            let name = format!("fn-{}", func.hash.chars().take(12).collect::<String>());
             if !names.insert(name.clone()) {
                 self.err(p.clone(), format!("workload {name:?} already exists"));
                 continue;

@@ -337,3 +337,25 @@ fn request_rule_is_exact_on_the_numbers_as_written() {
     let running: Vec<u32> = (0..5).map(|m| w.at(m * MIN).unwrap().running).collect();
     assert_eq!(running, [1, 2, 2, 3, 1]);
 }
+
+/// A HashFunction that is not ASCII names its workload by its first 12 characters, cut on a
+/// character boundary (a byte slice of it used to panic).
+#[test]
+fn azure_non_ascii_hash_names_a_workload() {
+    let hash = "a€€€€€€€€€€€€€"; // byte 12 falls inside a '€'
+    let mut inv = String::from("HashOwner,HashApp,HashFunction,Trigger,1,2\n");
+    inv.push_str(&format!("o,a,{hash},http,60,0\n"));
+    let sc = r#"{"name": "az", "description": "azure", "duration": "2m",
+        "subnets": [{"name": "main", "cidr": "10.0.0.0/22"}],
+        "traces": [{"name": "az", "format": "azure-functions", "file": "inv.csv",
+                    "functions": {"top": 1, "subnet": "main", "latency": "1s"}}]}"#;
+    let s = load_files(
+        "azure-non-ascii",
+        &[
+            ("scenario.json", sc.as_bytes()),
+            ("inv.csv", inv.as_bytes()),
+        ],
+    )
+    .unwrap();
+    assert_eq!(s.input.workloads[0].name, "fn-a€€€€€€€€€€€");
+}
