@@ -10,37 +10,153 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Poisson};
 
 use crate::def::DemandDef;
+use crate::exact::Exact;
 
-/// How request rates become instances: `ceil(rps * latency_s / (concurrency * target))`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// How request rates become instances: `ceil(rps * latency_s / (concurrency * target))`,
+/// computed exactly (MODEL.md "Demand").
+#[derive(Debug, Clone, PartialEq)]
 pub struct Requests {
-    /// Mean latency in seconds.
-    pub latency_s: f64,
-    /// Maximum concurrent requests per instance.
-    pub concurrency: f64,
-    /// Target utilisation of the concurrency.
-    pub target_utilization: f64,
+    /// `latency_s / (concurrency * target_utilization)`: instances per request per second.
+    per_rps: Exact,
 }
 
-/// Rounds up, ignoring float noise below 1e-9 (so 48 / 48 = 1, not 2 when the float
-/// product lands a hair above 1), and saturates at `u32::MAX`.
-fn ceil_exactish(x: f64) -> u32 {
-    if x.is_nan() || x <= 0.0 {
-        return 0;
-    }
-    let c = (x - 1e-9).ceil();
-    if c >= f64::from(u32::MAX) {
-        u32::MAX
-    } else {
-        c as u32
+impl Requests {
+    /// The rule for a mean latency in milliseconds, a concurrency and a target utilisation.
+    /// A concurrency or utilisation of 0 (which the loader refuses) turns every rate into 0.
+    pub fn new(latency_ms: &Exact, concurrency: u32, target_utilization: &Exact) -> Requests {
+        let capacity = Exact::int(1000 * u64::from(concurrency)).mul(target_utilization);
+        Requests {
+            per_rps: latency_ms.div(&capacity).unwrap_or_else(Exact::zero),
+        }
     }
 }
 
-/// Instances for a demand value: the value rounded up, or the request rule applied to it.
-pub fn instances(value: f64, requests: Option<&Requests>) -> u32 {
+/// Instances for a demand value: the value rounded up, or the request rule applied to it;
+/// `None` if that is more than `u32::MAX` instances.
+pub fn instances(value: &Exact, requests: Option<&Requests>) -> Option<u32> {
     match requests {
-        None => ceil_exactish(value),
-        Some(r) => ceil_exactish(value * r.latency_s / (r.concurrency * r.target_utilization)),
+        None => value.ceil(),
+        Some(r) => value.mul(&r.per_rps).ceil(),
+    }
+}
+
+/// A generator with its parameters as exact numbers, for [`try_sample`].
+///
+/// Constant, step and surge values are exact on the parameters as written (a surge's linear
+/// rise and fall are rationals); a diurnal value, with its sine, is computed in `f64` and taken
+/// at that `f64`'s exact binary value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Generator {
+    /// `value`.
+    Constant(Exact),
+    /// `(time, value)` points.
+    Step(Vec<(u64, Exact)>),
+    /// base, peak and the surge's times in ms.
+    Surge {
+        /// Value before and after.
+        base: Exact,
+        /// Value during the hold.
+        peak: Exact,
+        /// When the rise begins.
+        start: u64,
+        /// Length of the rise.
+        rise: u64,
+        /// Length of the hold.
+        hold: u64,
+        /// Length of the fall.
+        fall: u64,
+    },
+    /// Computed in `f64` by [`value_at`].
+    Diurnal,
+    /// Not a generator (a trace): 0.
+    None,
+}
+
+impl Generator {
+    /// The generator of `def`, each number read by `read(field, parsed)`: `field` is its path
+    /// inside the demand (`"value"`, `"points[2][1]"`, `"base"`, `"peak"`), `parsed` the `f64`
+    /// serde read.
+    pub fn new(def: &DemandDef, mut read: impl FnMut(&str, f64) -> Exact) -> Generator {
+        match def {
+            DemandDef::Constant { value } => Generator::Constant(read("value", *value)),
+            DemandDef::Step { points } => Generator::Step(
+                points
+                    .iter()
+                    .enumerate()
+                    .map(|(j, (t, v))| (t.ms(), read(&format!("points[{j}][1]"), *v)))
+                    .collect(),
+            ),
+            DemandDef::Surge {
+                base,
+                peak,
+                start,
+                rise,
+                hold,
+                fall,
+            } => Generator::Surge {
+                base: read("base", *base),
+                peak: read("peak", *peak),
+                start: start.ms(),
+                rise: rise.ms(),
+                hold: hold.ms(),
+                fall: fall.ms(),
+            },
+            DemandDef::Diurnal { .. } => Generator::Diurnal,
+            DemandDef::Trace { .. } => Generator::None,
+        }
+    }
+
+    /// The generator of `def` when only its `f64`s are known: each number at the decimal it
+    /// prints as (the decimal it was written as, for up to 15 significant digits).
+    pub fn from_f64s(def: &DemandDef) -> Generator {
+        Generator::new(def, |_, v| {
+            Exact::from_f64_decimal(v).unwrap_or_else(Exact::zero)
+        })
+    }
+
+    /// The value at `t_ms` (`def` is the definition it was made from, for a diurnal).
+    pub fn at(&self, def: &DemandDef, t_ms: u64) -> Exact {
+        match self {
+            Generator::Constant(v) => v.clone(),
+            Generator::Step(points) => {
+                let i = points.partition_point(|(at, _)| *at <= t_ms);
+                if i == 0 {
+                    Exact::zero()
+                } else {
+                    points[i - 1].1.clone()
+                }
+            }
+            Generator::Surge {
+                base,
+                peak,
+                start,
+                rise,
+                hold,
+                fall,
+            } => {
+                let up = start.saturating_add(*rise);
+                let top = up.saturating_add(*hold);
+                let down = top.saturating_add(*fall);
+                // From a to b over `len` ms, `d` ms in: (a * (len - d) + b * d) / len.
+                let line = |a: &Exact, b: &Exact, d: u64, len: u64| {
+                    let sum = a.mul(&Exact::int(len - d)).add(&b.mul(&Exact::int(d)));
+                    sum.div(&Exact::int(len)).unwrap_or_else(|| a.clone())
+                };
+                if t_ms < *start {
+                    base.clone()
+                } else if t_ms < up {
+                    line(base, peak, t_ms - start, *rise)
+                } else if t_ms < top {
+                    peak.clone()
+                } else if t_ms < down {
+                    line(peak, base, t_ms - top, *fall)
+                } else {
+                    base.clone()
+                }
+            }
+            Generator::Diurnal => Exact::from_f64(value_at(def, t_ms)).unwrap_or_else(Exact::zero),
+            Generator::None => Exact::zero(),
+        }
     }
 }
 
@@ -95,22 +211,81 @@ pub fn value_at(def: &DemandDef, t_ms: u64) -> f64 {
 }
 
 /// Samples a generator every `interval_ms` over `[0, duration_ms)`, draws Poisson noise if
-/// `noise` is given, turns values into instances, and keeps changes only.
+/// `noise` is given, turns values into instances, and keeps changes only. The generator's
+/// numbers are read from their `f64`s ([`Generator::from_f64s`]); a count above `u32::MAX`
+/// (reachable only through the request rule) is cut to `u32::MAX`: the loader uses
+/// [`try_sample`] on the numbers as written, which reports it instead.
 pub fn sample(
+    def: &DemandDef,
+    duration_ms: u64,
+    interval_ms: u64,
+    noise: Option<&mut ChaCha8Rng>,
+    requests: Option<&Requests>,
+) -> Vec<DemandPoint> {
+    let g = Generator::from_f64s(def);
+    let mut out = Vec::new();
+    let _ = sample_into(
+        &g,
+        def,
+        duration_ms,
+        interval_ms,
+        noise,
+        requests,
+        &mut out,
+        true,
+    );
+    out
+}
+
+/// Like [`sample`], with the generator's numbers given exactly; `Err(t)` if at `t` the
+/// request rule gives more than `u32::MAX` instances.
+pub fn try_sample(
+    g: &Generator,
+    def: &DemandDef,
+    duration_ms: u64,
+    interval_ms: u64,
+    noise: Option<&mut ChaCha8Rng>,
+    requests: Option<&Requests>,
+) -> Result<Vec<DemandPoint>, u64> {
+    let mut out = Vec::new();
+    sample_into(
+        g,
+        def,
+        duration_ms,
+        interval_ms,
+        noise,
+        requests,
+        &mut out,
+        false,
+    )?;
+    Ok(out)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn sample_into(
+    g: &Generator,
     def: &DemandDef,
     duration_ms: u64,
     interval_ms: u64,
     mut noise: Option<&mut ChaCha8Rng>,
     requests: Option<&Requests>,
-) -> Vec<DemandPoint> {
-    let mut out: Vec<DemandPoint> = Vec::new();
+    out: &mut Vec<DemandPoint>,
+    saturate: bool,
+) -> Result<(), u64> {
     let mut t = 0u64;
     while t < duration_ms {
-        let mut v = value_at(def, t);
-        if let Some(rng) = noise.as_deref_mut() {
-            v = poisson(rng, v);
-        }
-        let n = instances(v, requests);
+        // Noise draws a whole number from Poisson(the f64 value), as before exactness.
+        let v = match noise.as_deref_mut() {
+            Some(rng) => {
+                Exact::from_f64(poisson(rng, value_at(def, t))).unwrap_or_else(Exact::zero)
+            }
+            None => g.at(def, t),
+        };
+        let n = match instances(&v, requests) {
+            Some(n) => n,
+            None if saturate => u32::MAX,
+            None => return Err(t),
+        };
         if out.last().map(|p| p.instances) != Some(n) {
             out.push(DemandPoint {
                 time_ms: t,
@@ -119,7 +294,7 @@ pub fn sample(
         }
         t = t.saturating_add(interval_ms.max(1));
     }
-    out
+    Ok(())
 }
 
 /// A draw from Poisson(mean); 0 for a mean of 0 or less.
@@ -234,18 +409,115 @@ mod tests {
             .collect()
     }
 
+    fn x(s: &str) -> Exact {
+        Exact::parse(s).unwrap()
+    }
+
+    /// The rule at `latency_ms`, `concurrency`, `target` (text as written).
+    fn rule(latency_ms: u64, concurrency: u32, target: &str) -> Requests {
+        Requests::new(&Exact::int(latency_ms), concurrency, &x(target))
+    }
+
     #[test]
-    fn request_rule_and_rounding() {
-        let r = Requests {
-            latency_s: 1.0,
-            concurrency: 80.0,
-            target_utilization: 0.6,
+    fn request_rule_is_exact_on_the_decimals_as_written() {
+        let r = rule(1000, 80, "0.6");
+        // 48 rps at 1 s over 80 x 0.6 = 48 is exactly 1 instance; any rate above is 2.
+        assert_eq!(instances(&x("48"), Some(&r)), Some(1));
+        assert_eq!(instances(&x("48.00000002"), Some(&r)), Some(2));
+        assert_eq!(instances(&x("48.000000000000000001"), Some(&r)), Some(2));
+        assert_eq!(instances(&x("47.99999999999999999"), Some(&r)), Some(1));
+        assert_eq!(instances(&x("96"), Some(&r)), Some(2));
+        assert_eq!(instances(&x("0"), Some(&r)), Some(0));
+        assert_eq!(instances(&x("0.000000000000000000001"), Some(&r)), Some(1));
+        // 0.1 + 0.2 = 0.3 exactly (f64 gives 0.30000000000000004): 0.3 rps at 160 s over
+        // 80 x 0.6 is 1 instance exactly.
+        let sum = x("0.1").add(&x("0.2"));
+        assert_eq!(instances(&sum, Some(&rule(160_000, 80, "0.6"))), Some(1));
+        // Non-default concurrency and utilisation: 70 rps x 0.3 s / (7 x 0.3) = 10.
+        assert_eq!(instances(&x("70"), Some(&rule(300, 7, "0.3"))), Some(10));
+        assert_eq!(
+            instances(&x("70.0000001"), Some(&rule(300, 7, "0.3"))),
+            Some(11)
+        );
+        // 1000 rps x 1 s / (1000 x 0.1) = 10, though 0.1 has no exact f64.
+        assert_eq!(
+            instances(&x("1000"), Some(&rule(1000, 1000, "0.1"))),
+            Some(10)
+        );
+        assert_eq!(instances(&x("1"), Some(&rule(1000, 1, "1"))), Some(1));
+        // Very large: 1e9 rps x 1 h over 1 x 0.001 is far above u32::MAX, said so.
+        assert_eq!(
+            instances(&x("1e9"), Some(&rule(3_600_000, 1, "0.001"))),
+            None
+        );
+        assert_eq!(
+            instances(&x("4294967295"), Some(&rule(1000, 1, "1"))),
+            Some(u32::MAX)
+        );
+        assert_eq!(
+            instances(&x("4294967295.0000000001"), Some(&rule(1000, 1, "1"))),
+            None
+        );
+        // Very small utilisation and latency.
+        assert_eq!(
+            instances(&x("1e-30"), Some(&rule(1, 1000, "1e-30"))),
+            Some(1)
+        );
+        assert_eq!(
+            instances(&x("1000"), Some(&rule(1, 1, "0.000001"))),
+            Some(1_000_000)
+        );
+        // A refused concurrency or utilisation of 0 never divides by zero.
+        assert_eq!(instances(&x("5"), Some(&rule(1000, 0, "0.6"))), Some(0));
+        assert_eq!(instances(&x("5"), Some(&rule(1000, 80, "0"))), Some(0));
+    }
+
+    #[test]
+    fn instance_counts_round_up_exactly() {
+        assert_eq!(instances(&x("2.2"), None), Some(3));
+        assert_eq!(instances(&x("2"), None), Some(2));
+        assert_eq!(instances(&x("2.0000000000001"), None), Some(3));
+        assert_eq!(instances(&Exact::zero(), None), Some(0));
+    }
+
+    #[test]
+    fn generators_read_their_numbers_exactly() {
+        let m = 60_000;
+        let def = DemandDef::Constant { value: 48.00000002 };
+        let r = rule(1000, 80, "0.6");
+        let g = Generator::from_f64s(&def);
+        assert_eq!(g, Generator::Constant(x("48.00000002")));
+        let got = try_sample(&g, &def, 2 * m, m, None, Some(&r)).unwrap();
+        assert_eq!(got, pts(&[(0, 2)]));
+        // A surge from 0.1 to 0.7 over 3 min passes 0.3 and 0.5 exactly: ceil gives 1, 1.
+        let def = DemandDef::Surge {
+            base: 0.1,
+            peak: 0.7,
+            start: Duration(0),
+            rise: Duration(3 * m),
+            hold: Duration(0),
+            fall: Duration(0),
         };
-        assert_eq!(instances(48.0, Some(&r)), 1);
-        assert_eq!(instances(48.1, Some(&r)), 2);
-        assert_eq!(instances(0.0, Some(&r)), 0);
-        assert_eq!(instances(2.2, None), 3);
-        assert_eq!(instances(f64::NAN, None), 0);
+        let g = Generator::from_f64s(&def);
+        assert_eq!(g.at(&def, m), x("0.3"));
+        assert_eq!(g.at(&def, 2 * m), x("0.5"));
+        assert_eq!(g.at(&def, 3 * m), x("0.1"));
+        // 0.3 rps at 160 s: exactly 1 instance.
+        let r = rule(160_000, 80, "0.6");
+        assert_eq!(instances(&g.at(&def, m), Some(&r)), Some(1));
+        // Too many instances is an error at the time it happens.
+        let big = DemandDef::Step {
+            points: vec![(Duration(0), 1.0), (Duration(m), 1e9)],
+        };
+        let r = rule(3_600_000, 1, "0.001");
+        let g = Generator::from_f64s(&big);
+        assert_eq!(try_sample(&g, &big, 2 * m, m, None, Some(&r)), Err(m));
+        assert_eq!(
+            sample(&big, 2 * m, m, None, Some(&r))
+                .last()
+                .map(|p| p.instances),
+            Some(u32::MAX)
+        );
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub mod def;
 pub mod demand;
 pub mod duration;
 mod error;
+pub mod exact;
 mod locate;
 mod resolve;
 pub mod trace;

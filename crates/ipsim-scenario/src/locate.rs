@@ -19,6 +19,17 @@ pub(crate) fn locate(text: &str, path: &str) -> Option<(u64, u64)> {
     Some(line_col(text, pos))
 }
 
+/// The text of the scalar value (a number's token, as written) at `path` in `text`, if the
+/// whole path exists.
+pub(crate) fn token_at<'t>(text: &'t str, path: &str) -> Option<&'t str> {
+    let b = text.as_bytes();
+    let mut pos = skip_ws(b, 0);
+    for seg in &parse_path(path) {
+        pos = find_child(b, pos, seg)?;
+    }
+    text.get(pos..skip_value(b, pos))
+}
+
 #[derive(Debug, PartialEq)]
 enum Seg {
     Key(String),
@@ -155,7 +166,7 @@ fn find_child(b: &[u8], i: usize, seg: &Seg) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::locate;
+    use super::{locate, token_at};
 
     #[test]
     fn finds_nested_values() {
@@ -164,5 +175,10 @@ mod tests {
         assert_eq!(locate(text, "w[1].x"), Some((5, 11)));
         assert_eq!(locate(text, "w[1].missing"), Some((5, 5)));
         assert_eq!(locate(text, "a"), Some((2, 8)));
+        assert_eq!(token_at(text, "w[0].d.peak"), Some("-5"));
+        assert_eq!(token_at(text, "w[1].missing"), None);
+        let pts = r#"{"p": [["1m", 48.00000002], [ "2m" , 1e-3 ]]}"#;
+        assert_eq!(token_at(pts, "p[1][1]"), Some("1e-3"));
+        assert_eq!(token_at(pts, "p[0][1]"), Some("48.00000002"));
     }
 }

@@ -16,7 +16,8 @@ use crate::def::*;
 use crate::demand::{self, Requests};
 use crate::duration::Duration;
 use crate::error::{ScenarioError, ScenarioErrors};
-use crate::locate::locate;
+use crate::exact::{Exact, ParseError};
+use crate::locate::{locate, token_at};
 use crate::trace::azure;
 use crate::trace::csv::{CsvFeed, CsvTrace, CsvUnit, Target};
 use crate::trace::monitoring::{self, Metric};
@@ -246,6 +247,19 @@ impl Resolver<'_> {
         base.join(rel)
     }
 
+    /// The number at `path` as written in the file (its JSON token), `v` being what serde read
+    /// there; a token that is missing or does not read back as `v` falls back to `v`'s decimal.
+    fn exact(&mut self, path: &str, v: f64) -> Exact {
+        if let Some(tok) = token_at(self.text, path).filter(|t| t.parse::<f64>() == Ok(v)) {
+            match Exact::parse(tok) {
+                Ok(x) => return x,
+                Err(e @ ParseError::OutOfRange) => self.err(path, format!("{tok} is {e}")),
+                Err(_) => {} // a negative value: reported by the range checks
+            }
+        }
+        Exact::from_f64_decimal(v).unwrap_or_else(Exact::zero)
+    }
+
     fn count(&mut self, path: &str, v: f64, max: f64, what: &str) {
         if !v.is_finite() || v < 0.0 {
             self.err(path, format!("{v} is not {what} of 0 or more"));
@@ -297,7 +311,10 @@ impl Resolver<'_> {
         let params = self.params(&def.params, duration);
         let pd = &def.params;
         let concurrency = pd.concurrency.unwrap_or(80);
-        let target = pd.target_utilization.unwrap_or(0.6);
+        let target = match pd.target_utilization {
+            Some(u) => self.exact("params.target_utilization", u),
+            None => Exact::ratio(6, 10).unwrap_or_else(Exact::zero),
+        };
         let interval = pd.sample_interval.map_or(60_000, Duration::ms);
 
         // Subnets.
@@ -522,7 +539,9 @@ impl Resolver<'_> {
             }
             let requests = w.requests.as_ref().map(|r| {
                 let c = r.concurrency.unwrap_or(concurrency);
-                let u = r.target_utilization.unwrap_or(target);
+                let u = r
+                    .target_utilization
+                    .unwrap_or(pd.target_utilization.unwrap_or(0.6));
                 if r.latency.ms() == 0 {
                     self.err(
                         format!("{p}.requests.latency"),
@@ -541,11 +560,11 @@ impl Resolver<'_> {
                         format!("{u} is not a share in (0, 1]"),
                     );
                 }
-                Requests {
-                    latency_s: r.latency.ms() as f64 / 1000.0,
-                    concurrency: f64::from(c),
-                    target_utilization: u,
-                }
+                let u = match r.target_utilization {
+                    Some(u) => self.exact(&format!("{p}.requests.target_utilization"), u),
+                    None => target.clone(),
+                };
+                Requests::new(&Exact::int(r.latency.ms()), c, &u)
             });
             let idle = w.idle_delay.map_or(0, Duration::ms);
             if idle > 86_400_000 {
@@ -632,10 +651,15 @@ impl Resolver<'_> {
                             self.generator(&format!("{p}.demand"), g, Unit::Mbps);
                             if self.errs.is_empty() {
                                 let noise = w.noise.map(|_| &mut rng);
-                                set_demand(
-                                    &mut spec,
-                                    demand::sample(g, duration, interval, noise, None),
-                                );
+                                let dp = format!("{p}.demand");
+                                let exact = demand::Generator::new(g, |f, v| {
+                                    self.exact(&format!("{dp}.{f}"), v)
+                                });
+                                match demand::try_sample(&exact, g, duration, interval, noise, None)
+                                {
+                                    Ok(pts) => set_demand(&mut spec, pts),
+                                    Err(t) => self.err(dp, too_many(t)),
+                                }
                             }
                         }
                     }
@@ -710,7 +734,7 @@ impl Resolver<'_> {
                                             .or_default()
                                             .push(Target {
                                                 workload: i,
-                                                requests: if rps { requests } else { None },
+                                                requests: if rps { requests.clone() } else { None },
                                                 idle_delay_ms: idle,
                                             });
                                     } else if let Some(x) = exports.get(&t) {
@@ -724,8 +748,10 @@ impl Resolver<'_> {
                                         match x.services.get(&series) {
                                             None => self.err(format!("{p}.demand.series"), format!("the export has no service {series:?}; it has: {}", x.services.keys().cloned().collect::<Vec<_>>().join(", "))),
                                             Some(s) => {
-                                                let pts = points_from(&s.points, if rps { requests.as_ref() } else { None });
-                                                set_demand(&mut spec, if idle > 0 { demand::idle_delay(&pts, idle) } else { pts });
+                                                match points_from(&s.points, if rps { requests.as_ref() } else { None }) {
+                                                    Ok(pts) => set_demand(&mut spec, if idle > 0 { demand::idle_delay(&pts, idle) } else { pts }),
+                                                    Err(t) => self.err(format!("{p}.demand"), too_many(t)),
+                                                }
                                                 if w.swaps.is_empty() {
                                                     if let Some(sc) = scaled_mut(&mut spec) { sc.swaps = s.swaps.iter().filter(|&&t| t < duration).map(|&t| Swap { time_ms: t, rollout_ms: 0 }).collect(); }
                                                 }
@@ -752,16 +778,18 @@ impl Resolver<'_> {
                                 self.err("params.sample_interval", format!("{samples} samples per workload is too many (at most {MAX_SAMPLES}); use a longer sample_interval"));
                             } else if self.errs.is_empty() {
                                 let noise = w.noise.map(|_| &mut rng);
-                                let pts =
-                                    demand::sample(g, duration, interval, noise, requests.as_ref());
-                                set_demand(
-                                    &mut spec,
-                                    if idle > 0 {
-                                        demand::idle_delay(&pts, idle)
-                                    } else {
-                                        pts
-                                    },
-                                );
+                                let dp = format!("{p}.demand");
+                                let exact = demand::Generator::new(g, |f, v| {
+                                    self.exact(&format!("{dp}.{f}"), v)
+                                });
+                                let r = requests.as_ref();
+                                match demand::try_sample(&exact, g, duration, interval, noise, r) {
+                                    Ok(pts) if idle > 0 => {
+                                        set_demand(&mut spec, demand::idle_delay(&pts, idle))
+                                    }
+                                    Ok(pts) => set_demand(&mut spec, pts),
+                                    Err(t) => self.err(dp, too_many(t)),
+                                }
                             }
                         }
                     }
@@ -786,7 +814,7 @@ impl Resolver<'_> {
                     &mut names,
                     &mut workloads,
                     concurrency,
-                    target,
+                    &target,
                     duration,
                 );
             }
@@ -1203,7 +1231,7 @@ impl Resolver<'_> {
         names: &mut BTreeSet<String>,
         workloads: &mut Vec<WorkloadSpec>,
         concurrency: u32,
-        target: f64,
+        target: &Exact,
         duration: u64,
     ) {
         let p = format!("traces[{i}].functions");
@@ -1261,21 +1289,18 @@ impl Resolver<'_> {
         };
         for func in funcs {
             let latency_ms = match durations.as_ref().and_then(|d| d.get(&func.hash)) {
-                Some(&avg) => avg,
+                Some(avg) => avg.clone(),
                 None => match f.latency {
-                    Some(l) => l.ms() as f64,
+                    Some(l) => Exact::int(l.ms()),
                     None => {
                         self.err(format!("{p}.durations_file"), format!("the durations file has no function {}; give a latency to fall back on", func.hash));
                         continue;
                     }
                 },
             };
-            let req = Requests {
-                latency_s: latency_ms / 1000.0,
-                concurrency: f64::from(concurrency),
-                target_utilization: target,
-            };
-            let name = format!("fn-{}", &func.hash[..func.hash.len().min(12)]);
+            let req = Requests::new(&latency_ms, concurrency, target);
+            // The first 12 characters (a HashFunction need not be ASCII hex).
+            let name = format!("fn-{}", func.hash.chars().take(12).collect::<String>());
             if !names.insert(name.clone()) {
                 self.err(p.clone(), format!("workload {name:?} already exists"));
                 continue;
@@ -1290,7 +1315,14 @@ impl Resolver<'_> {
                 if t >= duration {
                     break;
                 }
-                let n = demand::instances(f64::from(count) / 60.0, Some(&req));
+                let rate = Exact::ratio(u64::from(count), 60).unwrap_or_else(Exact::zero);
+                let Some(n) = demand::instances(&rate, Some(&req)) else {
+                    self.err(
+                        p.clone(),
+                        format!("function {}: {}", func.hash, too_many(t)),
+                    );
+                    break;
+                };
                 if pts.last().map(|p| p.instances) != Some(n) {
                     pts.push(DemandPoint {
                         time_ms: t,
@@ -1310,11 +1342,24 @@ impl Resolver<'_> {
     }
 }
 
-/// Instance points from (time, value) pairs, keeping changes only.
-fn points_from(points: &[(u64, f64)], requests: Option<&Requests>) -> Vec<DemandPoint> {
+/// The error for a demand of more than `u32::MAX` instances at `t`.
+fn too_many(t: u64) -> String {
+    format!(
+        "at {} the demand is more than {} instances",
+        Duration(t),
+        u32::MAX
+    )
+}
+
+/// Instance points from (time, value) pairs, keeping changes only; `Err(t)` if the value at
+/// `t` is more than `u32::MAX` instances.
+fn points_from(
+    points: &[(u64, Exact)],
+    requests: Option<&Requests>,
+) -> Result<Vec<DemandPoint>, u64> {
     let mut out: Vec<DemandPoint> = Vec::new();
-    for &(t, v) in points {
-        let n = demand::instances(v, requests);
+    for (t, v) in points {
+        let (t, n) = (*t, demand::instances(v, requests).ok_or(*t)?);
         if out.last().map(|p| p.instances) != Some(n) {
             out.push(DemandPoint {
                 time_ms: t,
@@ -1322,7 +1367,7 @@ fn points_from(points: &[(u64, f64)], requests: Option<&Requests>) -> Vec<Demand
             });
         }
     }
-    out
+    Ok(out)
 }
 
 /// The scenario path of a core input path (`workloads[2].demand[4]` is generated demand).

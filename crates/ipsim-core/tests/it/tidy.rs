@@ -64,6 +64,10 @@ fn sources() -> Vec<std::path::PathBuf> {
 fn core_files_stay_small() {
     for path in sources() {
         let n = std::fs::read_to_string(&path).unwrap().lines().count();
-        assert!(n <= 620, "{} has {n} lines; split it by concern", path.display());
+        assert!(
+            n <= 620,
+            "{} has {n} lines; split it by concern",
+            path.display()
+        );
     }
 }

@@ -155,11 +155,11 @@ fn workload_problems_are_all_reported_at_once() {
             WorkloadSpec::service("b", 0).at(5, 1).at(5, 2),
             WorkloadSpec::service("c", 0).at(9, 1).at(4, 2),
             WorkloadSpec::job("d", 0).execution(JobExecution {
-                    start_ms: 0,
-                    n_tasks: 3,
-                    parallelism: 1,
-                    durations: TaskDurations::PerTask(vec![1, 2]),
-                }),
+                start_ms: 0,
+                n_tasks: 3,
+                parallelism: 1,
+                durations: TaskDurations::PerTask(vec![1, 2]),
+            }),
         ],
         0,
     );

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BinaryHeap};
 use std::path::Path;
 
 use crate::error::ScenarioError;
+use crate::exact::{Exact, ParseError};
 
 /// A selected function: its hash and invocations per minute.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,9 +180,9 @@ pub fn read(path: &Path, select: &Select) -> Result<Vec<Function>, Vec<ScenarioE
     if errs.is_empty() { Ok(out) } else { Err(errs) }
 }
 
-/// Average durations in ms by HashFunction, from a durations file (any column order, as long
-/// as `HashFunction` and `Average` are in the header).
-pub fn read_durations(path: &Path) -> Result<BTreeMap<String, f64>, Vec<ScenarioError>> {
+/// Average durations in ms by HashFunction, exactly as written, from a durations file (any
+/// column order, as long as `HashFunction` and `Average` are in the header).
+pub fn read_durations(path: &Path) -> Result<BTreeMap<String, Exact>, Vec<ScenarioError>> {
     let (mut r, h) = super::open_csv(path, "durations file").map_err(|e| vec![e])?;
     let col = |name: &str| h.iter().position(|c| c == name);
     let (Some(hc), Some(ac)) = (col("HashFunction"), col("Average")) else {
@@ -203,29 +204,17 @@ pub fn read_durations(path: &Path) -> Result<BTreeMap<String, f64>, Vec<Scenario
             ]
         })?;
         let line = rec.position().map(|p| p.line());
-        let avg: f64 = rec.get(ac).unwrap_or("").parse().map_err(|_| {
-            vec![
-                ScenarioError::new(
-                    path,
-                    "Average",
-                    format!(
-                        "{:?} is not a number of milliseconds",
-                        rec.get(ac).unwrap_or("")
-                    ),
-                )
-                .at(line, None),
-            ]
+        let text = rec.get(ac).unwrap_or("");
+        let avg = Exact::parse(text).map_err(|e| {
+            let msg = match e {
+                ParseError::NotANumber => format!("{text:?} is not a number of milliseconds"),
+                ParseError::NotFinite | ParseError::Negative => {
+                    format!("{text} is not a duration of 0 ms or more")
+                }
+                ParseError::OutOfRange => format!("{text} is {e}"),
+            };
+            vec![ScenarioError::new(path, "Average", msg).at(line, None)]
         })?;
-        if !avg.is_finite() || avg < 0.0 {
-            return Err(vec![
-                ScenarioError::new(
-                    path,
-                    "Average",
-                    format!("{avg} is not a duration of 0 ms or more"),
-                )
-                .at(line, None),
-            ]);
-        }
         out.insert(rec.get(hc).unwrap_or("").to_string(), avg);
     }
     Ok(out)

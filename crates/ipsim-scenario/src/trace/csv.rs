@@ -16,6 +16,7 @@ use ipsim_core::{DemandFeed, FeedPoint};
 use crate::demand::{IdleWindow, Requests, instances};
 use crate::duration::Duration;
 use crate::error::ScenarioError;
+use crate::exact::{Exact, ParseError};
 
 /// What the third column holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +56,7 @@ pub struct CsvTrace {
 /// Most row errors reported for one file; the rest are counted.
 const MAX_ROW_ERRORS: usize = 20;
 /// The largest value a row may hold.
-const MAX_VALUE: f64 = 1e9;
+const MAX_VALUE: u64 = 1_000_000_000;
 
 fn open(path: &Path) -> Result<csv::Reader<BufReader<File>>, ScenarioError> {
     let f = File::open(path)
@@ -108,7 +109,8 @@ fn csv_error(path: &Path, e: &csv::Error) -> ScenarioError {
 struct Row {
     t: u64,
     series: String,
-    value: f64,
+    /// The value exactly as written.
+    value: Exact,
 }
 
 /// Turns rows into times relative to the scenario start.
@@ -148,28 +150,42 @@ impl Clock {
     }
 }
 
+/// The error for a row whose value is more than `u32::MAX` instances.
+fn too_many(path: &Path, row: &Row, line: Option<u64>) -> ScenarioError {
+    ScenarioError::new(
+        path,
+        "value",
+        format!(
+            "at {} the value for {:?} is more than {} instances",
+            Duration(row.t),
+            row.series,
+            u32::MAX
+        ),
+    )
+    .at(line, None)
+}
+
 fn parse_row(rec: &csv::StringRecord, clock: &mut Clock) -> Result<Row, (String, String)> {
     let t = clock.time(&rec[0]).map_err(|m| ("time".to_string(), m))?;
     let series = rec[1].to_string();
     if series.is_empty() {
         return Err(("workload".into(), "the workload name is empty".into()));
     }
-    let value: f64 = rec[2].parse().map_err(|_| {
-        (
-            "value".to_string(),
-            format!("{:?} is not a number", &rec[2]),
-        )
+    let text = &rec[2];
+    let value = Exact::parse(text).map_err(|e| {
+        let msg = match e {
+            ParseError::NotANumber => format!("{text:?} is not a number"),
+            ParseError::NotFinite | ParseError::Negative => {
+                format!("{text} is not a finite number of 0 or more")
+            }
+            ParseError::OutOfRange => format!("{text} is {e}"),
+        };
+        ("value".to_string(), msg)
     })?;
-    if !value.is_finite() || value < 0.0 {
+    if value > Exact::int(MAX_VALUE) {
         return Err((
             "value".into(),
-            format!("{value} is not a finite number of 0 or more"),
-        ));
-    }
-    if value > MAX_VALUE {
-        return Err((
-            "value".into(),
-            format!("{value} is absurdly large (at most {MAX_VALUE})"),
+            format!("{text} is absurdly large (at most {MAX_VALUE})"),
         ));
     }
     Ok(Row { t, series, value })
@@ -253,6 +269,14 @@ impl CsvTrace {
                     )
                     .at(Some(line), None),
                 );
+                continue;
+            }
+            let targets = self.targets.get(&row.series).into_iter().flatten();
+            if targets
+                .map(|t| instances(&row.value, t.requests.as_ref()))
+                .any(|n| n.is_none())
+            {
+                push(&mut errs, too_many(path, &row, Some(line)));
                 continue;
             }
             last_at.insert(row.series.clone(), row.t);
@@ -356,7 +380,12 @@ impl CsvFeed {
             return;
         };
         for t in targets {
-            let n = instances(row.value, t.requests.as_ref());
+            // The checking pass refused counts above u32::MAX; a file changed since ends here.
+            let Some(n) = instances(&row.value, t.requests.as_ref()) else {
+                self.error = Some(too_many(&self.trace.path, &row, None));
+                self.done = true;
+                return;
+            };
             match self.windows.get_mut(&t.workload) {
                 Some(w) => {
                     if let Some(v) = w.set(row.t, n) {

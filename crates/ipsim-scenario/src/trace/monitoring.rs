@@ -10,8 +10,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Deserialize;
+use serde_json::value::RawValue as JsonText;
 
 use crate::error::ScenarioError;
+use crate::exact::{Exact, ParseError};
 
 /// Which metric the export holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,8 +27,9 @@ pub enum Metric {
 /// One service's demand from the export.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServiceSeries {
-    /// (time in ms since t = 0, value: instances or requests per second), ascending.
-    pub points: Vec<(u64, f64)>,
+    /// (time in ms since t = 0, value: instances or requests per second), ascending; values
+    /// exact on the numbers as written (a rate is the count over the interval, a rational).
+    pub points: Vec<(u64, Exact)>,
     /// Times at which a new revision first appears (after the first revision).
     pub swaps: Vec<u64>,
 }
@@ -85,8 +88,9 @@ struct RawInterval {
 struct RawValue {
     #[serde(default)]
     int64_value: Option<serde_json::Value>,
+    /// Kept as its JSON text, to be read exactly.
     #[serde(default)]
-    double_value: Option<f64>,
+    double_value: Option<Box<JsonText>>,
 }
 
 #[derive(Deserialize)]
@@ -133,7 +137,7 @@ pub fn read(path: &Path, start: Option<jiff::Timestamp>) -> Result<Export, Vec<S
     let mut metric = None;
     let mut errs = Vec::new();
     // (service) -> time -> summed value; (service) -> revision -> first time
-    let mut sums: BTreeMap<String, BTreeMap<i64, f64>> = BTreeMap::new();
+    let mut sums: BTreeMap<String, BTreeMap<i64, Exact>> = BTreeMap::new();
     let mut revisions: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
     for (i, s) in raw.time_series.iter().enumerate() {
         let sp = format!("timeSeries[{i}]");
@@ -182,30 +186,28 @@ pub fn read(path: &Path, start: Option<jiff::Timestamp>) -> Result<Export, Vec<S
                     continue;
                 }
             };
-            let v = match (&p.value.int64_value, p.value.double_value) {
-                (Some(serde_json::Value::String(s)), None) => s
-                    .parse::<i64>()
-                    .map(|v| v as f64)
-                    .map_err(|_| format!("int64Value {s:?} is not an integer")),
-                (Some(serde_json::Value::Number(n)), None) => n
-                    .as_f64()
-                    .ok_or_else(|| "int64Value is not a number".to_string()),
-                (None, Some(d)) => Ok(d),
+            let negative = |v: &dyn std::fmt::Display| format!("{v} is not a count of 0 or more");
+            let v = match (&p.value.int64_value, &p.value.double_value) {
+                (Some(serde_json::Value::String(s)), None) => match s.parse::<i64>() {
+                    Ok(v) => u64::try_from(v).map(Exact::int).map_err(|_| negative(&v)),
+                    Err(_) => Err(format!("int64Value {s:?} is not an integer")),
+                },
+                (Some(serde_json::Value::Number(n)), None) => match (n.as_u64(), n.as_f64()) {
+                    (Some(u), _) => Ok(Exact::int(u)),
+                    (None, Some(f)) => Exact::from_f64_decimal(f).ok_or_else(|| negative(&f)),
+                    _ => Err("int64Value is not a number".to_string()),
+                },
+                (None, Some(d)) => Exact::parse(d.get()).map_err(|e| match e {
+                    ParseError::Negative => negative(&d.get()),
+                    e => format!("doubleValue {} is {e}", d.get()),
+                }),
                 _ => Err(
                     "the value must hold exactly one of int64Value (a string) and doubleValue"
                         .to_string(),
                 ),
             };
             let mut v = match v {
-                Ok(v) if v.is_finite() && v >= 0.0 => v,
-                Ok(v) => {
-                    errs.push(ScenarioError::new(
-                        path,
-                        format!("{pp}.value"),
-                        format!("{v} is not a count of 0 or more"),
-                    ));
-                    continue;
-                }
+                Ok(v) => v,
                 Err(m) => {
                     errs.push(ScenarioError::new(path, format!("{pp}.value"), m));
                     continue;
@@ -215,7 +217,8 @@ pub fn read(path: &Path, start: Option<jiff::Timestamp>) -> Result<Export, Vec<S
                 let start_t = p.interval.start_time.as_deref().map(ts).transpose();
                 match start_t {
                     Ok(Some(st)) if st < end => {
-                        v /= (end.as_millisecond() - st.as_millisecond()) as f64 / 1000.0
+                        let ms = (end.as_millisecond() - st.as_millisecond()).unsigned_abs();
+                        v = v.mul(&Exact::ratio(1000, ms).unwrap_or_else(Exact::zero));
                     }
                     _ => {
                         errs.push(ScenarioError::new(path, format!("{pp}.interval"), "a request_count point needs startTime before endTime (export it with an alignment period)"));
@@ -224,11 +227,12 @@ pub fn read(path: &Path, start: Option<jiff::Timestamp>) -> Result<Export, Vec<S
                 }
             }
             let t = end.as_millisecond();
-            *sums
+            let sum = sums
                 .entry(service.clone())
                 .or_default()
                 .entry(t)
-                .or_insert(0.0) += v;
+                .or_insert_with(Exact::zero);
+            *sum = sum.add(&v);
             let first = revisions
                 .entry(service.clone())
                 .or_default()

@@ -218,6 +218,13 @@ fn corpus() -> Vec<Case> {
             vec!["workloads[0].swaps[0].at: the swap at 2h is not before the end of the run (1h)"],
         ),
         (
+            "job parallelism above its tasks",
+            s(&format!(
+                "{BASE_SUBNETS},\n  \"workloads\": [{{\"name\": \"j\", \"kind\": \"job\", \"subnet\": \"main\", \"executions\": [{{\"start\": 0, \"tasks\": 10, \"parallelism\": 12, \"task_duration\": \"1m\"}}]}}]"
+            )),
+            vec!["workloads[0].executions[0].parallelism: parallelism 12 is above the 10 tasks"],
+        ),
+        (
             "job with demand",
             s(&format!(
                 "{BASE_SUBNETS},\n  \"workloads\": [{{\"name\": \"j\", \"kind\": \"job\", \"subnet\": \"main\", \"demand\": {{\"type\": \"constant\", \"value\": 1}}, \"executions\": [{{\"start\": 0, \"tasks\": 1, \"task_duration\": \"1m\"}}]}}]"
@@ -313,6 +320,42 @@ fn corpus() -> Vec<Case> {
             "trace negative",
             with_trace(csv_body, b"time,workload,instances\n0,api,-1\n"),
             vec!["trace.csv:2: value: -1 is not a finite number of 0 or more"],
+        ),
+        (
+            "trace value beyond exact range",
+            with_trace(csv_body, b"time,workload,instances\n0,api,1e1001\n"),
+            vec!["trace.csv:2: value: 1e1001 is out of the range ipsim computes exactly"],
+        ),
+        (
+            "trace rps above u32::MAX instances",
+            with_trace(
+                &csv_body.replace(
+                    r#""trace": "t"}"#,
+                    r#""trace": "t"}, "requests": {"latency": "1h", "target_utilization": 0.001}"#,
+                ),
+                b"time,workload,rps\n0,api,1\n1m,api,1000000\n",
+            ),
+            vec![
+                "trace.csv:3: value: at 1m the value for \"api\" is more than 4294967295 instances",
+            ],
+        ),
+        (
+            "json value beyond exact range",
+            s(&service(&format!(
+                r#"{{"type": "constant", "value": 0.{}1}}"#,
+                "0".repeat(1000)
+            ))),
+            vec![
+                "workloads[0].demand.value: 0.000",
+                "is out of the range ipsim computes exactly",
+            ],
+        ),
+        (
+            "rps above u32::MAX instances",
+            s(&service(
+                r#"{"type": "constant", "value": 1000000}, "requests": {"latency": "1h", "target_utilization": 0.001}"#,
+            )),
+            vec!["workloads[0].demand: at 0s the demand is more than 4294967295 instances"],
         ),
         (
             "trace unknown workload",

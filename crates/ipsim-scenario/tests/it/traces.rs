@@ -1,6 +1,7 @@
 //! Trace readers on small files written by the tests.
 
 use ipsim_core::{DemandFeed, FeedPoint};
+use ipsim_scenario::exact::Exact;
 use ipsim_scenario::trace::{azure, monitoring};
 
 use crate::{load_files, tmp};
@@ -130,7 +131,7 @@ fn cloud_monitoring_instance_count_export() {
     let api = &x.services["api"];
     assert_eq!(
         api.points,
-        [(0, 5.0), (MIN, 5.0), (2 * MIN, 9.0), (3 * MIN, 9.0)]
+        [(0, 5), (MIN, 5), (2 * MIN, 9), (3 * MIN, 9)].map(|(t, v)| (t, Exact::int(v)))
     );
     assert_eq!(api.swaps, [3 * MIN]);
     let sc = scenario(
@@ -170,7 +171,10 @@ fn cloud_monitoring_request_count_and_bad_exports() {
     std::fs::write(d.join("m.json"), export).unwrap();
     let x = monitoring::read(&d.join("m.json"), None).unwrap();
     assert_eq!(x.metric, monitoring::Metric::RequestCount);
-    assert_eq!(x.services["api"].points, [(0, 10.0), (MIN, 100.0)]);
+    assert_eq!(
+        x.services["api"].points,
+        [(0, Exact::int(10)), (MIN, Exact::int(100))]
+    );
     std::fs::write(
         d.join("paged.json"),
         r#"{"timeSeries": [], "nextPageToken": "abc"}"#,
@@ -290,4 +294,76 @@ fn poisson_noise_is_seeded() {
     let mean = a.iter().map(|p| f64::from(p.instances)).sum::<f64>() / a.len() as f64;
     assert!((45.0..55.0).contains(&mean), "mean {mean}");
     assert!(a.iter().all(|p| p.time_ms % MIN == 0));
+}
+
+/// MODEL.md computes the request rule exactly on the decimals as written: 48 rps at 1 s over
+/// 80 x 0.6 is 1 instance, 48.00000002 rps is 2, in a scenario file and in a CSV trace.
+#[test]
+fn request_rule_is_exact_on_the_numbers_as_written() {
+    let sc = |value: &str| {
+        scenario(
+            &format!(
+                r#"{{"name": "api", "subnet": "main", "requests": {{"latency": "1s"}},
+                    "demand": {{"type": "constant", "value": {value}}}}}"#
+            ),
+            "",
+            "",
+        )
+    };
+    let demand = |value: &str| {
+        let s = load_files("exact-json", &[("scenario.json", sc(value).as_bytes())]).unwrap();
+        s.input.workloads[0].kind.demand().unwrap_or(&[]).to_vec()
+    };
+    let one = |n| {
+        vec![ipsim_core::DemandPoint {
+            time_ms: 0,
+            instances: n,
+        }]
+    };
+    assert_eq!(demand("48"), one(1));
+    assert_eq!(demand("48.00000002"), one(2));
+    // Beyond f64's precision (this literal reads as the double 48.0): still 2.
+    assert_eq!(demand("48.000000000000000001"), one(2));
+    assert_eq!(demand("4.8e1"), one(1));
+
+    // A CSV rps trace, with a non-default utilisation whose f64 is inexact (0.1).
+    let sc = scenario(
+        r#"{"name": "api", "subnet": "main", "demand": {"type": "trace", "trace": "p"},
+            "requests": {"latency": "1s", "target_utilization": 0.1}}"#,
+        r#"{"name": "p", "format": "csv", "file": "t.csv"}"#,
+        "",
+    );
+    // 8 rps at 1 s over 80 x 0.1 = 8 is 1 instance; 8.00000002 is 2; 16 is 2; 0.3 is 1.
+    let csv = "time,workload,rps\n0,api,8\n1m,api,8.00000002\n2m,api,16\n3m,api,16.000000000000000001\n4m,api,0.3\n";
+    let s = load_files(
+        "exact-csv",
+        &[("scenario.json", sc.as_bytes()), ("t.csv", csv.as_bytes())],
+    )
+    .unwrap();
+    let out = s.run().unwrap();
+    let w = &out.workloads[0];
+    let running: Vec<u32> = (0..5).map(|m| w.at(m * MIN).unwrap().running).collect();
+    assert_eq!(running, [1, 2, 2, 3, 1]);
+}
+
+/// A HashFunction that is not ASCII names its workload by its first 12 characters, cut on a
+/// character boundary (a byte slice of it used to panic).
+#[test]
+fn azure_non_ascii_hash_names_a_workload() {
+    let hash = "a€€€€€€€€€€€€€"; // byte 12 falls inside a '€'
+    let mut inv = String::from("HashOwner,HashApp,HashFunction,Trigger,1,2\n");
+    inv.push_str(&format!("o,a,{hash},http,60,0\n"));
+    let sc = r#"{"name": "az", "description": "azure", "duration": "2m",
+        "subnets": [{"name": "main", "cidr": "10.0.0.0/22"}],
+        "traces": [{"name": "az", "format": "azure-functions", "file": "inv.csv",
+                    "functions": {"top": 1, "subnet": "main", "latency": "1s"}}]}"#;
+    let s = load_files(
+        "azure-non-ascii",
+        &[
+            ("scenario.json", sc.as_bytes()),
+            ("inv.csv", inv.as_bytes()),
+        ],
+    )
+    .unwrap();
+    assert_eq!(s.input.workloads[0].name, "fn-a€€€€€€€€€€€");
 }
