@@ -269,7 +269,9 @@ pub(crate) fn layout(
     let n_static: u32 = is_static.iter().map(|w| w.count_ones()).sum();
 
     let bs = u64::from(block_size);
-    let n_blocks = size.div_ceil(bs);
+    // A subnet smaller than one block (a /29 under /28 blocks) has no block at all, so every
+    // Cloud Run start on it fails (MODEL.md "Blocks"). Sizes and blocks are powers of two.
+    let n_blocks = size / bs;
     let mut blocks = Vec::with_capacity(n_blocks as usize);
     for b in 0..n_blocks {
         let first = b * bs;

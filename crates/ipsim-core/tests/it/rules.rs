@@ -7,7 +7,7 @@
 use expect_test::expect;
 use ipsim_core::{BlockScope, JobExecution, SimInput, TaskDurations, WorkloadSpec};
 
-use crate::timeline::{check, with_max_instances, with_min_instances, with_quota};
+use crate::timeline::{check, timeline, with_max_instances, with_min_instances, with_quota};
 use crate::{MIN, S, ip, subnet};
 
 /// With rollout R the new revision takes k% at t + floor(k R / 100); each revision runs
@@ -763,5 +763,98 @@ fn connector_scales_out_never_in_and_saturates() {
             saturated: conn 30:00-40:00
             conn: held<=10 blk<=0 run<=10 started 10 failed 0 unmet 0s, demand<=1200 Mbps
         "#]],
+    );
+}
+
+/// An owner that falls short reserves the fewest free blocks that cover the shortfall, the
+/// lowest among those: under partial edge blocks a /26's first block offers 14 addresses, so
+/// an instance of 16 addresses takes the full block .16-.31 alone, not .2-.15 plus .16-.31.
+/// The second instance needs 16 more: the partial first block cannot cover it, so the owner
+/// takes the next full block .32-.47. For the third only the two partial edge blocks are left:
+/// 14 + 14 cover 16 with two blocks, the fewest there are, so it holds .2-.15 and .48-.49.
+#[test]
+fn an_owner_reserves_the_fewest_blocks_that_cover_it() {
+    let mut sn = subnet(26);
+    sn.edge_blocks = ipsim_core::EdgeBlocks::Partial;
+    let mut input = SimInput::new(
+        vec![sn],
+        vec![
+            WorkloadSpec::service("big", 0)
+                .at(0, 1)
+                .at(MIN, 2)
+                .at(2 * MIN, 3),
+        ],
+        3 * MIN,
+    );
+    input.params.ips_per_instance = 16;
+    check(
+        input,
+        expect![[r#"
+        time       use  ret idle unres blk free | workloads | events
+        0:00        16    0    0    44   1    3 | big=1 | reserve big .16-.31; start big r1 .16-.31
+        1:00        32    0    0    28   2    2 | big=2 | reserve big .32-.47; start big r1 .32-.47
+        2:00        48    0   12     0   4    0 | big=3 | reserve big x2 .0-.15,.48-.63; start big r1 .2-.15,.48-.49
+        run: peak_held 48, peak_blocks 4, min_free 0 (0 blocks), failed 0, unmet 0s
+        big: held<=48 blk<=4 run<=3 started 3 failed 0 unmet 0s
+    "#]],
+    );
+}
+
+/// With 4-address instances, the shortfall of the first start is 4: the partial first block
+/// (14 addresses) covers it with one block, so it is the one reserved (fewest blocks, lowest
+/// address), and the fourth instance, short of 2, takes one more block.
+#[test]
+fn a_partial_edge_block_serves_when_one_block_is_enough() {
+    let mut sn = subnet(26);
+    sn.edge_blocks = ipsim_core::EdgeBlocks::Partial;
+    let mut input = SimInput::new(
+        vec![sn],
+        vec![WorkloadSpec::service("api", 0).at(0, 4)],
+        MIN,
+    );
+    input.params.ips_per_instance = 4;
+    check(
+        input,
+        expect![[r#"
+        time       use  ret idle unres blk free | workloads | events
+        0:00        16    0   14    30   2    2 | api=4 | reserve api x2 .0-.31; start api r1 x4 .2-.17
+        run: peak_held 16, peak_blocks 2, min_free 30 (2 blocks), failed 0, unmet 0s
+        api: held<=16 blk<=2 run<=4 started 4 failed 0 unmet 0s
+    "#]],
+    );
+}
+
+/// A subnet smaller than one block has no block: on a /29 (allowed with allow_small_subnet)
+/// under /28 blocks every start fails, and its usable addresses stay unreserved.
+#[test]
+fn a_subnet_smaller_than_a_block_has_no_block() {
+    let mut sn = subnet(29);
+    sn.allow_small_subnet = true;
+    let mut input = |edge| {
+        sn.edge_blocks = edge;
+        SimInput::new(
+            vec![sn.clone()],
+            vec![WorkloadSpec::service("api", 0).at(0, 1)],
+            30 * S,
+        )
+    };
+    let partial = input(ipsim_core::EdgeBlocks::Partial);
+    let excluded = input(ipsim_core::EdgeBlocks::Excluded);
+    let out = crate::run_input(&partial);
+    assert_eq!(out.subnets[0].n_blocks, 0);
+    assert_eq!(out.subnets[0].usable, 4);
+    assert_eq!(timeline(&partial), timeline(&excluded));
+    check(
+        partial,
+        expect![[r#"
+        time       use  ret idle unres blk free | workloads | events
+        0:00         0    0    0     4   0    0 | api=0+1 | EXHAUSTED api r1 1/0/0/0
+        0:10         0    0    0     4   0    0 |  | EXHAUSTED api r1 1/0/0/0
+        0:20         0    0    0     4   0    0 |  | EXHAUSTED api r1 1/0/0/0
+        run: peak_held 0, peak_blocks 0, min_free 0 (0 blocks), failed 3, unmet 30s
+        first exhaustion: 0:00 api r1 1/0/0/0
+        windows: api 0:00-0:30 open
+        api: held<=0 blk<=0 run<=0 started 0 failed 3 unmet 30s
+    "#]],
     );
 }
