@@ -43,8 +43,9 @@ pub fn instances(value: &Exact, requests: Option<&Requests>) -> Option<u32> {
 /// A generator with its parameters as exact numbers, for [`try_sample`].
 ///
 /// Constant, step and surge values are exact on the parameters as written (a surge's linear
-/// rise and fall are rationals); a diurnal value, with its sine, is computed in `f64` and taken
-/// at that `f64`'s exact binary value.
+/// rise and fall are rationals). A diurnal value is exact where its sine is rational (Niven's
+/// theorem: 0, ±1/2, ±1, at multiples of a twelfth of the period); elsewhere it is irrational,
+/// computed in `f64` and taken at that `f64`'s exact binary value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Generator {
     /// `value`.
@@ -66,8 +67,17 @@ pub enum Generator {
         /// Length of the fall.
         fall: u64,
     },
-    /// Computed in `f64` by [`value_at`].
-    Diurnal,
+    /// `mean + amplitude * sin(2 pi (t - phase) / period)`, at least 0.
+    Diurnal {
+        /// Mean.
+        mean: Exact,
+        /// Amplitude.
+        amplitude: Exact,
+        /// Phase in ms.
+        phase: u64,
+        /// Period in ms.
+        period: u64,
+    },
     /// Not a generator (a trace): 0.
     None,
 }
@@ -101,7 +111,17 @@ impl Generator {
                 hold: hold.ms(),
                 fall: fall.ms(),
             },
-            DemandDef::Diurnal { .. } => Generator::Diurnal,
+            DemandDef::Diurnal {
+                mean,
+                amplitude,
+                phase,
+                period,
+            } => Generator::Diurnal {
+                mean: read("mean", *mean),
+                amplitude: read("amplitude", *amplitude),
+                phase: phase.ms(),
+                period: period.map_or(86_400_000, |p| p.ms()),
+            },
             DemandDef::Trace { .. } => Generator::None,
         }
     }
@@ -154,7 +174,35 @@ impl Generator {
                     base.clone()
                 }
             }
-            Generator::Diurnal => Exact::from_f64(value_at(def, t_ms)).unwrap_or_else(Exact::zero),
+            Generator::Diurnal {
+                mean,
+                amplitude,
+                phase,
+                period,
+            } => {
+                let p = i128::from(*period);
+                let at = (i128::from(t_ms) - i128::from(*phase)).rem_euclid(p.max(1));
+                // sin(2 pi k / 12) in halves, where it is rational.
+                let half = match (12 * at % p.max(1) == 0).then_some(12 * at / p.max(1)) {
+                    Some(0 | 6) => Some((0, false)),
+                    Some(1 | 5) => Some((1, false)),
+                    Some(3) => Some((2, false)),
+                    Some(7 | 11) => Some((1, true)),
+                    Some(9) => Some((2, true)),
+                    _ => None,
+                };
+                match half {
+                    Some((h, negative)) => {
+                        let term = amplitude.mul(&Exact::ratio(h, 2).unwrap_or_else(Exact::zero));
+                        if negative {
+                            mean.sub_or_zero(&term)
+                        } else {
+                            mean.add(&term)
+                        }
+                    }
+                    None => Exact::from_f64(value_at(def, t_ms)).unwrap_or_else(Exact::zero),
+                }
+            }
             Generator::None => Exact::zero(),
         }
     }
@@ -505,6 +553,33 @@ mod tests {
         // 0.3 rps at 160 s: exactly 1 instance.
         let r = rule(160_000, 80, "0.6");
         assert_eq!(instances(&g.at(&def, m), Some(&r)), Some(1));
+        // A diurnal is exact where its sine is rational: at half a period sin(pi) is 0, not
+        // the f64 1.2e-16 that would make 3 + 2 sin a hair above 3.
+        let h = 3_600_000;
+        let def = DemandDef::Diurnal {
+            mean: 3.0,
+            amplitude: 2.0,
+            phase: Duration(0),
+            period: Some(Duration(4 * h)),
+        };
+        let g = Generator::from_f64s(&def);
+        assert!(value_at(&def, 2 * h) > 3.0);
+        assert_eq!(g.at(&def, 2 * h), x("3"));
+        assert_eq!(g.at(&def, h), x("5"));
+        assert_eq!(g.at(&def, 3 * h), x("1"));
+        assert_eq!(g.at(&def, 4 * h / 12), x("4")); // sin(pi / 6) = 1/2
+        assert_eq!(g.at(&def, 4 * h + 7 * (4 * h / 12)), x("2")); // a period on, sin = -1/2
+        assert_eq!(instances(&g.at(&def, 2 * h), None), Some(3));
+        // Elsewhere the f64's exact value: sin(pi / 3) = 0.866..., 3 + 1.73... = 4.73...
+        assert_eq!(instances(&g.at(&def, 4 * h / 6), None), Some(5));
+        let deep = DemandDef::Diurnal {
+            mean: 1.0,
+            amplitude: 2.0,
+            phase: Duration(h),
+            period: Some(Duration(4 * h)),
+        };
+        let g = Generator::from_f64s(&deep);
+        assert_eq!(g.at(&deep, 0), Exact::zero()); // 1 - 2 clamps at 0; t before the phase
         // Too many instances is an error at the time it happens.
         let big = DemandDef::Step {
             points: vec![(Duration(0), 1.0), (Duration(m), 1e9)],

@@ -96,6 +96,22 @@ impl Big {
         b
     }
 
+    /// `self - o`, for `self >= o`.
+    fn sub(&self, o: &Big) -> Big {
+        let mut out = Vec::with_capacity(self.0.len());
+        let mut borrow = 0u64;
+        for (i, &a) in self.0.iter().enumerate() {
+            let b = o.0.get(i).copied().unwrap_or(0);
+            let (d, b1) = a.overflowing_sub(b);
+            let (d, b2) = d.overflowing_sub(borrow);
+            out.push(d);
+            borrow = u64::from(b1 || b2);
+        }
+        let mut b = Big(out);
+        b.trim();
+        b
+    }
+
     /// `self * 2^bits`.
     fn shl(&self, bits: u32) -> Big {
         if self.is_zero() {
@@ -350,6 +366,18 @@ impl Exact {
         }
     }
 
+    /// `self - o`, or 0 if `o` is larger.
+    pub fn sub_or_zero(&self, o: &Exact) -> Exact {
+        let (a, b) = (self.num.mul(&o.den), o.num.mul(&self.den));
+        if a.cmp(&b) != Ordering::Greater {
+            return Exact::zero();
+        }
+        Exact {
+            num: a.sub(&b),
+            den: self.den.mul(&o.den),
+        }
+    }
+
     /// `self / o`; `None` if `o` is 0.
     pub fn div(&self, o: &Exact) -> Option<Exact> {
         (!o.is_zero()).then(|| Exact {
@@ -486,6 +514,10 @@ mod tests {
         assert_eq!(third.mul(&Exact::int(3)).ceil(), Some(1));
         assert_eq!(third.add(&third).add(&third), Exact::int(1));
         assert_eq!(x("1").div(&Exact::zero()), None);
+        assert_eq!(x("3").sub_or_zero(&x("1.25")), x("1.75"));
+        assert_eq!(x("1.25").sub_or_zero(&x("3")), Exact::zero());
+        let huge = x("1e60");
+        assert_eq!(huge.add(&x("1")).sub_or_zero(&huge), Exact::int(1));
         assert!((x("0.6").to_f64() - 0.6).abs() < 1e-15);
         assert!((x("1e-300").to_f64() / 1e-300 - 1.0).abs() < 1e-12);
     }
