@@ -230,6 +230,13 @@ impl Allocator {
         v
     }
 
+    /// The owner of block `b` (`NONE` if none): lets the unit tests compare every block with
+    /// their model.
+    #[cfg(test)]
+    pub(crate) fn block_owner(&self, subnet: u32, b: u32) -> u32 {
+        self.subnets[subnet as usize].pool.blocks[b as usize].owner
+    }
+
     /// Recounts the subnet from its blocks and panics on any disagreement (debug builds and
     /// tests run it after every event).
     pub(crate) fn audit(&self, subnet: u32) {
