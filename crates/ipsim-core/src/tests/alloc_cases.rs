@@ -71,7 +71,6 @@ fn failed_start_reserves_nothing() {
 /// MODEL.md "Blocks": a subnet smaller than one block (a /29 under /28 blocks, a /28 under
 /// /27 blocks) has no block at all, whatever the edge policy, so every start on it fails.
 #[test]
-#[ignore = "needs the tiny-subnet rule"]
 fn tiny_subnet_has_no_block() {
     for (prefix_len, block_size) in [(29, 16), (29, 32), (28, 32)] {
         for edge in [EdgeBlocks::Excluded, EdgeBlocks::Partial] {
