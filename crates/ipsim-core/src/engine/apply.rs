@@ -21,8 +21,11 @@ impl Simulation<'_> {
                 Action::Request { unit, task, n } => {
                     for _ in 0..n {
                         let req = self.new_request(wl, unit, task);
-                        if let KindState::Scaled(svc) = &mut self.wls[wl as usize].state {
-                            svc.requested(unit, req);
+                        match &mut self.wls[wl as usize].state {
+                            KindState::Scaled(svc) => svc.requested(unit, req),
+                            // A job counts its pending tasks as it requests them.
+                            KindState::Job(_) => {}
+                            KindState::Connector(_) => {}
                         }
                     }
                 }
@@ -37,9 +40,12 @@ impl Simulation<'_> {
 
     /// Ends the watch of a deploy that is done.
     pub(super) fn check_deploy(&mut self, wl: u32) {
-        if let KindState::Scaled(svc) = &self.wls[wl as usize].state {
-            self.rec
-                .check_deploy(wl, |number| svc.nothing_pending(number - 1));
+        match &self.wls[wl as usize].state {
+            KindState::Scaled(svc) => self
+                .rec
+                .check_deploy(wl, |number| svc.nothing_pending(number - 1)),
+            // Only services and worker pools deploy revisions.
+            KindState::Job(_) | KindState::Connector(_) => {}
         }
     }
 
