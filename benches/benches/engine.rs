@@ -2,7 +2,8 @@
 //! and 1M pending events, beside a bare `BinaryHeap`), the allocator (reserve, take, give
 //! back, release), and the full replay of 1,000 services over 7 days with one-minute steps on
 //! a /16, measured in the same group as a bare `BinaryHeap` holding the replay's peak number
-//! of pending events.
+//! of pending events; and a retry storm whose cost must not grow with the number of pending
+//! starts.
 //!
 //! Hold model: with N events pending, pop the earliest and push one a pseudo-random delay
 //! later, so N stays constant; filling the queue is not timed.
@@ -149,5 +150,40 @@ fn replay_vs_heap(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, queue, allocator, replay_vs_heap);
+/// A retry storm: one service wants `n` instances on a /24 (112 fit) for a day, so `n - 112`
+/// starts retry every 10 s all day: `(n - 112) * 8,640` failed attempts. Pending starts that
+/// fail together retry as a group, so the time per run stays flat as `n` grows 100-fold while
+/// the attempts it counts grow with it (criterion's throughput is in failed attempts).
+fn retry_storm(c: &mut Criterion) {
+    use ipsim_core::{SimInput, SubnetSpec, WorkloadSpec};
+    let day = 86_400_000;
+    let storm = |n: u32| {
+        let subnet = SubnetSpec::new("storm", 0x0A00_0000, 24);
+        let mut input = SimInput::new(
+            vec![subnet],
+            vec![WorkloadSpec::service("api", 0).at(0, n)],
+            day,
+        );
+        input.options.record_subnet_series = false;
+        input.options.record_workload_series = false;
+        input.options.log_limit = 0;
+        input
+    };
+    let mut g = c.benchmark_group("retry_storm");
+    g.sample_size(10);
+    for n in [1_000u32, 10_000, 100_000] {
+        let input = storm(n);
+        let attempts = ipsim_core::simulate(&input)
+            .expect("valid")
+            .summary
+            .failed_attempts;
+        g.throughput(Throughput::Elements(attempts));
+        g.bench_function(format!("pending_{n}_one_day_24"), |b| {
+            b.iter(|| ipsim_core::simulate(&input).expect("valid"))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, queue, allocator, replay_vs_heap, retry_storm);
 criterion_main!(benches);

@@ -298,6 +298,10 @@ pub struct RunOptions {
     pub log_lifecycle: bool,
     /// Most log entries kept; the rest are counted in `Output::log_dropped`.
     pub log_limit: usize,
+    /// Retry pending starts in groups (the default): the same outcome as retrying each on its
+    /// own, at a cost that follows state changes. Off only to check exactly that.
+    #[doc(hidden)]
+    pub group_retries: bool,
 }
 
 impl Default for RunOptions {
@@ -307,6 +311,7 @@ impl Default for RunOptions {
             record_workload_series: true,
             log_lifecycle: false,
             log_limit: 100_000,
+            group_retries: true,
         }
     }
 }

@@ -46,8 +46,10 @@ pub(crate) enum Ev {
     Feed,
     /// The millisecond's evaluation of every workload touched by `Demand`-class events.
     Evaluate,
-    /// A start attempt or retry.
+    /// A start attempt.
     Attempt { req: u32, epoch: u32 },
+    /// The retries due now, in groups (`engine/retry.rs`).
+    Retries,
 }
 
 impl Ev {
@@ -58,7 +60,7 @@ impl Ev {
             Ev::TaskDone { .. } => Class::Complete,
             Ev::Swap { .. } | Ev::Rollout { .. } | Ev::ExecStart { .. } | Ev::Feed => Class::Demand,
             Ev::Evaluate => Class::Evaluate,
-            Ev::Attempt { .. } => Class::Start,
+            Ev::Attempt { .. } | Ev::Retries => Class::Start,
         }
     }
 }

@@ -305,9 +305,18 @@ impl<'a> Recorder<'a> {
     /// workload, opens the workload's failure window and fails a watched deploy of this
     /// revision.
     pub(crate) fn failed_start(&mut self, now: u64, f: Failure) {
+        self.failed_starts(now, f, 1);
+    }
+
+    /// `n` starts failed one after another in this millisecond with the same figures (a retry
+    /// group: nothing changed between them), as `n` calls of [`Recorder::failed_start`].
+    pub(crate) fn failed_starts(&mut self, now: u64, f: Failure, n: u64) {
+        if n == 0 {
+            return;
+        }
         let log_room = self.log.len() < self.options.log_limit;
         let sn = &mut self.subnets[f.subnet as usize];
-        sn.failed_attempts += 1;
+        sn.failed_attempts += n;
         let w = &mut self.wls[f.workload as usize];
         // Most failed attempts are retries that nothing keeps (the firsts are set, the log is
         // full or off): build the record, message and all, only when something keeps it.
@@ -337,7 +346,7 @@ impl<'a> Recorder<'a> {
                 }
             }
         }
-        w.sum.failed_attempts += 1;
+        w.sum.failed_attempts += n;
         if !w.window_open {
             w.window_open = true;
             open_window(&mut w.sum.failure_windows, f.workload, now);
@@ -354,8 +363,17 @@ impl<'a> Recorder<'a> {
             }
         }
         match ev {
-            Some(ev) => self.log(|| LogEvent::Exhaustion(ev)),
-            None => self.log_dropped += 1,
+            Some(ev) => {
+                let room = (self.options.log_limit.saturating_sub(self.log.len()) as u64).min(n);
+                for _ in 1..room {
+                    self.log.push(LogEvent::Exhaustion(ev.clone()));
+                }
+                if room > 0 {
+                    self.log.push(LogEvent::Exhaustion(ev));
+                }
+                self.log_dropped += n - room;
+            }
+            None => self.log_dropped += n,
         }
     }
 

@@ -191,15 +191,9 @@ impl BlockChooser for RandomFit {
         out.clear();
         let v = &pool.index.vec;
         let mut seen = Vec::new();
+        // A pick that cannot succeed draws nothing, so that a failed start leaves the stream
+        // as it was, however many times it is retried.
         let Some(mut c) = Cover::new(pool, shortfall) else {
-            // Draw as a cover would until every free block has come up, so that the stream
-            // (and every later choice) does not depend on whether this pick could succeed.
-            while seen.len() < v.len() {
-                let b = v[self.rng.random_range(0..v.len())];
-                if !seen.contains(&b) {
-                    seen.push(b);
-                }
-            }
             return false;
         };
         while !c.done() && seen.len() < v.len() {

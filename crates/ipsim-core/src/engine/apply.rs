@@ -4,14 +4,15 @@
 
 use rand::Rng;
 
+use super::retry::NO_SEGMENT;
 use super::{InstState, Instance, KindState, Request, Simulation};
 use crate::alloc::{Holding, NONE};
 use crate::input::{Kind, TaskDurations};
 use crate::kinds::Action;
-use crate::output::{LogEvent, Output};
+use crate::output::{LogEvent, Output, Unit};
 use crate::params::{BlockScope, Retention};
 use crate::queue::{Ev, Lane};
-use crate::recorder::{Failure, RunFacts};
+use crate::recorder::RunFacts;
 
 impl Simulation<'_> {
     /// Applies a kind's actions in order.
@@ -60,6 +61,7 @@ impl Simulation<'_> {
             failed: 0,
             epoch: 0,
             alive: true,
+            seg: NO_SEGMENT,
         };
         let id = match self.free_requests.pop() {
             Some(id) => {
@@ -84,7 +86,11 @@ impl Simulation<'_> {
         let r = &mut self.requests[req as usize];
         r.alive = false;
         r.epoch = r.epoch.wrapping_add(1);
-        let (wl, since) = (r.workload, r.requested_ms);
+        let (wl, since, seg) = (r.workload, r.requested_ms, r.seg);
+        r.seg = NO_SEGMENT;
+        if seg != NO_SEGMENT {
+            self.left_segment(seg);
+        }
         self.free_requests.push(req);
         self.rec.request_ended(wl, self.now - since);
     }
@@ -96,12 +102,24 @@ impl Simulation<'_> {
         if !r.alive || r.epoch != epoch {
             return;
         }
+        if !self.start_request(req) {
+            self.failed_one(req);
+        }
+    }
+
+    /// Tries to start pending request `req`: true if it started; false, with nothing
+    /// changed but the memo of failures, if its owner cannot get the addresses.
+    pub(super) fn start_request(&mut self, req: u32) -> bool {
+        let r = &self.requests[req as usize];
         let (wl, unit_idx, task) = (r.workload, r.unit_idx, r.task);
         let owner = self.owner_of(wl, unit_idx);
         let (subnet, k) = {
             let w = &self.wls[wl as usize];
             (w.subnet, w.ips)
         };
+        if self.input.options.group_retries && self.known_to_fail(owner, k) {
+            return false;
+        }
         let inst = self.free_instances.pop().unwrap_or_else(|| {
             self.instances.push(Instance {
                 workload: 0,
@@ -131,8 +149,9 @@ impl Simulation<'_> {
             self.started(req, inst, owner, subnet, k, task);
         } else {
             self.free_instances.push(inst);
-            self.failed(req, wl, unit_idx, owner, subnet);
+            self.note_failure(owner, k);
         }
+        ok
     }
 
     fn reserved(&mut self, subnet: u32, owner: u32, b: u32) {
@@ -201,49 +220,49 @@ impl Simulation<'_> {
         self.check_deploy(wl);
     }
 
-    fn failed(&mut self, req: u32, wl: u32, unit_idx: u32, owner: u32, subnet: u32) {
+    /// A first attempt failed: recorded, then the request gives up (a job task out of
+    /// retries) or retries with its group.
+    fn failed_one(&mut self, req: u32) {
         let now = self.now;
-        let (desired, running) = match &self.wls[wl as usize].state {
-            KindState::Job(job) => job.desired_running(unit_idx),
-            KindState::Scaled(svc) => svc.desired_running(unit_idx),
-            KindState::Connector(_) => (0, 0),
-        };
-        let failure = Failure {
-            subnet,
-            workload: wl,
-            unit: self.unit(wl, unit_idx),
-            desired,
-            running,
-            owner_free: self.alloc.owner_free(owner),
-            free_blocks: self.alloc.free_blocks(subnet),
-        };
+        let r = &self.requests[req as usize];
+        let (wl, unit_idx) = (r.workload, r.unit_idx);
+        let owner = self.owner_of(wl, unit_idx);
+        let failure = self.failure(wl, unit_idx, owner);
         self.rec.failed_start(now, failure);
         let r = &mut self.requests[req as usize];
         r.failed += 1;
-        let epoch = r.epoch;
-        let gives_up = r.failed > self.params.max_task_retries;
-        match &mut self.wls[wl as usize].state {
-            KindState::Job(job) if gives_up => {
-                // The task has failed; its slot passes to the next queued task at once.
-                job.gave_up(unit_idx);
-                self.end_request(req);
-                self.rec.task_failed(now, wl, failure.unit);
-                self.rec.check_window(now, wl);
-                let mut actions = std::mem::take(&mut self.actions);
-                if let KindState::Job(job) = &mut self.wls[wl as usize].state {
-                    job.dispatch(unit_idx, &mut actions);
-                }
-                self.apply(wl, &mut actions);
-                self.actions = actions;
+        let fails = r.failed;
+        match &self.wls[wl as usize].state {
+            KindState::Job(_) if fails > self.params.max_task_retries => {
+                self.give_up(req, wl, unit_idx, failure.unit);
             }
-            KindState::Job(_) | KindState::Scaled(_) | KindState::Connector(_) => {
-                self.queue.push_lane(
-                    Lane::Retry,
-                    now.saturating_add(self.params.retry_interval_ms),
-                    Ev::Attempt { req, epoch },
-                );
+            KindState::Job(_) => {
+                let k = self.wls[wl as usize].ips;
+                self.retry_later(req, owner, k, fails);
+            }
+            KindState::Scaled(_) | KindState::Connector(_) => {
+                let k = self.wls[wl as usize].ips;
+                self.retry_later(req, owner, k, 0);
             }
         }
+    }
+
+    /// A job task has failed its last attempt: its slot passes to the next queued task at
+    /// once.
+    pub(super) fn give_up(&mut self, req: u32, wl: u32, unit_idx: u32, unit: Unit) {
+        let now = self.now;
+        if let KindState::Job(job) = &mut self.wls[wl as usize].state {
+            job.gave_up(unit_idx);
+        }
+        self.end_request(req);
+        self.rec.task_failed(now, wl, unit);
+        self.rec.check_window(now, wl);
+        let mut actions = std::mem::take(&mut self.actions);
+        if let KindState::Job(job) = &mut self.wls[wl as usize].state {
+            job.dispatch(unit_idx, &mut actions);
+        }
+        self.apply(wl, &mut actions);
+        self.actions = actions;
     }
 
     // ----- stops, expiries and releases -----
@@ -334,6 +353,7 @@ impl Simulation<'_> {
             }
         }
         self.scratch = wholly_free;
+        self.freed += 1;
         self.rec.expired(wl, n);
         let i = &mut self.instances[inst as usize];
         i.holding.clear();
@@ -344,6 +364,7 @@ impl Simulation<'_> {
     }
 
     pub(super) fn release(&mut self, subnet: u32, b: u32) {
+        self.freed += 1;
         let wl = self.alloc.release(subnet, b);
         if wl != NONE {
             self.rec.block_released(wl);

@@ -12,6 +12,7 @@
 //! audits every touched subnet after every event.
 
 mod apply;
+mod retry;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -57,6 +58,8 @@ struct Request {
     failed: u32,
     epoch: u32,
     alive: bool,
+    /// The retry segment it waits in, if any.
+    seg: u32,
 }
 
 /// A workload's place in the run: its subnet, addresses per start, retention, own owner,
@@ -131,6 +134,9 @@ pub struct Simulation<'a> {
     n_events: u64,
     feed: Merged<'a>,
     peak_pending: usize,
+    retries: retry::Retries,
+    /// Bumped whenever addresses or blocks are freed: a failure memo is good until then.
+    freed: u64,
 }
 
 impl<'a> Simulation<'a> {
@@ -212,6 +218,8 @@ impl<'a> Simulation<'a> {
             timers: Vec::new(),
             scratch: Vec::new(),
             n_events: 0,
+            retries: retry::Retries::default(),
+            freed: 0,
             feed: {
                 let merged = Merged::new(SpecFeed::new(&input.workloads));
                 match stream {
@@ -289,7 +297,8 @@ impl<'a> Simulation<'a> {
                 self.rec.close_ms(self.now, &self.alloc);
             }
             self.now = e.time_ms;
-            self.n_events += u64::from(!matches!(e.ev, Ev::Feed));
+            // A feed or retry entry counts the points or attempts it carries instead.
+            self.n_events += u64::from(!matches!(e.ev, Ev::Feed | Ev::Retries));
             self.handle(e.ev);
             self.peak_pending = self.peak_pending.max(self.queue.len());
             if cfg!(debug_assertions) {
@@ -321,6 +330,7 @@ impl<'a> Simulation<'a> {
             Ev::Feed => self.feed(),
             Ev::Evaluate => self.evaluate(),
             Ev::Attempt { req, epoch } => self.attempt(req, epoch),
+            Ev::Retries => self.retry_run(),
         }
     }
 

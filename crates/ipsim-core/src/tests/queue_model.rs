@@ -19,7 +19,7 @@ fn model_class(ev: Ev) -> u8 {
         Ev::TaskDone { .. } => 1,
         Ev::Swap { .. } | Ev::Rollout { .. } | Ev::ExecStart { .. } | Ev::Feed => 2,
         Ev::Evaluate => 3,
-        Ev::Attempt { .. } => 4,
+        Ev::Attempt { .. } | Ev::Retries => 4,
     }
 }
 
@@ -35,7 +35,8 @@ const LANES: [Lane; 5] = [
 /// lane contract in `lane_needs_one_class`).
 fn lane_event(lane: usize, id: u32) -> Ev {
     match LANES[lane] {
-        Lane::Now | Lane::Retry => Ev::Attempt { req: id, epoch: 0 },
+        Lane::Now => Ev::Attempt { req: id, epoch: 0 },
+        Lane::Retry => Ev::Retries,
         Lane::ServiceExpire | Lane::TaskExpire => Ev::Expire { inst: id, epoch: 1 },
         Lane::Linger => Ev::LingerEnd {
             subnet: 0,

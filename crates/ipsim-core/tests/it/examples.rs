@@ -275,3 +275,29 @@ fn same_seed_same_output_other_seed_differs() {
     assert_eq!(run_input(&d).subnets, run_input(&e).subnets);
     let _ = S;
 }
+
+/// A retry storm: 100,000 instances wanted on a /24 that holds 112 (14 blocks of 16, two
+/// addresses each) for a day. The other 99,888 retry every 10 s from 0 for the whole day,
+/// 8,640 attempts each: failed_attempts counts every one of them, while the run costs what its
+/// state changes cost (the pending starts retry as one group), so it ends at once.
+#[test]
+fn a_day_long_retry_storm_counts_every_attempt() {
+    let day = 86_400_000;
+    let mut input = SimInput::new(
+        vec![subnet(24)],
+        vec![WorkloadSpec::service("api", 0).at(0, 100_000)],
+        day,
+    );
+    input.options.log_limit = 10;
+    let out = run_input(&input);
+    let w = &out.workloads[0].summary;
+    assert_eq!(w.peak_running, 112);
+    assert_eq!(w.failed_attempts, 99_888 * 8_640);
+    assert_eq!(out.summary.failed_attempts, 99_888 * 8_640);
+    assert_eq!(out.log.len(), 10);
+    assert_eq!(out.log_dropped, 99_888 * 8_640 - 10);
+    // Each pending instance is short for the whole day.
+    assert_eq!(w.unmet_instance_ms, 99_888 * day);
+    assert_eq!(w.failure_windows.len(), 1);
+    assert!(w.failure_windows[0].open);
+}

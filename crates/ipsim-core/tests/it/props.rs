@@ -176,6 +176,30 @@ proptest! {
     fn same_seed_same_output(input in input()) {
         prop_assert_eq!(simulate(&input).unwrap(), simulate(&input).unwrap());
     }
+
+    /// Retrying pending starts in groups gives exactly what retrying each on its own gives:
+    /// every row, summary, event count and log entry (the log cut at a random limit too).
+    #[test]
+    fn grouped_retries_equal_one_by_one(
+        input in input(),
+        limit in prop_oneof![Just(usize::MAX), 0usize..50],
+        demand_x in 1u32..6,
+    ) {
+        let mut input = input;
+        input.options.log_limit = limit;
+        // Heavier demand makes long retry storms, cancellations and job give-ups.
+        for w in &mut input.workloads {
+            if let ipsim_core::Kind::Service(s) | ipsim_core::Kind::WorkerPool(s) = &mut w.kind {
+                for p in &mut s.demand {
+                    p.instances *= demand_x;
+                }
+            }
+        }
+        let grouped = simulate(&input).unwrap();
+        input.options.group_retries = false;
+        let one_by_one = simulate(&input).unwrap();
+        prop_assert_eq!(grouped, one_by_one);
+    }
 }
 
 /// Extreme parameters: the core never panics (debug builds panic on any arithmetic overflow)
