@@ -18,7 +18,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use ipsim_report::chart::{
     ChartOptions, CompareChart, Format, Heatmap, draw_compare, draw_heatmap, render_dir,
 };
-use ipsim_report::{Clock, Context, CsvSink, Report};
+use ipsim_report::{Clock, Context, CsvSink, OccupancyCol, Report, WorkloadCol};
 use ipsim_scenario::{Overrides, Scenario, ScenarioErrors};
 use ipsim_study::cost::{self, CostReport};
 use ipsim_study::sweep;
@@ -295,8 +295,8 @@ fn run(
     // Rows stream to disk as the run goes; the output keeps only summaries.
     scenario.input.options.record_subnet_series = false;
     scenario.input.options.record_workload_series = false;
-    let occ = dir.join("occupancy.csv");
-    let wls = dir.join("workloads.csv");
+    let occ = dir.join(OccupancyCol::FILE);
+    let wls = dir.join(WorkloadCol::FILE);
     let create = |p: &Path| {
         File::create(p)
             .map(BufWriter::new)

@@ -21,6 +21,7 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
+use crate::schema::{OccupancyCol, WorkloadCol};
 use crate::{Clock, Report, span};
 
 static FONT: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
@@ -227,12 +228,12 @@ fn occupancy_columns(path: &Path, subnet: &str, cols: &mut Columns) -> Result<()
     let mut r = open_csv(path)?;
     let h = r.headers().map_err(|e| err(e.to_string()))?.clone();
     let (ct, cs, cst, ciu, cre, cid) = (
-        col(&h, "time_ms", path)?,
-        col(&h, "subnet", path)?,
-        col(&h, "static", path)?,
-        col(&h, "in_use", path)?,
-        col(&h, "retained", path)?,
-        col(&h, "reserved_idle", path)?,
+        col(&h, OccupancyCol::TimeMs.name(), path)?,
+        col(&h, OccupancyCol::Subnet.name(), path)?,
+        col(&h, OccupancyCol::Static.name(), path)?,
+        col(&h, OccupancyCol::InUse.name(), path)?,
+        col(&h, OccupancyCol::Retained.name(), path)?,
+        col(&h, OccupancyCol::ReservedIdle.name(), path)?,
     );
     for rec in r.records() {
         let rec = rec.map_err(|e| err(format!("{}: {e}", path.display())))?;
@@ -260,10 +261,10 @@ fn workload_columns(
     let mut r = open_csv(path)?;
     let h = r.headers().map_err(|e| err(e.to_string()))?.clone();
     let (ct, cw, cs, ch) = (
-        col(&h, "time_ms", path)?,
-        col(&h, "workload", path)?,
-        col(&h, "subnet", path)?,
-        col(&h, "held", path)?,
+        col(&h, WorkloadCol::TimeMs.name(), path)?,
+        col(&h, WorkloadCol::Workload.name(), path)?,
+        col(&h, WorkloadCol::Subnet.name(), path)?,
+        col(&h, WorkloadCol::Held.name(), path)?,
     );
     let idx: BTreeMap<&str, usize> = order
         .iter()
@@ -539,7 +540,7 @@ fn draw<DB: DrawingBackend>(
     let n_cols = (px.end - px.start).max(1) as usize;
     let n = n_cols as f64;
     let mut occ = Columns::new(from, to, n_cols, 4);
-    occupancy_columns(&dir.join("occupancy.csv"), &sn.name, &mut occ)?;
+    occupancy_columns(&dir.join(OccupancyCol::FILE), &sn.name, &mut occ)?;
     // A subnet used below 30% would leave the data a sliver under the capacity line: scale the
     // axis to the data and say in words where the capacity is.
     let stack_max = occ.levels[3].iter().copied().fold(0.0, f64::max);
@@ -802,7 +803,7 @@ fn draw<DB: DrawingBackend>(
         .collect();
     let has_other = wls.len() > order.len();
     let mut wc = Columns::new(from, to, n_cols, order.len() + 1);
-    workload_columns(&dir.join("workloads.csv"), &sn.name, &order, &mut wc)?;
+    workload_columns(&dir.join(WorkloadCol::FILE), &sn.name, &order, &mut wc)?;
     let top_level = wc
         .levels
         .last()
