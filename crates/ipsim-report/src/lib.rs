@@ -10,7 +10,8 @@
 //!   are defined once, in [`schema`].
 //! - [`Clock`] formats times: RFC 3339 when the scenario has a start, `+HH:MM:SS` otherwise.
 //! - [`summary_text`] is the human summary `ipsim run` prints.
-//! - [`chart`] draws occupancy charts (PNG or SVG) from a run's saved files.
+//! - [`chart`] draws occupancy charts (PNG or SVG) from a run's saved files, or from the
+//!   pixel columns a [`chart::ChartSink`] gathered during the run.
 //!
 //! # Example
 //!
