@@ -16,9 +16,10 @@ use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use ipsim_report::chart::{
-    ChartOptions, CompareChart, Format, Heatmap, draw_compare, draw_heatmap, render_dir,
+    ChartOptions, ChartSink, CompareChart, Format, Heatmap, Tee, draw_compare, draw_heatmap,
+    render_dir, render_run,
 };
-use ipsim_report::{Clock, Context, CsvSink, Report};
+use ipsim_report::{Clock, Context, CsvSink, OccupancyCol, Report, WorkloadCol};
 use ipsim_scenario::{Overrides, Scenario, ScenarioErrors};
 use ipsim_study::cost::{self, CostReport};
 use ipsim_study::sweep;
@@ -292,21 +293,38 @@ fn run(
     let clock = Clock {
         start: scenario.start,
     };
-    // Rows stream to disk as the run goes; the output keeps only summaries.
+    // Rows stream to disk, and into the charts' pixel columns, as the run goes; the output
+    // keeps only summaries.
     scenario.input.options.record_subnet_series = false;
     scenario.input.options.record_workload_series = false;
-    let occ = dir.join("occupancy.csv");
-    let wls = dir.join("workloads.csv");
+    let occ = dir.join(OccupancyCol::FILE);
+    let wls = dir.join(WorkloadCol::FILE);
     let create = |p: &Path| {
         File::create(p)
             .map(BufWriter::new)
             .with_context(|| format!("cannot write {}", p.display()))
     };
-    let mut sink = CsvSink::new(create(&occ)?, create(&wls)?, clock, &scenario.input);
+    let chart_opts = chart.map(|format| ChartOptions {
+        format,
+        ..ChartOptions::default()
+    });
+    // A chart that cannot be drawn (an empty time range) is reported after the files are
+    // written, as it always was.
+    let (columns, chart_error) = match chart_opts
+        .as_ref()
+        .map(|o| ChartSink::new(&scenario.input, o))
+    {
+        Some(Ok(c)) => (Some(c), None),
+        Some(Err(e)) => (None, Some(e)),
+        None => (None, None),
+    };
+    let csv = CsvSink::new(create(&occ)?, create(&wls)?, clock, &scenario.input);
+    let mut sink = Tee(csv, columns);
     let output = scenario
         .run_with(Some(&mut sink))
         .map_err(|e| print_errors(&e))?;
-    sink.finish()
+    let Tee(csv, columns) = sink;
+    csv.finish()
         .with_context(|| format!("cannot write {} or {}", occ.display(), wls.display()))?;
     let mut ctx = Context::new(&scenario.def.name, &scenario.input);
     ctx.description = scenario.def.description.clone();
@@ -326,12 +344,24 @@ fn run(
     std::fs::write(&report_path, format!("{json_text}\n"))
         .with_context(|| format!("cannot write {}", report_path.display()))?;
     let mut charts = Vec::new();
-    if let Some(format) = chart {
-        let opts = ChartOptions {
-            format,
-            ..ChartOptions::default()
-        };
-        for l in render_dir(&dir, &opts).context("cannot draw the charts")? {
+    if let Some(e) = chart_error {
+        return Err(e).context("cannot draw the charts");
+    }
+    if let (Some(opts), Some(columns)) = (&chart_opts, columns) {
+        let mut columns = columns.finish();
+        if !columns.complete() {
+            // Too many workload states to keep unstacked: the same run again (same input,
+            // same rows), stacked in the order this run's report gives.
+            let mut again = ChartSink::stacked(&scenario.input, opts, report.report)
+                .context("cannot draw the charts")?;
+            scenario
+                .run_with(Some(&mut again))
+                .map_err(|e| print_errors(&e))?;
+            columns = again.finish();
+        }
+        for l in
+            render_run(report.report, &columns, &dir, opts).context("cannot draw the charts")?
+        {
             charts.push(l.path.display().to_string());
         }
     }

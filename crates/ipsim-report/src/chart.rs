@@ -1,18 +1,19 @@
 //! Occupancy charts: what a subnet held over time, when starts failed, and who filled it.
 //!
-//! A chart is drawn from a run's saved files (`report.json`, `occupancy.csv`,
-//! `workloads.csv`), so `ipsim run` and `ipsim chart DIR` draw the same picture. The CSV files
-//! are streamed into one bucket per pixel column that keeps the **maximum** of every stacked
-//! level over its time span: a peak shorter than a pixel still shows, and a 30-day run costs
-//! memory for the columns only. Failure windows are at least 2 pixels wide, so a one-minute
-//! window on a month-long chart stays visible.
+//! A chart is drawn from a [`Report`] and rows of a [`Source`]: the run's saved files
+//! (`occupancy.csv`, `workloads.csv`, streamed row by row, for `ipsim chart DIR`), or the run
+//! itself, whose rows a [`ChartSink`] put into the chart's pixel columns as they were made (for
+//! `ipsim run`, which draws without reading back what it wrote). Both give the same picture,
+//! byte for byte. Rows go into one bucket per pixel column that keeps the **maximum** of every
+//! stacked level over its time span: a peak shorter than a pixel still shows, and a 30-day run
+//! costs memory for the columns, not for its rows. (During a run the workload panel's stacking
+//! order is not known yet, so each column keeps the workload states no other state of the
+//! column covers, `columns::Frontier`, and past a budget runs again; see [`ChartSink`].) Failure windows are at least 2 pixels wide, so a
+//! one-minute window on a month-long chart stays visible.
 //!
 //! Text is drawn with a bundled DejaVu Sans through plotters' pure-Rust `ab_glyph` backend,
 //! so no system font library is needed.
 
-use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
@@ -22,6 +23,12 @@ use plotters::prelude::*;
 use plotters::style::FontStyle;
 
 use crate::{Clock, Report, span};
+
+mod columns;
+mod source;
+
+use columns::{Columns, Sweep};
+pub use source::{ChartSink, RunColumns, Source, Tee};
 
 static FONT: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
 static REGISTER: Once = Once::new();
@@ -124,191 +131,6 @@ fn err(m: impl Into<String>) -> ChartError {
     ChartError(m.into())
 }
 
-/// Column maxima of stacked levels: `levels[k][c]` is the largest value of the sum of the first
-/// k + 1 series during column c.
-#[derive(Debug, Clone)]
-struct Columns {
-    from: u64,
-    to: u64,
-    n: usize,
-    levels: Vec<Vec<f64>>,
-    current: Vec<f64>,
-    /// The next column not yet given the current state.
-    next: usize,
-    started: bool,
-}
-
-impl Columns {
-    fn new(from: u64, to: u64, n: usize, n_levels: usize) -> Self {
-        Self::starting_at(from, to, n, n_levels, 0.0)
-    }
-
-    /// Columns whose maxima start at `floor` (−∞ to take maxima of negated values).
-    fn starting_at(from: u64, to: u64, n: usize, n_levels: usize, floor: f64) -> Self {
-        Columns {
-            from,
-            to,
-            n,
-            levels: vec![vec![floor; n]; n_levels],
-            current: vec![0.0; n_levels],
-            next: 0,
-            started: false,
-        }
-    }
-
-    fn start_of(&self, c: usize) -> u64 {
-        self.from + ((self.to - self.from) as u128 * c as u128 / self.n as u128) as u64
-    }
-
-    /// Columns whose span begins before `t` get the current state.
-    fn advance(&mut self, t: u64) {
-        if !self.started {
-            return;
-        }
-        while self.next < self.n && self.start_of(self.next) < t.min(self.to) {
-            self.mark(self.next);
-            self.next += 1;
-        }
-    }
-
-    fn mark(&mut self, c: usize) {
-        for (lvl, &v) in self.levels.iter_mut().zip(&self.current) {
-            lvl[c] = lvl[c].max(v);
-        }
-    }
-
-    /// The state becomes `cum` (cumulative levels) at `t`.
-    fn set(&mut self, t: u64, cum: &[f64]) {
-        self.advance(t);
-        self.current.copy_from_slice(cum);
-        self.started = true;
-        if t >= self.from && t < self.to {
-            // The column holding t also sees the new state.
-            let c = (((t - self.from) as u128 * self.n as u128) / (self.to - self.from) as u128)
-                as usize;
-            if c < self.n {
-                self.mark(c);
-                self.next = self.next.max(c);
-            }
-        }
-    }
-
-    fn finish(&mut self) {
-        self.advance(self.to);
-    }
-}
-
-fn open_csv(path: &Path) -> Result<csv::Reader<BufReader<File>>, ChartError> {
-    let f = File::open(path).map_err(|e| err(format!("cannot read {}: {e}", path.display())))?;
-    Ok(csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_reader(BufReader::new(f)))
-}
-
-fn col(h: &csv::StringRecord, name: &str, path: &Path) -> Result<usize, ChartError> {
-    h.iter()
-        .position(|c| c == name)
-        .ok_or_else(|| err(format!("{} has no column {name}", path.display())))
-}
-
-fn num(rec: &csv::StringRecord, i: usize, path: &Path) -> Result<f64, ChartError> {
-    rec.get(i).and_then(|v| v.parse().ok()).ok_or_else(|| {
-        err(format!(
-            "{}:{}: column {} is not a number",
-            path.display(),
-            rec.position().map_or(0, |p| p.line()),
-            i + 1
-        ))
-    })
-}
-
-/// Occupancy levels of one subnet: static, + in use, + retained, + reserved idle.
-fn occupancy_columns(path: &Path, subnet: &str, cols: &mut Columns) -> Result<(), ChartError> {
-    let mut r = open_csv(path)?;
-    let h = r.headers().map_err(|e| err(e.to_string()))?.clone();
-    let (ct, cs, cst, ciu, cre, cid) = (
-        col(&h, "time_ms", path)?,
-        col(&h, "subnet", path)?,
-        col(&h, "static", path)?,
-        col(&h, "in_use", path)?,
-        col(&h, "retained", path)?,
-        col(&h, "reserved_idle", path)?,
-    );
-    for rec in r.records() {
-        let rec = rec.map_err(|e| err(format!("{}: {e}", path.display())))?;
-        if rec.get(cs) != Some(subnet) {
-            continue;
-        }
-        let t = num(&rec, ct, path)? as u64;
-        let st = num(&rec, cst, path)?;
-        let a = st + num(&rec, ciu, path)?;
-        let b = a + num(&rec, cre, path)?;
-        let c = b + num(&rec, cid, path)?;
-        cols.set(t, &[st, a, b, c]);
-    }
-    cols.finish();
-    Ok(())
-}
-
-/// Held addresses of the subnet's workloads, stacked in `order`, the rest summed as "other".
-fn workload_columns(
-    path: &Path,
-    subnet: &str,
-    order: &[String],
-    cols: &mut Columns,
-) -> Result<(), ChartError> {
-    let mut r = open_csv(path)?;
-    let h = r.headers().map_err(|e| err(e.to_string()))?.clone();
-    let (ct, cw, cs, ch) = (
-        col(&h, "time_ms", path)?,
-        col(&h, "workload", path)?,
-        col(&h, "subnet", path)?,
-        col(&h, "held", path)?,
-    );
-    let idx: BTreeMap<&str, usize> = order
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.as_str(), i))
-        .collect();
-    let n = order.len() + 1;
-    let mut held: BTreeMap<String, f64> = BTreeMap::new();
-    let mut by_slot = vec![0.0; n];
-    let mut pending_t: Option<u64> = None;
-    let mut cum = vec![0.0; n];
-    let flush = |cols: &mut Columns, t: u64, by_slot: &[f64], cum: &mut Vec<f64>| {
-        let mut acc = 0.0;
-        for (c, v) in cum.iter_mut().zip(by_slot) {
-            acc += v;
-            *c = acc;
-        }
-        cols.set(t, cum);
-    };
-    for rec in r.records() {
-        let rec = rec.map_err(|e| err(format!("{}: {e}", path.display())))?;
-        if rec.get(cs) != Some(subnet) {
-            continue;
-        }
-        let t = num(&rec, ct, path)? as u64;
-        // All rows of one millisecond are applied before the state is seen.
-        if let Some(p) = pending_t {
-            if p != t {
-                flush(cols, p, &by_slot, &mut cum);
-            }
-        }
-        pending_t = Some(t);
-        let name = rec.get(cw).unwrap_or("");
-        let v = num(&rec, ch, path)?;
-        let slot = idx.get(name).copied().unwrap_or(n - 1);
-        let old = held.insert(name.to_string(), v).unwrap_or(0.0);
-        by_slot[slot] += v - old;
-    }
-    if let Some(p) = pending_t {
-        flush(cols, p, &by_slot, &mut cum);
-    }
-    cols.finish();
-    Ok(())
-}
-
 /// Chooses a tick step giving about 6 to 12 ticks.
 fn tick_step(range_ms: u64) -> u64 {
     const STEPS: [u64; 16] = [
@@ -387,13 +209,34 @@ fn font(size: u32) -> TextStyle<'static> {
     ("sans-serif", size).into_font().into()
 }
 
-/// Draws every subnet of the run saved in `dir`; returns each chart's layout.
+/// Draws every subnet of the run saved in `dir` from its files (report.json, occupancy.csv,
+/// workloads.csv), streamed row by row; returns each chart's layout.
 pub fn render_dir(dir: &Path, opts: &ChartOptions) -> Result<Vec<Layout>, ChartError> {
     let rp = dir.join("report.json");
     let text = std::fs::read_to_string(&rp)
         .map_err(|e| err(format!("cannot read {}: {e}", rp.display())))?;
     let report: Report =
         serde_json::from_str(&text).map_err(|e| err(format!("{}: {e}", rp.display())))?;
+    render_all(&report, Source::Files(dir), dir, opts)
+}
+
+/// Draws every subnet of a run into `dir` from its report and the columns a [`ChartSink`]
+/// made with the same `opts` during the run: no file is read.
+pub fn render_run(
+    report: &Report,
+    run: &RunColumns,
+    dir: &Path,
+    opts: &ChartOptions,
+) -> Result<Vec<Layout>, ChartError> {
+    render_all(report, Source::Run(run), dir, opts)
+}
+
+fn render_all(
+    report: &Report,
+    source: Source<'_>,
+    dir: &Path,
+    opts: &ChartOptions,
+) -> Result<Vec<Layout>, ChartError> {
     let mut out = Vec::new();
     for (i, sn) in report.subnets.iter().enumerate() {
         let name = if report.subnets.len() == 1 {
@@ -401,7 +244,7 @@ pub fn render_dir(dir: &Path, opts: &ChartOptions) -> Result<Vec<Layout>, ChartE
         } else {
             format!("occupancy-{}.{}", sanitize(&sn.name), opts.format.ext())
         };
-        out.push(render_subnet(&report, i, dir, &dir.join(name), opts)?);
+        out.push(render_subnet(report, i, source, &dir.join(name), opts)?);
     }
     Ok(out)
 }
@@ -418,20 +261,10 @@ fn sanitize(s: &str) -> String {
         .collect()
 }
 
-/// Draws subnet `i` of `report` from the CSV files in `dir` into `out`.
-pub fn render_subnet(
-    report: &Report,
-    i: usize,
-    dir: &Path,
-    out: &Path,
-    opts: &ChartOptions,
-) -> Result<Layout, ChartError> {
-    register_font();
+/// The time range a chart of a run of `duration_ms` shows.
+fn time_range(duration_ms: u64, opts: &ChartOptions) -> Result<(u64, u64), ChartError> {
     let from = opts.from_ms.unwrap_or(0);
-    let to = opts
-        .to_ms
-        .unwrap_or(report.duration_ms)
-        .min(report.duration_ms.max(1));
+    let to = opts.to_ms.unwrap_or(duration_ms).min(duration_ms.max(1));
     if from >= to {
         return Err(err(format!(
             "the time range {}..{} is empty",
@@ -439,18 +272,94 @@ pub fn render_subnet(
             span(to)
         )));
     }
-    let size = (opts.width.max(400), opts.height.max(300));
+    Ok((from, to))
+}
+
+fn image_size(opts: &ChartOptions) -> (u32, u32) {
+    (opts.width.max(400), opts.height.max(300))
+}
+
+/// The areas of a chart: title, the two panels, and the legend beside each.
+struct Panels<DB: DrawingBackend> {
+    title: DrawingArea<DB, Shift>,
+    top: DrawingArea<DB, Shift>,
+    bottom: DrawingArea<DB, Shift>,
+    legend_top: DrawingArea<DB, Shift>,
+    legend_bottom: DrawingArea<DB, Shift>,
+}
+
+fn panels<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>) -> Panels<DB> {
+    let (w, h) = root.dim_in_pixel();
+    let (title, body) = root.split_vertically(70);
+    let legend_w = 290.min(w / 4);
+    let (plots, legend) = body.split_horizontally(w - legend_w);
+    let (top, bottom) = plots.split_vertically((h - 70) * 62 / 100);
+    let (legend_top, legend_bottom) = legend.split_vertically((h - 70) * 62 / 100);
+    Panels {
+        title,
+        top,
+        bottom,
+        legend_top,
+        legend_bottom,
+    }
+}
+
+/// A panel's plot: its width in pixels is the number of columns.
+fn plot_builder<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    x_max: f64,
+    y_max: f64,
+) -> Result<ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>, ChartError> {
+    ChartBuilder::on(area)
+        .margin(10)
+        .margin_right(20)
+        .x_label_area_size(62)
+        .y_label_area_size(80)
+        .build_cartesian_2d(0f64..x_max, 0f64..y_max)
+        .map_err(de)
+}
+
+/// The pixel columns of the occupancy panel's plot area.
+fn plot_x<DB: DrawingBackend>(p: &Panels<DB>) -> Result<std::ops::Range<i32>, ChartError> {
+    Ok(plot_builder(&p.top, 1.0, 1.0)?
+        .plotting_area()
+        .get_pixel_range()
+        .0)
+}
+
+/// How many pixel columns a chart drawn with `opts` has; the drawing backend does not change
+/// the layout, so an SVG in memory measures it.
+fn plot_columns(opts: &ChartOptions) -> Result<usize, ChartError> {
+    let mut svg = String::new();
+    let px = {
+        let root = SVGBackend::with_string(&mut svg, image_size(opts)).into_drawing_area();
+        plot_x(&panels(&root))?
+    };
+    Ok((px.end - px.start).max(1) as usize)
+}
+
+/// Draws subnet `i` of `report` from the rows of `source` into `out`.
+pub fn render_subnet(
+    report: &Report,
+    i: usize,
+    source: Source<'_>,
+    out: &Path,
+    opts: &ChartOptions,
+) -> Result<Layout, ChartError> {
+    register_font();
+    let (from, to) = time_range(report.duration_ms, opts)?;
+    let size = image_size(opts);
     let result = match opts.format {
         Format::Png => {
             let root = BitMapBackend::new(out, size).into_drawing_area();
-            let l = draw(root.clone(), report, i, dir, from, to, opts, out)?;
+            let l = draw(root.clone(), report, i, source, from, to, opts, out)?;
             root.present()
                 .map_err(|e| err(format!("cannot write {}: {e}", out.display())))?;
             l
         }
         Format::Svg => {
             let root = SVGBackend::new(out, size).into_drawing_area();
-            let l = draw(root.clone(), report, i, dir, from, to, opts, out)?;
+            let l = draw(root.clone(), report, i, source, from, to, opts, out)?;
             root.present()
                 .map_err(|e| err(format!("cannot write {}: {e}", out.display())))?;
             l
@@ -468,7 +377,7 @@ fn draw<DB: DrawingBackend>(
     root: DrawingArea<DB, Shift>,
     report: &Report,
     i: usize,
-    dir: &Path,
+    source: Source<'_>,
     from: u64,
     to: u64,
     opts: &ChartOptions,
@@ -479,8 +388,13 @@ fn draw<DB: DrawingBackend>(
         start: report.start.as_deref().and_then(|s| s.parse().ok()),
     };
     root.fill(&WHITE).map_err(de)?;
-    let (w, h) = root.dim_in_pixel();
-    let (title_area, body) = root.split_vertically(70);
+    let Panels {
+        title: title_area,
+        top,
+        bottom,
+        legend_top,
+        legend_bottom,
+    } = panels(&root);
     title_area
         .draw(&Text::new(
             format!("{}: subnet {} {}", report.scenario, sn.name, sn.cidr),
@@ -511,10 +425,6 @@ fn draw<DB: DrawingBackend>(
     title_area
         .draw(&Text::new(verdict, (20, 46), font(20).color(&vcolor)))
         .map_err(de)?;
-    let legend_w = 290.min(w / 4);
-    let (plots, legend) = body.split_horizontally(w - legend_w);
-    let (top, bottom) = plots.split_vertically((h - 70) * 62 / 100);
-    let (legend_top, legend_bottom) = legend.split_vertically((h - 70) * 62 / 100);
 
     // --- occupancy panel ---
     let usable = f64::from(sn.usable);
@@ -526,23 +436,15 @@ fn draw<DB: DrawingBackend>(
         (false, true) => "time since start (days, h:mm)",
     };
     // The plot area's width in pixels is the number of columns; a first builder measures it.
-    let builder = |area: &DrawingArea<DB, Shift>, x_max: f64, y_max: f64| {
-        ChartBuilder::on(area)
-            .margin(10)
-            .margin_right(20)
-            .x_label_area_size(62)
-            .y_label_area_size(80)
-            .build_cartesian_2d(0f64..x_max, 0f64..y_max)
-            .map_err(de)
-    };
+    let builder = plot_builder::<DB>;
     let (px, py) = builder(&top, 1.0, 1.0)?.plotting_area().get_pixel_range();
     let n_cols = (px.end - px.start).max(1) as usize;
     let n = n_cols as f64;
-    let mut occ = Columns::new(from, to, n_cols, 4);
-    occupancy_columns(&dir.join("occupancy.csv"), &sn.name, &mut occ)?;
+    let sweep = Sweep::new(from, to, n_cols);
+    let occ = source.occupancy(i, &sn.name, &sweep)?;
     // A subnet used below 30% would leave the data a sliver under the capacity line: scale the
     // axis to the data and say in words where the capacity is.
-    let stack_max = occ.levels[3].iter().copied().fold(0.0, f64::max);
+    let stack_max = occ[3].iter().copied().fold(0.0, f64::max);
     let zoomed = stack_max < 0.3 * usable;
     let y_max = if zoomed {
         (stack_max * 1.3).max(16.0)
@@ -601,7 +503,7 @@ fn draw<DB: DrawingBackend>(
     let names = ["static", "in use", "retained", "reserved, idle"];
     let colors = [STATIC, IN_USE, RETAINED, IDLE];
     for k in (0..4).rev() {
-        let pts = stack_polygon(&occ.levels, k);
+        let pts = stack_polygon(&occ, k);
         chart
             .draw_series(std::iter::once(Polygon::new(pts, colors[k].filled())))
             .map_err(de)?;
@@ -789,22 +691,11 @@ fn draw<DB: DrawingBackend>(
     }
 
     // --- workload panel: who held the addresses ---
-    let mut wls: Vec<_> = report
-        .workloads
-        .iter()
-        .filter(|w| w.subnet == sn.name)
-        .collect();
-    wls.sort_by(|a, b| b.peak_held.cmp(&a.peak_held).then(a.name.cmp(&b.name)));
-    let order: Vec<String> = wls
-        .iter()
-        .take(opts.top_n)
-        .map(|w| w.name.clone())
-        .collect();
+    let wls = by_peak(report, &sn.name);
+    let order = stack_order(&wls, opts.top_n);
     let has_other = wls.len() > order.len();
-    let mut wc = Columns::new(from, to, n_cols, order.len() + 1);
-    workload_columns(&dir.join("workloads.csv"), &sn.name, &order, &mut wc)?;
+    let wc = source.workloads(i, &sn.name, &order, &sweep)?;
     let top_level = wc
-        .levels
         .last()
         .map_or(0.0, |l| l.iter().copied().fold(0.0, f64::max));
     let wy = (top_level * 1.1).max(4.0);
@@ -822,7 +713,7 @@ fn draw<DB: DrawingBackend>(
     )?;
     let n_levels = order.len() + usize::from(has_other);
     for k in (0..n_levels).rev() {
-        let pts = stack_polygon(&wc.levels, k);
+        let pts = stack_polygon(&wc, k);
         wchart
             .draw_series(std::iter::once(Polygon::new(
                 pts,
@@ -876,6 +767,22 @@ fn draw<DB: DrawingBackend>(
         from_ms: from,
         to_ms: to,
     })
+}
+
+/// The workloads of subnet `subnet`, most held first.
+fn by_peak<'a>(report: &'a Report, subnet: &str) -> Vec<&'a crate::WorkloadReport> {
+    let mut wls: Vec<_> = report
+        .workloads
+        .iter()
+        .filter(|w| w.subnet == subnet)
+        .collect();
+    wls.sort_by(|a, b| b.peak_held.cmp(&a.peak_held).then(a.name.cmp(&b.name)));
+    wls
+}
+
+/// The workloads the workload panel stacks on their own, bottom first; the rest are "other".
+fn stack_order(by_peak: &[&crate::WorkloadReport], top_n: usize) -> Vec<String> {
+    by_peak.iter().take(top_n).map(|w| w.name.clone()).collect()
 }
 
 /// The outline of stacked level `k`: its column maxima along the top, left to right, and the
@@ -946,30 +853,6 @@ fn clip(s: &str, n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn columns_keep_the_maximum_of_a_short_spike() {
-        // 100 columns over 100 s; a spike to 9 lasting 1 ms inside column 40.
-        let mut c = Columns::new(0, 100_000, 100, 1);
-        c.set(0, &[1.0]);
-        c.set(40_500, &[9.0]);
-        c.set(40_501, &[1.0]);
-        c.finish();
-        assert_eq!(c.levels[0][39], 1.0);
-        assert_eq!(c.levels[0][40], 9.0);
-        assert_eq!(c.levels[0][41], 1.0);
-        assert_eq!(c.levels[0][99], 1.0);
-    }
-
-    #[test]
-    fn columns_carry_state_from_before_the_range() {
-        let mut c = Columns::new(50_000, 60_000, 10, 1);
-        c.set(0, &[3.0]);
-        c.set(55_000, &[5.0]);
-        c.finish();
-        assert_eq!(c.levels[0][..6], [3.0, 3.0, 3.0, 3.0, 3.0, 5.0]);
-        assert_eq!(c.levels[0][9], 5.0);
-    }
 
     #[test]
     fn ticks_are_round() {

@@ -6,10 +6,12 @@
 //!
 //! - [`Report`] is the serialisable report; [`Report::new`] builds it from an output and the
 //!   run's [`Context`] (scenario name, seed, clock time of t = 0, swap and job markers).
-//! - [`CsvSink`] writes `occupancy.csv` and `workloads.csv` as the run goes.
+//! - [`CsvSink`] writes `occupancy.csv` and `workloads.csv` as the run goes; their columns
+//!   are defined once, in [`schema`].
 //! - [`Clock`] formats times: RFC 3339 when the scenario has a start, `+HH:MM:SS` otherwise.
 //! - [`summary_text`] is the human summary `ipsim run` prints.
-//! - [`chart`] draws occupancy charts (PNG or SVG) from a run's saved files.
+//! - [`chart`] draws occupancy charts (PNG or SVG) from a run's saved files, or from the
+//!   pixel columns a [`chart::ChartSink`] gathered during the run.
 //!
 //! # Example
 //!
@@ -26,6 +28,7 @@
 //! ```
 
 pub mod chart;
+pub mod schema;
 
 use std::io::Write;
 
@@ -34,6 +37,8 @@ use ipsim_core::{
     SubnetRow, Summary, WorkloadKind, WorkloadRow, fmt_cidr,
 };
 use serde::{Deserialize, Serialize};
+
+pub use schema::{OccupancyCol, WorkloadCol};
 
 /// Formats simulation times for people.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -482,16 +487,16 @@ impl Report {
     }
 }
 
-/// Header of `occupancy.csv`.
-pub const OCCUPANCY_HEADER: &str = "time_ms,time,subnet,usable,static,in_use,retained,reserved_idle,unreserved,reserved_blocks,free_blocks,free,connector";
+/// Header of `occupancy.csv` ([`OccupancyCol::HEADER`]).
+pub const OCCUPANCY_HEADER: &str = OccupancyCol::HEADER;
 
-/// Header of `workloads.csv`.
-pub const WORKLOADS_HEADER: &str =
-    "time_ms,workload,subnet,in_use,retained,held,reserved_blocks,running,pending";
+/// Header of `workloads.csv` ([`WorkloadCol::HEADER`]).
+pub const WORKLOADS_HEADER: &str = WorkloadCol::HEADER;
 
 /// Writes `occupancy.csv` and `workloads.csv` while the run goes: each row as it becomes
 /// final, in time order, so a run of any length needs no memory for its step functions.
-/// The first write error is kept in `error` and later rows are dropped.
+/// Columns are written in the order of [`schema`]. The first write error is kept in `error`
+/// and later rows are dropped.
 #[derive(Debug)]
 pub struct CsvSink<W: Write> {
     occupancy: W,
@@ -499,6 +504,8 @@ pub struct CsvSink<W: Write> {
     clock: Clock,
     subnets: Vec<SubnetInfo>,
     workload_names: Vec<(String, String)>,
+    /// The line being written, kept to reuse its allocation.
+    line: String,
     /// The first write error.
     pub error: Option<std::io::Error>,
 }
@@ -526,6 +533,7 @@ impl<W: Write> CsvSink<W> {
             clock,
             subnets: Vec::new(),
             workload_names,
+            line: String::new(),
             error: None,
         }
     }
@@ -550,54 +558,72 @@ impl<W: Write> CsvSink<W> {
 impl<W: Write> RowSink for CsvSink<W> {
     fn start(&mut self, subnets: &[SubnetInfo]) {
         self.subnets = subnets.to_vec();
-        let a = writeln!(self.occupancy, "{OCCUPANCY_HEADER}");
-        let b = writeln!(self.workloads, "{WORKLOADS_HEADER}");
+        let a = writeln!(self.occupancy, "{}", OccupancyCol::HEADER);
+        let b = writeln!(self.workloads, "{}", WorkloadCol::HEADER);
         self.keep(a.and(b));
     }
 
     fn subnet_row(&mut self, subnet: usize, r: &SubnetRow) {
+        use std::fmt::Write as _;
         if self.error.is_some() {
             return;
         }
         let s = &self.subnets[subnet];
-        let res = writeln!(
-            self.occupancy,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{}",
-            r.time_ms,
-            self.clock.fmt(r.time_ms),
-            csv_field(&s.name),
-            s.usable,
-            s.n_static,
-            r.in_use,
-            r.retained,
-            r.reserved_idle,
-            r.unreserved,
-            r.reserved_blocks,
-            r.free_blocks,
-            r.free,
-            r.connector
-        );
+        let line = &mut self.line;
+        line.clear();
+        for (k, c) in OccupancyCol::ALL.iter().enumerate() {
+            if k > 0 {
+                line.push(',');
+            }
+            // Writing to a String cannot fail.
+            let _ = match c {
+                OccupancyCol::TimeMs => write!(line, "{}", r.time_ms),
+                OccupancyCol::Time => line.write_str(&self.clock.fmt(r.time_ms)),
+                OccupancyCol::Subnet => line.write_str(&csv_field(&s.name)),
+                OccupancyCol::Usable => write!(line, "{}", s.usable),
+                OccupancyCol::Static => write!(line, "{}", s.n_static),
+                OccupancyCol::InUse => write!(line, "{}", r.in_use),
+                OccupancyCol::Retained => write!(line, "{}", r.retained),
+                OccupancyCol::ReservedIdle => write!(line, "{}", r.reserved_idle),
+                OccupancyCol::Unreserved => write!(line, "{}", r.unreserved),
+                OccupancyCol::ReservedBlocks => write!(line, "{}", r.reserved_blocks),
+                OccupancyCol::FreeBlocks => write!(line, "{}", r.free_blocks),
+                OccupancyCol::Free => write!(line, "{}", r.free),
+                OccupancyCol::Connector => write!(line, "{}", r.connector),
+            };
+        }
+        line.push('\n');
+        let res = self.occupancy.write_all(line.as_bytes());
         self.keep(res);
     }
 
     fn workload_row(&mut self, workload: usize, r: &WorkloadRow) {
+        use std::fmt::Write as _;
         if self.error.is_some() {
             return;
         }
         let (name, subnet) = &self.workload_names[workload];
-        let res = writeln!(
-            self.workloads,
-            "{},{},{},{},{},{},{},{},{}",
-            r.time_ms,
-            name,
-            subnet,
-            r.in_use,
-            r.retained,
-            r.held(),
-            r.reserved_blocks,
-            r.running,
-            r.pending
-        );
+        let line = &mut self.line;
+        line.clear();
+        for (k, c) in WorkloadCol::ALL.iter().enumerate() {
+            if k > 0 {
+                line.push(',');
+            }
+            // Writing to a String cannot fail.
+            let _ = match c {
+                WorkloadCol::TimeMs => write!(line, "{}", r.time_ms),
+                WorkloadCol::Workload => line.write_str(name),
+                WorkloadCol::Subnet => line.write_str(subnet),
+                WorkloadCol::InUse => write!(line, "{}", r.in_use),
+                WorkloadCol::Retained => write!(line, "{}", r.retained),
+                WorkloadCol::Held => write!(line, "{}", r.held()),
+                WorkloadCol::ReservedBlocks => write!(line, "{}", r.reserved_blocks),
+                WorkloadCol::Running => write!(line, "{}", r.running),
+                WorkloadCol::Pending => write!(line, "{}", r.pending),
+            };
+        }
+        line.push('\n');
+        let res = self.workloads.write_all(line.as_bytes());
         self.keep(res);
     }
 }

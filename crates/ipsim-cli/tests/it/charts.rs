@@ -1,7 +1,10 @@
-//! Charts as a reader sees them: every bundled scenario draws, and the failure marker of the
-//! tight revision swap is where the swap is.
+//! Charts as a reader sees them: every bundled scenario draws, the chart `ipsim run` draws is
+//! the one `ipsim chart DIR` redraws, and the failure marker of the tight revision swap is
+//! where the swap is.
 
 use ipsim_report::chart::{ChartOptions, Format, MARKER_RED, render_dir};
+
+use std::path::Path;
 
 use crate::{ipsim, repo, text, tmp};
 
@@ -78,6 +81,7 @@ fn every_bundled_scenario_draws() {
         let img =
             image::open(d.join("occupancy.png")).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
         assert_eq!((img.width(), img.height()), (1600, 1100));
+        assert_redraws_the_same(&d, false);
         n += 1;
     }
     assert!(n >= 8);
@@ -173,4 +177,74 @@ fn one_chart_per_subnet() {
         assert!(image::open(d.join(f)).is_ok(), "{f}");
     }
     assert!(!d.join("occupancy.png").exists());
+}
+
+/// The charts in `dir` (`ipsim run` drew them from the run's own rows) are, byte for byte,
+/// what `ipsim chart DIR` draws from the saved files.
+fn assert_redraws_the_same(dir: &Path, svg: bool) {
+    let charts = || -> Vec<(String, Vec<u8>)> {
+        let mut v: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "png" || x == "svg"))
+            .map(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                (name, std::fs::read(&p).unwrap())
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let drawn = charts();
+    assert!(!drawn.is_empty(), "{}: no chart", dir.display());
+    for (name, _) in &drawn {
+        std::fs::remove_file(dir.join(name)).unwrap();
+    }
+    let mut args = vec!["chart", dir.to_str().unwrap()];
+    if svg {
+        args.push("--svg");
+    }
+    let o = ipsim(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let redrawn = charts();
+    let names = |v: &[(String, Vec<u8>)]| v.iter().map(|c| c.0.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&drawn), names(&redrawn), "{}", dir.display());
+    for ((name, a), (_, b)) in drawn.iter().zip(&redrawn) {
+        assert!(a == b, "{}: {name} differs from its redraw", dir.display());
+    }
+}
+
+/// `ipsim run` draws from the run's own rows, `ipsim chart DIR` from the saved files: the two
+/// sources give the same pictures, byte for byte, PNG and SVG, over several subnets (every
+/// bundled scenario's PNG is compared in `every_bundled_scenario_draws`).
+#[test]
+fn the_run_draws_what_chart_redraws_from_the_files() {
+    let d = tmp("chart-same");
+    let two = d.join("two.json");
+    std::fs::write(&two, r#"{"name": "two", "description": "two subnets, many workloads", "duration": "6h",
+      "subnets": [{"name": "a", "cidr": "10.0.0.0/24"}, {"name": "b", "cidr": "10.1.0.0/25"}],
+      "workloads": [
+        {"name": "w1", "subnet": "a", "demand": {"type": "diurnal", "mean": 6, "amplitude": 4, "period": "2h"}},
+        {"name": "w2", "subnet": "a", "demand": {"type": "diurnal", "mean": 5, "amplitude": 4, "period": "3h", "phase": "40m"}},
+        {"name": "w3", "subnet": "a", "demand": {"type": "step", "points": [["0s", 2], ["1h", 9], ["1h1s", 1]]}},
+        {"name": "w4", "subnet": "b", "demand": {"type": "constant", "value": 3}},
+        {"name": "w5", "subnet": "b", "demand": {"type": "diurnal", "mean": 4, "amplitude": 3, "period": "90m"}}
+      ]}"#).unwrap();
+    let surge = repo().join("scenarios/surge.json");
+    for (sc, svg) in [(&two, false), (&two, true), (&surge, true)] {
+        let out = d.join(format!(
+            "{}-{svg}",
+            sc.file_stem().unwrap().to_string_lossy()
+        ));
+        let mut args = vec!["run", sc.to_str().unwrap(), "--out", out.to_str().unwrap()];
+        if svg {
+            args.push("--svg");
+        }
+        let o = ipsim(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        assert_redraws_the_same(&out, svg);
+    }
+    for f in ["occupancy-a.png", "occupancy-b.png"] {
+        assert!(d.join("two-false").join(f).exists(), "{f}");
+    }
 }
