@@ -1,9 +1,10 @@
-"""A reference model of MODEL.md in SimPy, written apart from ipsim to check it.
+"""The allocation model of docs/model.md in SimPy, written apart from ipsim to check it.
 
 Covers what the reference replay uses: services on one subnet, service-scoped /28 blocks with
 the edge blocks excluded, first-fit, 2 addresses per instance, fixed 20-minute retention, no
 linger, 10-second retries, revision swaps with whole-percent rollouts. Events at one
-millisecond run in MODEL.md's class order through SimPy's own event priorities:
+millisecond run in the model's class order (docs/model.md, "Event order") through SimPy's
+own event priorities:
 1 expiries, 3 demand changes / swaps / rollout steps, 4 the evaluation, 5 start attempts,
 6 the per-minute sample, which therefore sees the state after every event of its millisecond.
 

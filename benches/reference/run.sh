@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Checks ipsim against an independent SimPy model of MODEL.md, and compares their speed.
+# Checks ipsim against an independent SimPy implementation of docs/model.md, and compares
+# their speed.
 # Installs SimPy into target/reference-venv (PyPI), exports a replay with the
 # reference_export example, runs the model on it, and compares the occupancy at every minute.
 #   bash benches/reference/run.sh [SERVICES] [DAYS] [PREFIX]     (default: 100 1 20)

@@ -3,6 +3,7 @@
 #![allow(missing_docs)]
 
 mod charts;
+mod readme;
 mod sweeps;
 
 use std::path::{Path, PathBuf};
