@@ -5,9 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use ipsim_core::{
-    BlockScope, DemandFeed, DemandPoint, EdgeBlocks, FeedPoint, JobExecution, Kind, Output, Params,
-    Retention, RowSink, RunOptions, SimInput, Simulation, StaticAlloc, Strategy, SubnetSpec, Swap,
-    TaskDurations, WorkloadSpec,
+    BlockScope, Checked, DemandFeed, DemandPoint, EdgeBlocks, FeedPoint, JobExecution, Kind,
+    Output, Params, Retention, RowSink, RunOptions, SimInput, Simulation, StaticAlloc, Strategy,
+    SubnetSpec, Swap, TaskDurations, WorkloadSpec,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -52,6 +52,9 @@ pub struct Scenario {
     pub start: Option<jiff::Timestamp>,
     /// CSV traces streamed during the run.
     pub csv_traces: Vec<CsvTrace>,
+    /// What [`SimInput::check`] made of `input` at load: its subnets laid out, so that a run
+    /// does not check and lay them out again. Only `input.options` may change after loading.
+    checked: Checked,
 }
 
 /// What to change in a scenario while loading it.
@@ -69,22 +72,16 @@ impl Scenario {
 
     /// Like [`Scenario::run`], handing every row to `sink` as it becomes final.
     pub fn run_with(&self, sink: Option<&mut dyn RowSink>) -> Result<Output, ScenarioErrors> {
-        let core_err = |e: Vec<ipsim_core::InputError>| {
-            ScenarioErrors(
-                e.into_iter()
-                    .map(|e| ScenarioError::new(&self.path, e.path, e.message))
-                    .collect(),
-            )
-        };
         let mut feeds = Vec::new();
         for t in &self.csv_traces {
             feeds.push(t.feed().map_err(|e| ScenarioErrors(vec![e]))?);
         }
         let mut merged = MergedFeed::new(feeds);
+        let checked = self.checked.clone();
         let mut sim = if self.csv_traces.is_empty() {
-            Simulation::new(&self.input).map_err(core_err)?
+            Simulation::prepared(&self.input, checked)
         } else {
-            Simulation::with_feed(&self.input, &mut merged).map_err(core_err)?
+            Simulation::prepared_with_feed(&self.input, checked, &mut merged)
         };
         if let Some(s) = sink {
             sim.set_sink(s);
@@ -374,31 +371,6 @@ impl Resolver<'_> {
                     }
                 } else if let Some(n) = st.count {
                     spec.statics.push(StaticAlloc::Count(n));
-                }
-            }
-            if self
-                .errs
-                .iter()
-                .all(|e| !e.path.starts_with(&format!("{p}.")))
-            {
-                let used = def
-                    .workloads
-                    .iter()
-                    .any(|w| w.subnet == s.name && w.kind != KindDef::Connector)
-                    || def
-                        .traces
-                        .iter()
-                        .any(|t| t.functions.as_ref().is_some_and(|f| f.subnet == s.name));
-                let bs = params.block_size;
-                let bs = if (4..=64).contains(&bs) && bs.is_power_of_two() {
-                    bs
-                } else {
-                    16
-                };
-                if let Err(es) = spec.check(&p, bs, used) {
-                    for e in es {
-                        self.err(core_path(&e.path), e.message);
-                    }
                 }
             }
             subnets.push(spec);
@@ -860,27 +832,37 @@ impl Resolver<'_> {
             csv_traces.push(trace);
         }
 
-        if !self.errs.is_empty() {
-            return None;
-        }
         let mut input = SimInput::new(subnets, workloads, duration);
         input.params = params;
         input.seed = ov.seed.unwrap_or(def.seed);
         input.options = RunOptions::default();
-        // The core's own checks (subnet layout, statics, ranges), mapped to scenario paths.
-        if let Err(es) = Simulation::new(&input) {
-            for e in es {
-                let path = core_path(&e.path);
-                self.err(path, e.message);
+        // The core's own checks, once, with each subnet laid out once; mapped to scenario
+        // paths. A core error about an element the scenario already found wrong is left out:
+        // that element holds a placeholder.
+        let n_own = self.errs.len();
+        let checked = match input.check() {
+            Ok(c) => Some(c),
+            Err(es) => {
+                for e in es {
+                    let path = core_path(&e.path);
+                    if !self.errs[..n_own].iter().any(|s| covers(&s.path, &path)) {
+                        self.err(path, e.message);
+                    }
+                }
+                None
             }
+        };
+        if !self.errs.is_empty() {
             return None;
         }
+        let checked = checked?;
         Some(Scenario {
             path: self.path.to_path_buf(),
             def,
             input,
             start,
             csv_traces,
+            checked,
         })
     }
 
@@ -1370,9 +1352,25 @@ fn points_from(
     Ok(out)
 }
 
+/// Whether a scenario error at `own` makes a core error at `core` moot: they are about the
+/// same thing, or the core's is about a subnet the scenario already found wrong.
+fn covers(own: &str, core: &str) -> bool {
+    let subnet = |p: &str| {
+        p.starts_with("subnets[")
+            .then(|| p.split('.').next().unwrap_or(p).to_string())
+    };
+    own.starts_with(core)
+        || core.starts_with(own)
+        || (subnet(core).is_some() && subnet(own) == subnet(core))
+}
+
 /// The scenario path of a core input path (`workloads[2].demand[4]` is generated demand).
 fn core_path(p: &str) -> String {
-    let p = p.replace(".prefix_len", ".cidr");
+    let p = match p {
+        "duration_ms" => "duration".to_string(),
+        "params.retry_interval_ms" => "params.retry_interval".to_string(),
+        _ => p.replace(".prefix_len", ".cidr"),
+    };
     match p.find(".demand[") {
         Some(i) => format!("{}.demand", &p[..i]),
         None => p,

@@ -437,13 +437,14 @@ fn all_problems_at_once() {
     assert_eq!(
         paths,
         [
-            "subnets[0].cidr",
             "subnets[1].cidr",
             "workloads[0].subnet",
             "workloads[0].demand.value",
             "workloads[1].name",
             "workloads[1].demand.points",
-            "workloads[1].subnet"
+            "workloads[1].subnet",
+            // The core's checks (the subnet layout among them) come after the file's own.
+            "subnets[0].cidr"
         ]
     );
     assert!(e.0.iter().all(|e| e.line.is_some()));
