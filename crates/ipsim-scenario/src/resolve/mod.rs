@@ -1,0 +1,338 @@
+//! From a scenario file to the core's input: parse, check every field, generate demand, read
+//! traces, and report every problem at once with its JSON path, line and column.
+//!
+//! This file holds the entry points ([`load`], [`parse`], [`resolve`], [`parse_def`]), the
+//! [`Scenario`] and its runs, and the [`Resolver`] that walks the file section by section:
+//! [`params`] (name, duration, start, params), [`subnets`], [`traces`] (CSV and Cloud
+//! Monitoring), [`workloads`] (each kind's fields), [`demand`] (a workload's generator),
+//! [`azure`] (workloads made from an Azure Functions trace); [`expect`] compares a run with
+//! the documented outcome. The core's own checks run once at the end, with each subnet laid
+//! out once, and their errors are mapped back to the file.
+
+mod azure;
+mod demand;
+mod expect;
+mod params;
+mod subnets;
+mod traces;
+mod workloads;
+
+use std::path::{Path, PathBuf};
+
+use ipsim_core::{
+    Checked, DemandFeed, FeedPoint, Output, RowSink, RunOptions, SimInput, Simulation,
+};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::def::ScenarioDef;
+use crate::error::{ScenarioError, ScenarioErrors};
+use crate::exact::{Exact, ParseError};
+use crate::locate::{locate, token_at};
+use crate::trace::csv::{CsvFeed, CsvTrace};
+
+/// The longest run accepted: 400 days.
+pub const MAX_DURATION_MS: u64 = 400 * 86_400_000;
+/// The most samples one generator may produce.
+pub const MAX_SAMPLES: u64 = 10_000_000;
+/// The largest instance count or task count accepted from a scenario.
+pub const MAX_INSTANCES: f64 = 100_000.0;
+/// The largest request rate accepted.
+pub const MAX_RPS: f64 = 1e9;
+
+/// A loaded, checked scenario, ready to run.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// The file.
+    pub path: PathBuf,
+    /// The definition as written.
+    pub def: ScenarioDef,
+    /// The core's input (demand from CSV traces is streamed at run time, not held here).
+    pub input: SimInput,
+    /// Clock time of t = 0, if the scenario gives one.
+    pub start: Option<jiff::Timestamp>,
+    /// CSV traces streamed during the run.
+    pub csv_traces: Vec<CsvTrace>,
+    /// What [`SimInput::check`] made of `input` at load: its subnets laid out, so that a run
+    /// does not check and lay them out again. Only `input.options` may change after loading.
+    checked: Checked,
+}
+
+/// What to change in a scenario while loading it.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// Replace the scenario's seed.
+    pub seed: Option<u64>,
+}
+
+impl Scenario {
+    /// Runs it: builds the simulation, streams CSV traces into it, returns the output.
+    pub fn run(&self) -> Result<Output, ScenarioErrors> {
+        self.run_with(None)
+    }
+
+    /// Like [`Scenario::run`], handing every row to `sink` as it becomes final.
+    pub fn run_with(&self, sink: Option<&mut dyn RowSink>) -> Result<Output, ScenarioErrors> {
+        let mut feeds = Vec::new();
+        for t in &self.csv_traces {
+            feeds.push(t.feed().map_err(|e| ScenarioErrors(vec![e]))?);
+        }
+        let mut merged = MergedFeed::new(feeds);
+        let checked = self.checked.clone();
+        let mut sim = if self.csv_traces.is_empty() {
+            Simulation::prepared(&self.input, checked)
+        } else {
+            Simulation::prepared_with_feed(&self.input, checked, &mut merged)
+        };
+        if let Some(s) = sink {
+            sim.set_sink(s);
+        }
+        let out = sim.run();
+        let errs: Vec<ScenarioError> = merged
+            .feeds
+            .into_iter()
+            .filter_map(|(f, _)| f.error)
+            .collect();
+        if errs.is_empty() {
+            Ok(out)
+        } else {
+            Err(ScenarioErrors(errs))
+        }
+    }
+}
+
+/// Several CSV feeds merged in time order.
+struct MergedFeed {
+    feeds: Vec<(CsvFeed, Option<FeedPoint>)>,
+}
+
+impl MergedFeed {
+    fn new(feeds: Vec<CsvFeed>) -> Self {
+        let feeds = feeds
+            .into_iter()
+            .map(|mut f| {
+                let p = f.next_point();
+                (f, p)
+            })
+            .collect();
+        MergedFeed { feeds }
+    }
+}
+
+impl DemandFeed for MergedFeed {
+    fn next_point(&mut self) -> Option<FeedPoint> {
+        let i = self
+            .feeds
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (_, p))| p.map(|p| (p.time_ms, i)))
+            .min()?
+            .1;
+        let (f, p) = &mut self.feeds[i];
+        let out = *p;
+        *p = f.next_point();
+        out
+    }
+}
+
+/// Loads and checks a scenario file.
+pub fn load(path: &Path) -> Result<Scenario, ScenarioErrors> {
+    load_with(path, &Overrides::default())
+}
+
+/// Loads and checks a scenario file with overrides.
+pub fn load_with(path: &Path, ov: &Overrides) -> Result<Scenario, ScenarioErrors> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        ScenarioErrors(vec![ScenarioError::new(
+            path,
+            "",
+            format!("cannot read the scenario: {e}"),
+        )])
+    })?;
+    parse(&bytes, path, ov)
+}
+
+/// Parses and checks scenario text; `path` names it in errors and anchors relative trace paths.
+pub fn parse(bytes: &[u8], path: &Path, ov: &Overrides) -> Result<Scenario, ScenarioErrors> {
+    let def = parse_def(bytes, path).map_err(|e| ScenarioErrors(vec![e]))?;
+    resolve(def, path, &String::from_utf8_lossy(bytes), ov)
+}
+
+/// Checks a definition already parsed (and perhaps edited since): `path` names it in errors
+/// and anchors relative trace paths, `text` (the file it came from) gives errors their line
+/// and column.
+pub fn resolve(
+    def: ScenarioDef,
+    path: &Path,
+    text: &str,
+    ov: &Overrides,
+) -> Result<Scenario, ScenarioErrors> {
+    let mut r = Resolver {
+        path,
+        text,
+        errs: Vec::new(),
+    };
+    let out = r.resolve(def, ov);
+    if r.errs.is_empty() {
+        if let Some(s) = out {
+            return Ok(s);
+        }
+    }
+    Err(ScenarioErrors(r.errs))
+}
+
+/// Deserializes the definition; a syntax or type error names its line, column and JSON path.
+pub fn parse_def(bytes: &[u8], path: &Path) -> Result<ScenarioDef, ScenarioError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let def: ScenarioDef = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let inner = e.inner();
+        let mut msg = inner.to_string();
+        if let Some(i) = msg.rfind(" at line ") {
+            msg.truncate(i);
+        }
+        if inner.is_eof() {
+            msg = format!("{msg} (the file ends early: is it truncated?)");
+        }
+        if msg.starts_with("invalid unicode") {
+            msg.push_str(" (scenario files must be UTF-8)");
+        }
+        let p = e.path().to_string();
+        let p = if p == "." || p == "?" {
+            String::new()
+        } else {
+            p
+        };
+        ScenarioError::new(path, p, msg).at(Some(inner.line() as u64), Some(inner.column() as u64))
+    })?;
+    de.end().map_err(|e| {
+        ScenarioError::new(path, "", "unexpected text after the scenario object")
+            .at(Some(e.line() as u64), Some(e.column() as u64))
+    })?;
+    Ok(def)
+}
+
+/// Walks one definition, collecting every problem with its place in the file.
+struct Resolver<'a> {
+    path: &'a Path,
+    text: &'a str,
+    errs: Vec<ScenarioError>,
+}
+
+impl Resolver<'_> {
+    fn err(&mut self, path: impl Into<String>, msg: impl Into<String>) {
+        let path = path.into();
+        let (l, c) = locate(self.text, &path).unzip();
+        self.errs
+            .push(ScenarioError::new(self.path, path, msg).at(l, c));
+    }
+
+    fn file(&self, rel: &str) -> PathBuf {
+        let base = self.path.parent().unwrap_or(Path::new("."));
+        base.join(rel)
+    }
+
+    /// The number at `path` as written in the file (its JSON token), `v` being what serde read
+    /// there; a token that is missing or does not read back as `v` falls back to `v`'s decimal.
+    fn exact(&mut self, path: &str, v: f64) -> Exact {
+        if let Some(tok) = token_at(self.text, path).filter(|t| t.parse::<f64>() == Ok(v)) {
+            match Exact::parse(tok) {
+                Ok(x) => return x,
+                Err(e @ ParseError::OutOfRange) => self.err(path, format!("{tok} is {e}")),
+                Err(_) => {} // a negative value: reported by the range checks
+            }
+        }
+        Exact::from_f64_decimal(v).unwrap_or_else(Exact::zero)
+    }
+
+    /// A count or rate of 0 or more, at most `max` (an absurd-value cap).
+    fn count(&mut self, path: &str, v: f64, max: f64, what: &str) {
+        if !v.is_finite() || v < 0.0 {
+            self.err(path, format!("{v} is not {what} of 0 or more"));
+        } else if v > max {
+            self.err(
+                path,
+                format!("{v} is absurdly large for {what} (at most {max})"),
+            );
+        }
+    }
+
+    /// Every section in file order, then the core's checks.
+    fn resolve(&mut self, def: ScenarioDef, ov: &Overrides) -> Option<Scenario> {
+        let (settings, params) = self.settings(&def);
+        let (subnets, subnet_idx) = self.subnets(&def);
+        let mut traces = self.traces(&def, settings.start);
+
+        let mut rng = ChaCha8Rng::seed_from_u64(ov.seed.unwrap_or(def.seed));
+        rng.set_stream(1); // noise has its own stream, apart from the run's RNG
+        let mut w = self.workloads(&def, &settings, &subnet_idx, &mut traces, &mut rng);
+        self.connector_rules(&def, &subnets);
+        for (i, t) in def.traces.iter().enumerate() {
+            if let Some(f) = &t.functions {
+                self.azure(i, t, f, &subnet_idx, &settings, &mut w);
+            }
+        }
+        self.unused_series(&def, &traces);
+        let csv_traces = self.csv_traces(&def, &mut traces, settings.start);
+
+        let mut input = SimInput::new(subnets, w.specs, settings.duration);
+        input.params = params;
+        input.seed = ov.seed.unwrap_or(def.seed);
+        input.options = RunOptions::default();
+        let checked = self.core_checks(&input);
+        if !self.errs.is_empty() {
+            return None;
+        }
+        Some(Scenario {
+            path: self.path.to_path_buf(),
+            def,
+            input,
+            start: settings.start,
+            csv_traces,
+            checked: checked?,
+        })
+    }
+
+    /// The core's own checks, once, with each subnet laid out once; mapped to scenario paths.
+    /// A core error about an element the scenario already found wrong is left out: that
+    /// element holds a placeholder.
+    fn core_checks(&mut self, input: &SimInput) -> Option<Checked> {
+        let n_own = self.errs.len();
+        match input.check() {
+            Ok(c) => Some(c),
+            Err(es) => {
+                for e in es {
+                    let path = core_path(&e.path);
+                    if !self.errs[..n_own].iter().any(|s| covers(&s.path, &path)) {
+                        self.err(path, e.message);
+                    }
+                }
+                None
+            }
+        }
+    }
+}
+
+/// Whether a scenario error at `own` makes a core error at `core` moot: they are about the
+/// same thing, or the core's is about a subnet the scenario already found wrong.
+fn covers(own: &str, core: &str) -> bool {
+    let subnet = |p: &str| {
+        p.starts_with("subnets[")
+            .then(|| p.split('.').next().unwrap_or(p).to_string())
+    };
+    own.starts_with(core)
+        || core.starts_with(own)
+        || (subnet(core).is_some() && subnet(own) == subnet(core))
+}
+
+/// The scenario path of a core input path (`workloads[2].demand[4]` is generated demand).
+fn core_path(p: &str) -> String {
+    let p = match p {
+        "duration_ms" => "duration".to_string(),
+        "params.retry_interval_ms" => "params.retry_interval".to_string(),
+        _ => p.replace(".prefix_len", ".cidr"),
+    };
+    match p.find(".demand[") {
+        Some(i) => format!("{}.demand", &p[..i]),
+        None => p,
+    }
+}
