@@ -62,7 +62,7 @@ impl SubnetSpec {
     /// [`crate::Simulation::new`] would; `used` says whether a Cloud Run workload uses it.
     /// Errors name paths under `path` (e.g. `subnets[0]`).
     pub fn check(&self, path: &str, block_size: u32, used: bool) -> Result<(), Vec<InputError>> {
-        layout(self, path, block_size, used).map(|_| ())
+        layout(self, path, block_size, used, None).map(|_| ())
     }
 }
 
@@ -115,12 +115,14 @@ pub(crate) struct SubnetLayout {
 }
 
 /// Validates `spec` and lays it out. `used` says whether a Cloud Run workload uses it (the
-/// /26 minimum and the range check apply only then).
+/// /26 minimum and the range check apply only then); `connector` names a connector on it,
+/// which the /26 minimum's error mentions.
 pub(crate) fn layout(
     spec: &SubnetSpec,
     path: &str,
     block_size: u32,
     used: bool,
+    connector: Option<&str>,
 ) -> Result<SubnetLayout, Vec<InputError>> {
     let mut errs = Vec::new();
     let cidr = fmt_cidr(spec.base, spec.prefix_len);
@@ -148,13 +150,20 @@ pub(crate) fn layout(
             format!("{cidr} is smaller than /29, the smallest subnet Google Cloud allows"),
         ));
     } else if used && spec.prefix_len > 26 && !spec.allow_small_subnet {
-        errs.push(InputError::new(
-            format!("{path}.cidr"),
-            format!(
+        let message = match connector {
+            None => format!(
                 "{cidr} is smaller than /26: Cloud Run needs a /26 or larger subnet \
                  (set allow_small_subnet to replay this mistake)"
             ),
-        ));
+            Some(c) => format!(
+                "{cidr} is the /{} of connector {c:?}: Direct VPC egress needs a /26 or larger \
+                 subnet, because Cloud Run reserves whole /28 blocks and a subnet this small has \
+                 no block to give, so every start would fail at once (set allow_small_subnet to \
+                 replay this mistake)",
+                spec.prefix_len
+            ),
+        };
+        errs.push(InputError::new(format!("{path}.cidr"), message));
     }
     if used && !spec.allow_unsupported_range {
         let ok = SUPPORTED_RANGES

@@ -131,6 +131,7 @@ impl Resolver<'_> {
                 },
             );
             out.specs.push(w);
+            out.azure_from.push(i);
         }
     }
 }

@@ -264,6 +264,7 @@ impl Resolver<'_> {
 
         let mut rng = ChaCha8Rng::seed_from_u64(ov.seed.unwrap_or(def.seed));
         rng.set_stream(1); // noise has its own stream, apart from the run's RNG
+        let n_declared = def.workloads.len();
         let mut w = self.workloads(&def, &settings, &subnet_idx, &mut traces, &mut rng);
         self.connector_rules(&def, &subnets);
         for (i, t) in def.traces.iter().enumerate() {
@@ -274,11 +275,16 @@ impl Resolver<'_> {
         self.unused_series(&def, &traces);
         let csv_traces = self.csv_traces(&def, &mut traces, settings.start);
 
+        let origins = Origins {
+            n_declared,
+            exec_origin: std::mem::take(&mut w.exec_origin),
+            azure_from: std::mem::take(&mut w.azure_from),
+        };
         let mut input = SimInput::new(subnets, w.specs, settings.duration);
         input.params = params;
         input.seed = ov.seed.unwrap_or(def.seed);
         input.options = RunOptions::default();
-        let checked = self.core_checks(&input);
+        let checked = self.core_checks(&input, &origins);
         if !self.errs.is_empty() {
             return None;
         }
@@ -295,14 +301,20 @@ impl Resolver<'_> {
     /// The core's own checks, once, with each subnet laid out once; mapped to scenario paths.
     /// A core error about an element the scenario already found wrong is left out: that
     /// element holds a placeholder.
-    fn core_checks(&mut self, input: &SimInput) -> Option<Checked> {
+    /// Core errors that repeat (an execution definition repeated into many executions) are
+    /// reported once.
+    fn core_checks(&mut self, input: &SimInput, origins: &Origins) -> Option<Checked> {
         let n_own = self.errs.len();
         match input.check() {
             Ok(c) => Some(c),
             Err(es) => {
                 for e in es {
-                    let path = core_path(&e.path);
-                    if !self.errs[..n_own].iter().any(|s| covers(&s.path, &path)) {
+                    let path = core_path(&e.path, origins);
+                    let moot = self.errs[..n_own].iter().any(|s| covers(&s.path, &path));
+                    let again = self.errs[n_own..]
+                        .iter()
+                        .any(|s| s.path == path && s.message == e.message);
+                    if !moot && !again {
                         self.err(path, e.message);
                     }
                 }
@@ -324,15 +336,63 @@ fn covers(own: &str, core: &str) -> bool {
         || (subnet(core).is_some() && subnet(own) == subnet(core))
 }
 
+/// Where the core's workloads and executions come from in the file.
+struct Origins {
+    /// Workloads declared in the file; the core's later ones come from Azure traces.
+    n_declared: usize,
+    /// Per job, the execution definition of each execution.
+    exec_origin: std::collections::BTreeMap<usize, Vec<usize>>,
+    /// Per workload made from an Azure trace, the trace's index.
+    azure_from: Vec<usize>,
+}
+
 /// The scenario path of a core input path (`workloads[2].demand[4]` is generated demand).
-fn core_path(p: &str) -> String {
+fn core_path(p: &str, o: &Origins) -> String {
     let p = match p {
         "duration_ms" => "duration".to_string(),
         "params.retry_interval_ms" => "params.retry_interval".to_string(),
-        _ => p.replace(".prefix_len", ".cidr"),
+        _ => p
+            .replace(".prefix_len", ".cidr")
+            .replace(".throughput_per_instance_mbps", ".throughput_per_instance"),
     };
-    match p.find(".demand[") {
-        Some(i) => format!("{}.demand", &p[..i]),
-        None => p,
+    let Some(rest) = p.strip_prefix("workloads[") else {
+        return p;
+    };
+    let Some((n, rest)) = rest.split_once(']') else {
+        return p;
+    };
+    let Ok(i) = n.parse::<usize>() else { return p };
+    if i >= o.n_declared {
+        return match o.azure_from.get(i - o.n_declared) {
+            Some(t) => format!("traces[{t}].functions"),
+            None => p,
+        };
     }
+    let w = format!("workloads[{i}]");
+    if rest.starts_with(".demand[") {
+        return format!("{w}.demand");
+    }
+    if let Some(s) = rest.strip_prefix(".swaps[") {
+        return format!(
+            "{w}.swaps[{}.at",
+            s.split(']').next().unwrap_or(s).to_owned() + "]"
+        );
+    }
+    if let Some(e) = rest.strip_prefix(".executions[") {
+        let (k, field) = e.split_once(']').unwrap_or((e, ""));
+        let j = k
+            .parse::<usize>()
+            .ok()
+            .and_then(|k| o.exec_origin.get(&i)?.get(k).copied());
+        let field = match field {
+            ".durations" => ".task_duration",
+            ".start_ms" => ".start",
+            f => f,
+        };
+        return match j {
+            Some(j) => format!("{w}.executions[{j}]{field}"),
+            None => format!("{w}.executions"),
+        };
+    }
+    p
 }

@@ -93,23 +93,16 @@ impl Resolver<'_> {
             }
             subnets.push(spec);
         }
-        if def.subnets.is_empty() {
-            self.err("subnets", "declare at least one subnet");
-        }
         (subnets, subnet_idx)
     }
 
-    /// A connector has a dedicated /28; Direct VPC on a /28 (a connector's, typically) is the
-    /// classic mistake, refused unless the subnet sets allow_small_subnet to replay it.
+    /// A connector has a dedicated /28 of VMs. (Direct VPC on a /28, a connector's typically,
+    /// is the classic mistake: the core's /26 minimum refuses it and names the connector.)
     pub(super) fn connector_rules(&mut self, def: &ScenarioDef, subnets: &[SubnetSpec]) {
         let index = |name: &str| def.subnets.iter().position(|s| s.name == name);
         for (i, w) in def.workloads.iter().enumerate() {
             let Some(si) = index(&w.subnet) else { continue };
             let (sd, spec) = (&def.subnets[si], &subnets[si]);
-            let connector_here = def
-                .workloads
-                .iter()
-                .find(|o| o.kind == KindDef::Connector && o.subnet == w.subnet);
             if w.kind == KindDef::Connector {
                 if spec.prefix_len != 28 {
                     self.err(
@@ -136,22 +129,6 @@ impl Resolver<'_> {
                         ),
                     );
                 }
-            } else if spec.prefix_len > 26 && !sd.allow_small_subnet {
-                let whose = match connector_here {
-                    Some(c) => format!("{:?} is the /28 of connector {:?}", sd.name, c.name),
-                    None => format!("{:?} is a /{}", sd.name, spec.prefix_len),
-                };
-                self.err(
-                    format!("workloads[{i}].subnet"),
-                    format!(
-                        "{whose}: Direct VPC egress needs a /26 or larger subnet, because Cloud Run reserves \
-                         whole /28 blocks and a subnet this small has no block to give (the first and last \
-                         hold Google's reserved addresses); the {} would fail to start at once. Give it a /26 \
-                         or larger subnet, or set allow_small_subnet on {:?} to replay the mistake",
-                        match w.kind { KindDef::Job => "job's tasks", _ => "instances" },
-                        sd.name
-                    ),
-                );
             }
         }
     }

@@ -24,6 +24,10 @@ pub(super) struct Workloads {
     pub(super) specs: Vec<WorkloadSpec>,
     /// Every name taken.
     pub(super) names: BTreeSet<String>,
+    /// Per job (by index), the execution definition each of its executions comes from.
+    pub(super) exec_origin: BTreeMap<usize, Vec<usize>>,
+    /// Per workload made from an Azure trace (after the declared ones), the trace's index.
+    pub(super) azure_from: Vec<usize>,
 }
 
 impl Resolver<'_> {
@@ -115,21 +119,16 @@ impl Resolver<'_> {
                     );
                 }
             }
-            if let (Some(lo), Some(hi)) = (w.min_instances, w.max_instances) {
-                if lo > hi {
-                    self.err(
-                        format!("{p}.min_instances"),
-                        format!("min_instances {lo} is above max_instances {hi}"),
-                    );
-                }
-            }
             let requests = self.requests(&p, w, s, &def.params.target_utilization);
             let idle = w.idle_delay.map_or(0, Duration::ms);
             if idle > 86_400_000 {
                 self.err(format!("{p}.idle_delay"), "an idle delay over a day is absurd (Cloud Run keeps idle instances up to 15 minutes)");
             }
             match w.kind {
-                KindDef::Job => self.job(&p, w, &mut spec, s.duration),
+                KindDef::Job => {
+                    let origin = self.job(&p, w, &mut spec, s.duration);
+                    out.exec_origin.insert(i, origin);
+                }
                 KindDef::Connector => self.connector(&p, w, &mut spec, s, rng),
                 KindDef::Service | KindDef::WorkerPool => {
                     let cx = ScaledCx {
@@ -184,8 +183,14 @@ impl Resolver<'_> {
         Some(Requests::new(&Exact::int(r.latency.ms()), c, &u))
     }
 
-    /// A job: executions and no demand.
-    fn job(&mut self, p: &str, w: &WorkloadDef, spec: &mut WorkloadSpec, duration: u64) {
+    /// A job: executions and no demand. Returns the definition each execution comes from.
+    fn job(
+        &mut self,
+        p: &str,
+        w: &WorkloadDef,
+        spec: &mut WorkloadSpec,
+        duration: u64,
+    ) -> Vec<usize> {
         for (f, bad) in [
             ("demand", w.demand.is_some()),
             ("requests", w.requests.is_some()),
@@ -208,10 +213,11 @@ impl Resolver<'_> {
                 "a job needs at least one execution",
             );
         }
-        let execs = self.executions(p, &w.executions, duration);
+        let (execs, origin) = self.executions(p, &w.executions, duration);
         if let Kind::Job(j) = &mut spec.kind {
             j.executions = execs;
         }
+        origin
     }
 
     /// A connector: 2 to 10 instances carrying some throughput, its demand in Mbps.
@@ -248,18 +254,6 @@ impl Resolver<'_> {
             self.err(
                 format!("{p}.max_instances"),
                 format!("max_instances {hi}: a connector runs at most 10 instances"),
-            );
-        }
-        if lo > hi {
-            self.err(
-                format!("{p}.min_instances"),
-                format!("min_instances {lo} is above max_instances {hi}"),
-            );
-        }
-        if w.throughput_per_instance == Some(0) {
-            self.err(
-                format!("{p}.throughput_per_instance"),
-                "an instance must carry some throughput (Mbps)",
             );
         }
         match &w.demand {
@@ -303,16 +297,6 @@ impl Resolver<'_> {
                     format!(
                         "the swap at {} is not before the end of the run ({})",
                         sw.at, def.duration
-                    ),
-                );
-            }
-            if j > 0 && sw.at <= w.swaps[j - 1].at {
-                self.err(
-                    format!("{p}.swaps[{j}].at"),
-                    format!(
-                        "swaps must be in time order: {} is not after {}",
-                        sw.at,
-                        w.swaps[j - 1].at
                     ),
                 );
             }
@@ -370,8 +354,14 @@ impl Resolver<'_> {
         }
     }
 
-    /// A job's executions, repeats expanded, in start order.
-    fn executions(&mut self, p: &str, defs: &[ExecutionDef], duration: u64) -> Vec<JobExecution> {
+    /// A job's executions, repeats expanded, in start order, each with the index of the
+    /// definition it comes from.
+    fn executions(
+        &mut self,
+        p: &str,
+        defs: &[ExecutionDef],
+        duration: u64,
+    ) -> (Vec<JobExecution>, Vec<usize>) {
         let mut out = Vec::new();
         for (j, e) in defs.iter().enumerate() {
             let ep = format!("{p}.executions[{j}]");
@@ -396,30 +386,12 @@ impl Resolver<'_> {
             let durations = match &e.task_duration {
                 TaskDurationDef::Fixed(d) => TaskDurations::Fixed(d.ms()),
                 TaskDurationDef::PerTask(v) => {
-                    if v.len() != e.tasks as usize {
-                        self.err(
-                            format!("{ep}.task_duration"),
-                            format!(
-                                "{} durations for {} tasks; give one per task",
-                                v.len(),
-                                e.tasks
-                            ),
-                        );
-                    }
                     TaskDurations::PerTask(v.iter().map(|d| d.ms()).collect())
                 }
-                TaskDurationDef::Uniform { min, max } => {
-                    if min > max {
-                        self.err(
-                            format!("{ep}.task_duration"),
-                            format!("min {min} is above max {max}"),
-                        );
-                    }
-                    TaskDurations::Uniform {
-                        min_ms: min.ms(),
-                        max_ms: max.ms(),
-                    }
-                }
+                TaskDurationDef::Uniform { min, max } => TaskDurations::Uniform {
+                    min_ms: min.ms(),
+                    max_ms: max.ms(),
+                },
             };
             if let Some(prev) = defs.get(j.wrapping_sub(1)) {
                 if e.start < prev.start {
@@ -452,12 +424,15 @@ impl Resolver<'_> {
                 if t >= duration || e.repeat_count.is_some_and(|c| n >= c) {
                     break;
                 }
-                out.push(JobExecution {
-                    start_ms: t,
-                    n_tasks: e.tasks,
-                    parallelism: e.parallelism,
-                    durations: durations.clone(),
-                });
+                out.push((
+                    JobExecution {
+                        start_ms: t,
+                        n_tasks: e.tasks,
+                        parallelism: e.parallelism,
+                        durations: durations.clone(),
+                    },
+                    j,
+                ));
                 n += 1;
                 if out.len() > 1_000_000 {
                     self.err(
@@ -472,8 +447,8 @@ impl Resolver<'_> {
                 }
             }
         }
-        out.sort_by_key(|e| e.start_ms);
-        out
+        out.sort_by_key(|(e, _)| e.start_ms); // stable: a tie keeps definition order
+        out.into_iter().unzip()
     }
 }
 
