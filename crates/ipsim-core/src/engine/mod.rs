@@ -98,7 +98,7 @@ impl SimInput {
                     Kind::Connector(_) if w.subnet == i => Some(w.name.as_str()),
                     _ => None,
                 });
-                match layout(s, &format!("subnets[{i}]"), bs, used, connector) {
+                match layout(s, i, bs, used, connector) {
                     Ok(l) => layouts.push(l),
                     Err(e) => errs.extend(e),
                 }

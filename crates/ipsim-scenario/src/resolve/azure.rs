@@ -14,6 +14,7 @@ use super::workloads::Workloads;
 use crate::def::{FunctionsDef, TraceDef};
 use crate::demand::{self, Requests};
 use crate::exact::Exact;
+use crate::locate::JsonPath;
 use crate::trace::azure;
 
 impl Resolver<'_> {
@@ -27,14 +28,14 @@ impl Resolver<'_> {
         s: &Settings,
         out: &mut Workloads,
     ) {
-        let p = format!("traces[{i}].functions");
+        let p = JsonPath::from("traces").index(i).key("functions");
         let select = match (f.top, f.hashes.is_empty()) {
             (Some(n), true) if n > 0 && n <= 10_000 => azure::Select::Top(n as usize),
             (None, false) => {
                 for (j, h) in f.hashes.iter().enumerate() {
                     if h.len() < 8 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
                         self.err(
-                            format!("{p}.hashes[{j}]"),
+                            p.key("hashes").index(j),
                             format!("{h:?} is not a hash prefix of at least 8 hex digits"),
                         );
                     }
@@ -51,7 +52,7 @@ impl Resolver<'_> {
         };
         let Some(&subnet) = subnet_idx.get(&f.subnet) else {
             self.err(
-                format!("{p}.subnet"),
+                p.key("subnet"),
                 format!("subnet {:?} is not declared", f.subnet),
             );
             return;
@@ -68,7 +69,7 @@ impl Resolver<'_> {
         };
         if durations.is_none() && f.latency.is_none() {
             self.err(
-                format!("{p}.latency"),
+                p.key("latency"),
                 "give a latency, or a durations_file with each function's average",
             );
             return;
@@ -86,7 +87,7 @@ impl Resolver<'_> {
                 None => match f.latency {
                     Some(l) => Exact::int(l.ms()),
                     None => {
-                        self.err(format!("{p}.durations_file"), format!("the durations file has no function {}; give a latency to fall back on", func.hash));
+                        self.err(p.key("durations_file"), format!("the durations file has no function {}; give a latency to fall back on", func.hash));
                         continue;
                     }
                 },

@@ -11,6 +11,7 @@ use super::{MAX_INSTANCES, MAX_RPS, Resolver};
 use crate::def::DemandDef;
 use crate::demand::{self, Requests};
 use crate::duration::Duration;
+use crate::locate::JsonPath;
 
 /// What a demand's values count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,7 +27,7 @@ impl Resolver<'_> {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn generated(
         &mut self,
-        p: &str,
+        p: &JsonPath,
         g: &DemandDef,
         unit: Unit,
         s: &Settings,
@@ -38,7 +39,7 @@ impl Resolver<'_> {
         if !self.errs.is_empty() {
             return None;
         }
-        let exact = demand::Generator::new(g, |f, v| self.exact(&format!("{p}.{f}"), v));
+        let exact = demand::Generator::new(g, |f, v| self.exact(&p.key(f), v));
         match demand::try_sample(&exact, g, s.duration, s.interval, noise, requests) {
             Ok(pts) if idle > 0 => Some(demand::idle_delay(&pts, idle)),
             Ok(pts) => Some(pts),
@@ -50,23 +51,23 @@ impl Resolver<'_> {
     }
 
     /// The generator's values and shape.
-    fn generator(&mut self, p: &str, g: &DemandDef, unit: Unit) {
+    fn generator(&mut self, p: &JsonPath, g: &DemandDef, unit: Unit) {
         let (max, what) = match unit {
             Unit::Instances => (MAX_INSTANCES, "an instance count"),
             Unit::Rps => (MAX_RPS, "a request rate"),
             Unit::Mbps => (MAX_RPS, "a throughput in Mbps"),
         };
         match g {
-            DemandDef::Constant { value } => self.count(&format!("{p}.value"), *value, max, what),
+            DemandDef::Constant { value } => self.count(&p.key("value"), *value, max, what),
             DemandDef::Step { points } => {
                 if points.is_empty() {
                     self.err(
-                        format!("{p}.points"),
+                        p.key("points"),
                         "a step function needs at least one [time, value] point",
                     );
                 }
                 for (j, (t, v)) in points.iter().enumerate() {
-                    self.count(&format!("{p}.points[{j}]"), *v, max, what);
+                    self.count(&p.key("points").index(j), *v, max, what);
                     if j > 0 && *t <= points[j - 1].0 {
                         let how = if *t == points[j - 1].0 {
                             "repeats"
@@ -74,7 +75,7 @@ impl Resolver<'_> {
                             "goes back from"
                         };
                         self.err(
-                            format!("{p}.points[{j}]"),
+                            p.key("points").index(j),
                             format!(
                                 "time {t} {how} the previous point's {}; times must increase",
                                 points[j - 1].0
@@ -84,8 +85,8 @@ impl Resolver<'_> {
                 }
             }
             DemandDef::Surge { base, peak, .. } => {
-                self.count(&format!("{p}.base"), *base, max, what);
-                self.count(&format!("{p}.peak"), *peak, max, what);
+                self.count(&p.key("base"), *base, max, what);
+                self.count(&p.key("peak"), *peak, max, what);
             }
             DemandDef::Diurnal {
                 mean,
@@ -93,10 +94,10 @@ impl Resolver<'_> {
                 period,
                 ..
             } => {
-                self.count(&format!("{p}.mean"), *mean, max, what);
-                self.count(&format!("{p}.amplitude"), *amplitude, max, what);
+                self.count(&p.key("mean"), *mean, max, what);
+                self.count(&p.key("amplitude"), *amplitude, max, what);
                 if period.is_some_and(|d| d.ms() == 0) {
-                    self.err(format!("{p}.period"), "the period must be positive (24h)");
+                    self.err(p.key("period"), "the period must be positive (24h)");
                 }
             }
             DemandDef::Trace { .. } => {}

@@ -17,10 +17,12 @@ mod subnets;
 mod traces;
 mod workloads;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use ipsim_core::{
-    Checked, DemandFeed, FeedPoint, Output, RowSink, RunOptions, SimInput, Simulation,
+    Checked, DemandFeed, ExecutionField, FeedPoint, InputPath, Output, ParamField, RowSink,
+    RunOptions, SimInput, Simulation, SubnetField, WorkloadField,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -28,7 +30,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::def::ScenarioDef;
 use crate::error::{ScenarioError, ScenarioErrors};
 use crate::exact::{Exact, ParseError};
-use crate::locate::{locate, token_at};
+use crate::locate::{JsonPath, locate, token_at};
 use crate::trace::csv::{CsvFeed, CsvTrace};
 
 /// The longest run accepted: 400 days.
@@ -171,6 +173,7 @@ pub fn resolve(
         path,
         text,
         errs: Vec::new(),
+        paths: Vec::new(),
     };
     let out = r.resolve(def, ov);
     if r.errs.is_empty() {
@@ -216,14 +219,17 @@ struct Resolver<'a> {
     path: &'a Path,
     text: &'a str,
     errs: Vec<ScenarioError>,
+    /// The JSON path of each error found in the file itself.
+    paths: Vec<JsonPath>,
 }
 
 impl Resolver<'_> {
-    fn err(&mut self, path: impl Into<String>, msg: impl Into<String>) {
+    fn err(&mut self, path: impl Into<JsonPath>, msg: impl Into<String>) {
         let path = path.into();
         let (l, c) = locate(self.text, &path).unzip();
         self.errs
-            .push(ScenarioError::new(self.path, path, msg).at(l, c));
+            .push(ScenarioError::new(self.path, path.to_string(), msg).at(l, c));
+        self.paths.push(path);
     }
 
     fn file(&self, rel: &str) -> PathBuf {
@@ -233,11 +239,11 @@ impl Resolver<'_> {
 
     /// The number at `path` as written in the file (its JSON token), `v` being what serde read
     /// there; a token that is missing or does not read back as `v` falls back to `v`'s decimal.
-    fn exact(&mut self, path: &str, v: f64) -> Exact {
+    fn exact(&mut self, path: &JsonPath, v: f64) -> Exact {
         if let Some(tok) = token_at(self.text, path).filter(|t| t.parse::<f64>() == Ok(v)) {
             match Exact::parse(tok) {
                 Ok(x) => return x,
-                Err(e @ ParseError::OutOfRange) => self.err(path, format!("{tok} is {e}")),
+                Err(e @ ParseError::OutOfRange) => self.err(path.clone(), format!("{tok} is {e}")),
                 Err(_) => {} // a negative value: reported by the range checks
             }
         }
@@ -245,12 +251,12 @@ impl Resolver<'_> {
     }
 
     /// A count or rate of 0 or more, at most `max` (an absurd-value cap).
-    fn count(&mut self, path: &str, v: f64, max: f64, what: &str) {
+    fn count(&mut self, path: &JsonPath, v: f64, max: f64, what: &str) {
         if !v.is_finite() || v < 0.0 {
-            self.err(path, format!("{v} is not {what} of 0 or more"));
+            self.err(path.clone(), format!("{v} is not {what} of 0 or more"));
         } else if v > max {
             self.err(
-                path,
+                path.clone(),
                 format!("{v} is absurdly large for {what} (at most {max})"),
             );
         }
@@ -279,6 +285,7 @@ impl Resolver<'_> {
             n_declared,
             exec_origin: std::mem::take(&mut w.exec_origin),
             azure_from: std::mem::take(&mut w.azure_from),
+            traced_swaps: std::mem::take(&mut traces.traced_swaps),
         };
         let mut input = SimInput::new(subnets, w.specs, settings.duration);
         input.params = params;
@@ -304,17 +311,17 @@ impl Resolver<'_> {
     /// Core errors that repeat (an execution definition repeated into many executions) are
     /// reported once.
     fn core_checks(&mut self, input: &SimInput, origins: &Origins) -> Option<Checked> {
-        let n_own = self.errs.len();
         match input.check() {
             Ok(c) => Some(c),
             Err(es) => {
+                let own = self.paths.clone();
+                let mut seen = Vec::new();
                 for e in es {
                     let path = core_path(&e.path, origins);
-                    let moot = self.errs[..n_own].iter().any(|s| covers(&s.path, &path));
-                    let again = self.errs[n_own..]
-                        .iter()
-                        .any(|s| s.path == path && s.message == e.message);
+                    let moot = own.iter().any(|s| covers(s, &path));
+                    let again = seen.contains(&(path.clone(), e.message.clone()));
                     if !moot && !again {
+                        seen.push((path.clone(), e.message.clone()));
                         self.err(path, e.message);
                     }
                 }
@@ -326,73 +333,91 @@ impl Resolver<'_> {
 
 /// Whether a scenario error at `own` makes a core error at `core` moot: they are about the
 /// same thing, or the core's is about a subnet the scenario already found wrong.
-fn covers(own: &str, core: &str) -> bool {
-    let subnet = |p: &str| {
-        p.starts_with("subnets[")
-            .then(|| p.split('.').next().unwrap_or(p).to_string())
-    };
+fn covers(own: &JsonPath, core: &JsonPath) -> bool {
+    let subnets = JsonPath::from("subnets");
     own.starts_with(core)
         || core.starts_with(own)
-        || (subnet(core).is_some() && subnet(own) == subnet(core))
+        || (core.prefix(1) == subnets && core.prefix(2) == own.prefix(2))
 }
 
-/// Where the core's workloads and executions come from in the file.
+/// Where the core's workloads, executions and swaps come from in the file.
 struct Origins {
     /// Workloads declared in the file; the core's later ones come from Azure traces.
     n_declared: usize,
     /// Per job, the execution definition of each execution.
-    exec_origin: std::collections::BTreeMap<usize, Vec<usize>>,
+    exec_origin: BTreeMap<usize, Vec<usize>>,
     /// Per workload made from an Azure trace, the trace's index.
     azure_from: Vec<usize>,
+    /// Workloads whose swaps are a Cloud Monitoring export's deploys.
+    traced_swaps: BTreeSet<usize>,
 }
 
-/// The scenario path of a core input path (`workloads[2].demand[4]` is generated demand).
-fn core_path(p: &str, o: &Origins) -> String {
-    let p = match p {
-        "duration_ms" => "duration".to_string(),
-        "params.retry_interval_ms" => "params.retry_interval".to_string(),
-        _ => p
-            .replace(".prefix_len", ".cidr")
-            .replace(".throughput_per_instance_mbps", ".throughput_per_instance"),
+/// The place in the file of a core input path: a generated demand point is its workload's
+/// `demand`, an execution its definition, a workload made from an Azure trace that trace's
+/// `functions`.
+fn core_path(p: &InputPath, o: &Origins) -> JsonPath {
+    let workload = |i: usize| -> Result<JsonPath, JsonPath> {
+        if i < o.n_declared {
+            Ok(JsonPath::from("workloads").index(i))
+        } else {
+            let t = o.azure_from.get(i - o.n_declared).copied().unwrap_or(0);
+            Err(JsonPath::from("traces").index(t).key("functions"))
+        }
     };
-    let Some(rest) = p.strip_prefix("workloads[") else {
-        return p;
-    };
-    let Some((n, rest)) = rest.split_once(']') else {
-        return p;
-    };
-    let Ok(i) = n.parse::<usize>() else { return p };
-    if i >= o.n_declared {
-        return match o.azure_from.get(i - o.n_declared) {
-            Some(t) => format!("traces[{t}].functions"),
-            None => p,
-        };
+    match *p {
+        InputPath::Duration => "duration".into(),
+        InputPath::Param(f) => param(match f {
+            ParamField::BlockSize => "block_size",
+            ParamField::IpsPerInstance => "ips_per_instance",
+            ParamField::IpsPerTask => "ips_per_task",
+            ParamField::RetryIntervalMs => "retry_interval",
+        }),
+        InputPath::Subnets => "subnets".into(),
+        // The file gives base and prefix length together.
+        InputPath::Subnet {
+            subnet,
+            field: SubnetField::Cidr | SubnetField::PrefixLen,
+        } => JsonPath::from("subnets").index(subnet).key("cidr"),
+        InputPath::Static { subnet, index } => JsonPath::from("subnets")
+            .index(subnet)
+            .key("statics")
+            .index(index),
+        InputPath::Workload { workload: i, field } => match workload(i) {
+            Ok(w) => w.key(match field {
+                WorkloadField::Subnet => "subnet",
+                WorkloadField::MinInstances => "min_instances",
+                WorkloadField::MaxInstances => "max_instances",
+                WorkloadField::ThroughputPerInstanceMbps => "throughput_per_instance",
+            }),
+            Err(t) => t,
+        },
+        InputPath::DemandPoint { workload: i, .. } => match workload(i) {
+            Ok(w) => w.key("demand"),
+            Err(t) => t,
+        },
+        InputPath::Swap { workload: i, index } => match workload(i) {
+            Ok(w) if o.traced_swaps.contains(&i) => w.key("demand"),
+            Ok(w) => w.key("swaps").index(index).key("at"),
+            Err(t) => t,
+        },
+        InputPath::Execution {
+            workload: i,
+            index,
+            field,
+        } => match workload(i) {
+            Ok(w) => match o.exec_origin.get(&i).and_then(|v| v.get(index)) {
+                Some(&j) => w.key("executions").index(j).key(match field {
+                    ExecutionField::StartMs => "start",
+                    ExecutionField::Durations => "task_duration",
+                }),
+                None => w.key("executions"),
+            },
+            Err(t) => t,
+        },
     }
-    let w = format!("workloads[{i}]");
-    if rest.starts_with(".demand[") {
-        return format!("{w}.demand");
-    }
-    if let Some(s) = rest.strip_prefix(".swaps[") {
-        return format!(
-            "{w}.swaps[{}.at",
-            s.split(']').next().unwrap_or(s).to_owned() + "]"
-        );
-    }
-    if let Some(e) = rest.strip_prefix(".executions[") {
-        let (k, field) = e.split_once(']').unwrap_or((e, ""));
-        let j = k
-            .parse::<usize>()
-            .ok()
-            .and_then(|k| o.exec_origin.get(&i)?.get(k).copied());
-        let field = match field {
-            ".durations" => ".task_duration",
-            ".start_ms" => ".start",
-            f => f,
-        };
-        return match j {
-            Some(j) => format!("{w}.executions[{j}]{field}"),
-            None => format!("{w}.executions"),
-        };
-    }
-    p
+}
+
+/// `params.<name>`.
+fn param(name: &str) -> JsonPath {
+    JsonPath::from("params").key(name)
 }

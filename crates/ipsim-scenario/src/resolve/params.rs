@@ -6,10 +6,11 @@
 
 use ipsim_core::{BlockScope, Params, Retention, Strategy};
 
-use super::{MAX_DURATION_MS, MAX_SAMPLES, Resolver};
+use super::{MAX_DURATION_MS, MAX_SAMPLES, Resolver, param};
 use crate::def::{ParamsDef, RetentionDef, ScenarioDef, ScopeDef, StrategyDef};
 use crate::duration::Duration;
 use crate::exact::Exact;
+use crate::locate::JsonPath;
 
 /// What the rest of the file is read against.
 pub(super) struct Settings {
@@ -66,7 +67,7 @@ impl Resolver<'_> {
         let params = self.params(&def.params, duration);
         let pd = &def.params;
         let target = match pd.target_utilization {
-            Some(u) => self.exact("params.target_utilization", u),
+            Some(u) => self.exact(&param("target_utilization"), u),
             None => Exact::ratio(6, 10).unwrap_or_else(Exact::zero),
         };
         let settings = Settings {
@@ -87,7 +88,7 @@ impl Resolver<'_> {
         if let Some(v) = d.ips_per_instance {
             if v > 64 {
                 self.err(
-                    "params.ips_per_instance",
+                    param("ips_per_instance"),
                     format!("{v} is more than 64 (2; 4 for the pre-2025 rule)"),
                 );
             }
@@ -95,7 +96,7 @@ impl Resolver<'_> {
         }
         if let Some(v) = d.ips_per_task {
             if v > 64 {
-                self.err("params.ips_per_task", format!("{v} is more than 64 (1)"));
+                self.err(param("ips_per_task"), format!("{v} is more than 64 (1)"));
             }
             p.ips_per_task = v;
         }
@@ -115,7 +116,7 @@ impl Resolver<'_> {
             if let Some(v) = v {
                 if v.ms() > day {
                     self.err(
-                        format!("params.{name}"),
+                        JsonPath::from("params").key(name),
                         format!("{v} is longer than a day; that is not a retention Cloud Run has"),
                     );
                 }
@@ -125,7 +126,7 @@ impl Resolver<'_> {
         if let Some(v) = d.retry_interval {
             if v.ms() > day {
                 self.err(
-                    "params.retry_interval",
+                    param("retry_interval"),
                     format!("{v} is longer than a day (10s)"),
                 );
             }
@@ -134,7 +135,7 @@ impl Resolver<'_> {
         if let Some(v) = d.max_task_retries {
             if v > 10 {
                 self.err(
-                    "params.max_task_retries",
+                    param("max_task_retries"),
                     format!("{v} is more than the 10 retries Cloud Run allows per task"),
                 );
             }
@@ -158,7 +159,7 @@ impl Resolver<'_> {
         if let Some(c) = d.concurrency {
             if !(1..=1000).contains(&c) {
                 self.err(
-                    "params.concurrency",
+                    param("concurrency"),
                     format!("{c} is not a concurrency from 1 to 1000 (80)"),
                 );
             }
@@ -166,7 +167,7 @@ impl Resolver<'_> {
         if let Some(u) = d.target_utilization {
             if !(u > 0.0 && u <= 1.0) {
                 self.err(
-                    "params.target_utilization",
+                    param("target_utilization"),
                     format!("{u} is not a share in (0, 1] (0.6)"),
                 );
             }
@@ -174,11 +175,11 @@ impl Resolver<'_> {
         if let Some(s) = d.sample_interval {
             if s.ms() == 0 {
                 self.err(
-                    "params.sample_interval",
+                    param("sample_interval"),
                     "the sample interval must be positive (1m)",
                 );
             } else if duration / s.ms() > MAX_SAMPLES {
-                self.err("params.sample_interval", format!("{s} gives more than {MAX_SAMPLES} samples over the run; use a longer interval"));
+                self.err(param("sample_interval"), format!("{s} gives more than {MAX_SAMPLES} samples over the run; use a longer interval"));
             }
         }
         p

@@ -9,6 +9,7 @@ use ipsim_core::{EdgeBlocks, StaticAlloc, SubnetSpec};
 
 use super::Resolver;
 use crate::def::{EdgeDef, KindDef, ScenarioDef};
+use crate::locate::JsonPath;
 
 /// `a.b.c.d/len` as (base, prefix length).
 fn parse_net(text: &str) -> Result<(u32, u8), String> {
@@ -36,17 +37,17 @@ impl Resolver<'_> {
         let mut subnet_idx = BTreeMap::new();
         let mut subnets = Vec::new();
         for (i, s) in def.subnets.iter().enumerate() {
-            let p = format!("subnets[{i}]");
+            let p = JsonPath::from("subnets").index(i);
             if subnet_idx.insert(s.name.clone(), i).is_some() {
                 self.err(
-                    format!("{p}.name"),
+                    p.key("name"),
                     format!("subnet {:?} is declared twice", s.name),
                 );
             }
             let (base, len) = match parse_net(&s.cidr) {
                 Ok(v) => v,
                 Err(m) => {
-                    self.err(format!("{p}.cidr"), m);
+                    self.err(p.key("cidr"), m);
                     (0, 32)
                 }
             };
@@ -58,7 +59,7 @@ impl Resolver<'_> {
             spec.allow_small_subnet = s.allow_small_subnet;
             spec.allow_unsupported_range = s.allow_unsupported_range;
             for (j, st) in s.statics.iter().enumerate() {
-                let sp = format!("{p}.statics[{j}]");
+                let sp = p.key("statics").index(j);
                 let given = [
                     st.address.is_some(),
                     st.prefix.is_some(),
@@ -77,7 +78,7 @@ impl Resolver<'_> {
                 if let Some(a) = &st.address {
                     match parse_addr(a) {
                         Ok(a) => spec.statics.push(StaticAlloc::Address(a)),
-                        Err(m) => self.err(format!("{sp}.address"), m),
+                        Err(m) => self.err(sp.key("address"), m),
                     }
                 } else if let Some(pr) = &st.prefix {
                     match parse_net(pr) {
@@ -85,7 +86,7 @@ impl Resolver<'_> {
                             base: b,
                             prefix_len: l,
                         }),
-                        Err(m) => self.err(format!("{sp}.prefix"), m),
+                        Err(m) => self.err(sp.key("prefix"), m),
                     }
                 } else if let Some(n) = st.count {
                     spec.statics.push(StaticAlloc::Count(n));
@@ -106,12 +107,12 @@ impl Resolver<'_> {
             if w.kind == KindDef::Connector {
                 if spec.prefix_len != 28 {
                     self.err(
-                        format!("workloads[{i}].subnet"),
+                        JsonPath::from("workloads").index(i).key("subnet"),
                         format!("a Serverless VPC Access connector needs a dedicated /28 subnet; {:?} is a /{}", sd.name, spec.prefix_len),
                     );
                 }
                 if sd.edge_blocks == Some(EdgeDef::Partial) {
-                    self.err(format!("workloads[{i}].subnet"), "a connector's /28 holds VMs, not Cloud Run blocks: leave edge_blocks unset");
+                    self.err(JsonPath::from("workloads").index(i).key("subnet"), "a connector's /28 holds VMs, not Cloud Run blocks: leave edge_blocks unset");
                 }
                 let others: Vec<&str> = def
                     .workloads
@@ -121,7 +122,7 @@ impl Resolver<'_> {
                     .collect();
                 if !others.is_empty() && !sd.allow_small_subnet {
                     self.err(
-                        format!("workloads[{i}].subnet"),
+                        JsonPath::from("workloads").index(i).key("subnet"),
                         format!(
                             "connector {:?}'s /28 is dedicated to it, but {} use it too",
                             w.name,

@@ -13,6 +13,7 @@ use super::demand::{scaled_mut, set_demand, too_many};
 use crate::def::{ScenarioDef, TraceFormat};
 use crate::demand::{self, Requests};
 use crate::exact::Exact;
+use crate::locate::JsonPath;
 use crate::trace::csv::{CsvTrace, CsvUnit, Target};
 use crate::trace::monitoring::{self, Export, Metric};
 
@@ -29,12 +30,14 @@ pub(super) struct Traces {
     csv_targets: BTreeMap<usize, BTreeMap<String, Vec<Target>>>,
     /// Per export, the series some workload takes.
     used_series: BTreeMap<usize, BTreeSet<String>>,
+    /// The workloads whose swaps are an export's deploys.
+    pub(super) traced_swaps: BTreeSet<usize>,
 }
 
 /// What a workload that takes its demand from a trace brings to it.
 pub(super) struct Taker<'r> {
     /// Its path, `workloads[i]`.
-    pub(super) p: &'r str,
+    pub(super) p: &'r JsonPath,
     /// Its index.
     pub(super) index: usize,
     /// The series it takes.
@@ -54,13 +57,13 @@ impl Resolver<'_> {
         for (i, t) in def.traces.iter().enumerate() {
             if tr.idx.insert(t.name.clone(), i).is_some() {
                 self.err(
-                    format!("traces[{i}].name"),
+                    JsonPath::from("traces").index(i).key("name"),
                     format!("trace {:?} is declared twice", t.name),
                 );
             }
             if t.functions.is_some() != (t.format == TraceFormat::AzureFunctions) {
                 self.err(
-                    format!("traces[{i}].functions"),
+                    JsonPath::from("traces").index(i).key("functions"),
                     "\"functions\" goes with format \"azure-functions\", and only with it",
                 );
             }
@@ -100,7 +103,7 @@ impl Resolver<'_> {
         let p = w.p;
         let Some(&t) = tr.idx.get(trace) else {
             self.err(
-                format!("{p}.demand.trace"),
+                p.key("demand").key("trace"),
                 format!("trace {trace:?} is not declared in traces"),
             );
             return;
@@ -128,7 +131,7 @@ impl Resolver<'_> {
             self.check_unit(p, rps, w.requests.is_some(), name);
             match x.services.get(&w.series) {
                 None => self.err(
-                    format!("{p}.demand.series"),
+                    p.key("demand").key("series"),
                     format!(
                         "the export has no service {:?}; it has: {}",
                         w.series,
@@ -145,9 +148,10 @@ impl Resolver<'_> {
                                 pts
                             },
                         ),
-                        Err(t) => self.err(format!("{p}.demand"), too_many(t)),
+                        Err(t) => self.err(p.key("demand"), too_many(t)),
                     }
                     if !w.own_swaps {
+                        tr.traced_swaps.insert(w.index);
                         if let Some(sc) = scaled_mut(spec) {
                             sc.swaps = s
                                 .swaps
@@ -163,17 +167,17 @@ impl Resolver<'_> {
                 }
             }
         } else if def.traces[t].format == TraceFormat::AzureFunctions {
-            self.err(format!("{p}.demand.trace"), "an Azure Functions trace makes its own workloads (see traces[].functions); it cannot feed a declared one");
+            self.err(p.key("demand").key("trace"), "an Azure Functions trace makes its own workloads (see traces[].functions); it cannot feed a declared one");
         }
     }
 
     /// A trace in requests per second needs `requests`; one in instances refuses them.
-    fn check_unit(&mut self, p: &str, rps: bool, has_requests: bool, trace: &str) {
+    fn check_unit(&mut self, p: &JsonPath, rps: bool, has_requests: bool, trace: &str) {
         if rps && !has_requests {
-            self.err(format!("{p}.requests"), format!("trace {trace:?} gives requests per second: add \"requests\": {{\"latency\": \"...\"}} to turn them into instances"));
+            self.err(p.key("requests"), format!("trace {trace:?} gives requests per second: add \"requests\": {{\"latency\": \"...\"}} to turn them into instances"));
         } else if !rps && has_requests {
             self.err(
-                format!("{p}.requests"),
+                p.key("requests"),
                 format!("trace {trace:?} gives instance counts; remove \"requests\""),
             );
         }
@@ -193,7 +197,7 @@ impl Resolver<'_> {
                 .cloned()
                 .collect();
             if !unused.is_empty() {
-                self.err(format!("traces[{i}]"), format!("no workload takes service(s) {} from this export; add workloads for them or set ignore_unknown", unused.join(", ")));
+                self.err(JsonPath::from("traces").index(*i), format!("no workload takes service(s) {} from this export; add workloads for them or set ignore_unknown", unused.join(", ")));
             }
         }
     }
@@ -217,7 +221,7 @@ impl Resolver<'_> {
             };
             if trace.targets.is_empty() {
                 self.err(
-                    format!("traces[{i}]"),
+                    JsonPath::from("traces").index(i),
                     format!("no workload takes demand from trace {:?}", t.name),
                 );
                 continue;

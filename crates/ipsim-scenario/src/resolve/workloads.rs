@@ -16,6 +16,7 @@ use crate::def::{DemandDef, ExecutionDef, KindDef, ScenarioDef, TaskDurationDef,
 use crate::demand::Requests;
 use crate::duration::Duration;
 use crate::exact::Exact;
+use crate::locate::JsonPath;
 
 /// The workloads made so far (declared ones, then those of Azure traces) and their names.
 #[derive(Default)]
@@ -42,10 +43,10 @@ impl Resolver<'_> {
     ) -> Workloads {
         let mut out = Workloads::default();
         for (i, w) in def.workloads.iter().enumerate() {
-            let p = format!("workloads[{i}]");
+            let p = JsonPath::from("workloads").index(i);
             if !out.names.insert(w.name.clone()) {
                 self.err(
-                    format!("{p}.name"),
+                    p.key("name"),
                     format!("workload {:?} is declared twice", w.name),
                 );
             }
@@ -54,7 +55,7 @@ impl Resolver<'_> {
                 None => {
                     let known: Vec<_> = def.subnets.iter().map(|s| s.name.as_str()).collect();
                     self.err(
-                        format!("{p}.subnet"),
+                        p.key("subnet"),
                         format!(
                             "subnet {:?} is not declared; declared subnets: {}",
                             w.subnet,
@@ -90,7 +91,7 @@ impl Resolver<'_> {
                 ] {
                     if bad {
                         self.err(
-                            format!("{p}.{f}"),
+                            p.key(f),
                             format!("{f} is for connectors (kind \"connector\")"),
                         );
                     }
@@ -111,18 +112,13 @@ impl Resolver<'_> {
                 ("quota", w.quota),
             ] {
                 if let Some(v) = v {
-                    self.count(
-                        &format!("{p}.{f}"),
-                        f64::from(v),
-                        MAX_INSTANCES,
-                        "an instance count",
-                    );
+                    self.count(&p.key(f), f64::from(v), MAX_INSTANCES, "an instance count");
                 }
             }
             let requests = self.requests(&p, w, s, &def.params.target_utilization);
             let idle = w.idle_delay.map_or(0, Duration::ms);
             if idle > 86_400_000 {
-                self.err(format!("{p}.idle_delay"), "an idle delay over a day is absurd (Cloud Run keeps idle instances up to 15 minutes)");
+                self.err(p.key("idle_delay"), "an idle delay over a day is absurd (Cloud Run keeps idle instances up to 15 minutes)");
             }
             match w.kind {
                 KindDef::Job => {
@@ -148,7 +144,7 @@ impl Resolver<'_> {
     /// The request rule of a workload whose demand is in requests per second.
     fn requests(
         &mut self,
-        p: &str,
+        p: &JsonPath,
         w: &WorkloadDef,
         s: &Settings,
         default_target: &Option<f64>,
@@ -160,24 +156,24 @@ impl Resolver<'_> {
             .unwrap_or(default_target.unwrap_or(0.6));
         if r.latency.ms() == 0 {
             self.err(
-                format!("{p}.requests.latency"),
+                p.key("requests").key("latency"),
                 "the latency must be positive",
             );
         }
         if !(1..=1000).contains(&c) {
             self.err(
-                format!("{p}.requests.concurrency"),
+                p.key("requests").key("concurrency"),
                 format!("{c} is not a concurrency from 1 to 1000"),
             );
         }
         if !(u > 0.0 && u <= 1.0) {
             self.err(
-                format!("{p}.requests.target_utilization"),
+                p.key("requests").key("target_utilization"),
                 format!("{u} is not a share in (0, 1]"),
             );
         }
         let u = match r.target_utilization {
-            Some(u) => self.exact(&format!("{p}.requests.target_utilization"), u),
+            Some(u) => self.exact(&p.key("requests").key("target_utilization"), u),
             None => s.target.clone(),
         };
         Some(Requests::new(&Exact::int(r.latency.ms()), c, &u))
@@ -186,7 +182,7 @@ impl Resolver<'_> {
     /// A job: executions and no demand. Returns the definition each execution comes from.
     fn job(
         &mut self,
-        p: &str,
+        p: &JsonPath,
         w: &WorkloadDef,
         spec: &mut WorkloadSpec,
         duration: u64,
@@ -202,16 +198,13 @@ impl Resolver<'_> {
         ] {
             if bad {
                 self.err(
-                    format!("{p}.{f}"),
+                    p.key(f),
                     format!("a job has no {f}: it runs executions of tasks"),
                 );
             }
         }
         if w.executions.is_empty() {
-            self.err(
-                format!("{p}.executions"),
-                "a job needs at least one execution",
-            );
+            self.err(p.key("executions"), "a job needs at least one execution");
         }
         let (execs, origin) = self.executions(p, &w.executions, duration);
         if let Kind::Job(j) = &mut spec.kind {
@@ -223,7 +216,7 @@ impl Resolver<'_> {
     /// A connector: 2 to 10 instances carrying some throughput, its demand in Mbps.
     fn connector(
         &mut self,
-        p: &str,
+        p: &JsonPath,
         w: &WorkloadDef,
         spec: &mut WorkloadSpec,
         s: &Settings,
@@ -238,7 +231,7 @@ impl Resolver<'_> {
         ] {
             if bad {
                 self.err(
-                    format!("{p}.{f}"),
+                    p.key(f),
                     format!("a connector has no {f}: its demand is throughput in Mbps"),
                 );
             }
@@ -246,27 +239,27 @@ impl Resolver<'_> {
         let (lo, hi) = (w.min_instances.unwrap_or(2), w.max_instances.unwrap_or(10));
         if lo < 2 {
             self.err(
-                format!("{p}.min_instances"),
+                p.key("min_instances"),
                 format!("min_instances {lo}: a connector runs at least 2 instances"),
             );
         }
         if hi > 10 {
             self.err(
-                format!("{p}.max_instances"),
+                p.key("max_instances"),
                 format!("max_instances {hi}: a connector runs at most 10 instances"),
             );
         }
         match &w.demand {
             None => self.err(
-                format!("{p}.demand"),
+                p.key("demand"),
                 "a connector needs a throughput demand in Mbps",
             ),
             Some(DemandDef::Trace { .. }) => {
-                self.err(format!("{p}.demand"), "a connector's throughput comes from a generator (constant, step, surge, diurnal)");
+                self.err(p.key("demand"), "a connector's throughput comes from a generator (constant, step, surge, diurnal)");
             }
             Some(g) => {
                 let noise = w.noise.map(|_| rng);
-                let dp = format!("{p}.demand");
+                let dp = p.key("demand");
                 if let Some(pts) = self.generated(&dp, g, Unit::Mbps, s, noise, None, 0) {
                     set_demand(spec, pts);
                 }
@@ -288,12 +281,12 @@ impl Resolver<'_> {
     ) {
         let p = cx.p;
         if !w.executions.is_empty() {
-            self.err(format!("{p}.executions"), "only jobs have executions");
+            self.err(p.key("executions"), "only jobs have executions");
         }
         for (j, sw) in w.swaps.iter().enumerate() {
             if sw.at.ms() >= s.duration && s.duration > 0 {
                 self.err(
-                    format!("{p}.swaps[{j}].at"),
+                    p.key("swaps").index(j).key("at"),
                     format!(
                         "the swap at {} is not before the end of the run ({})",
                         sw.at, def.duration
@@ -311,17 +304,14 @@ impl Resolver<'_> {
             None => {
                 if w.min_instances.unwrap_or(0) == 0 {
                     self.err(
-                        format!("{p}.demand"),
+                        p.key("demand"),
                         "a service or worker pool needs demand (or min_instances)",
                     );
                 }
             }
             Some(DemandDef::Trace { trace, series }) => {
                 if w.noise.is_some() {
-                    self.err(
-                        format!("{p}.noise"),
-                        "noise applies to generators, not to traces",
-                    );
+                    self.err(p.key("noise"), "noise applies to generators, not to traces");
                 }
                 let taker = Taker {
                     p,
@@ -340,7 +330,7 @@ impl Resolver<'_> {
                     Unit::Instances
                 };
                 let noise = w.noise.map(|_| rng);
-                let dp = format!("{p}.demand");
+                let dp = p.key("demand");
                 if let Some(pts) = self.generated(&dp, g, unit, s, noise, cx.requests, cx.idle) {
                     set_demand(spec, pts);
                 }
@@ -348,7 +338,7 @@ impl Resolver<'_> {
         }
         if w.requests.is_some() && w.demand.is_none() {
             self.err(
-                format!("{p}.requests"),
+                p.key("requests"),
                 "requests go with demand in requests per second; this workload has no demand",
             );
         }
@@ -358,16 +348,16 @@ impl Resolver<'_> {
     /// definition it comes from.
     fn executions(
         &mut self,
-        p: &str,
+        p: &JsonPath,
         defs: &[ExecutionDef],
         duration: u64,
     ) -> (Vec<JobExecution>, Vec<usize>) {
         let mut out = Vec::new();
         for (j, e) in defs.iter().enumerate() {
-            let ep = format!("{p}.executions[{j}]");
+            let ep = p.key("executions").index(j);
             if e.tasks > 10_000 {
                 self.err(
-                    format!("{ep}.tasks"),
+                    ep.key("tasks"),
                     format!(
                         "{} tasks is more than the 10,000 Cloud Run allows per execution",
                         e.tasks
@@ -376,7 +366,7 @@ impl Resolver<'_> {
             }
             if e.parallelism > e.tasks && e.tasks > 0 {
                 self.err(
-                    format!("{ep}.parallelism"),
+                    ep.key("parallelism"),
                     format!(
                         "parallelism {} is above the {} tasks",
                         e.parallelism, e.tasks
@@ -396,7 +386,7 @@ impl Resolver<'_> {
             if let Some(prev) = defs.get(j.wrapping_sub(1)) {
                 if e.start < prev.start {
                     self.err(
-                        format!("{ep}.start"),
+                        ep.key("start"),
                         format!(
                             "executions must be in order of start: {} is before {}",
                             e.start, prev.start
@@ -406,15 +396,12 @@ impl Resolver<'_> {
             }
             let every = e.repeat_every.map(Duration::ms);
             if every == Some(0) {
-                self.err(
-                    format!("{ep}.repeat_every"),
-                    "repeat_every must be positive",
-                );
+                self.err(ep.key("repeat_every"), "repeat_every must be positive");
                 continue;
             }
             if e.repeat_count.is_some() && every.is_none() {
                 self.err(
-                    format!("{ep}.repeat_count"),
+                    ep.key("repeat_count"),
                     "repeat_count goes with repeat_every",
                 );
             }
@@ -436,7 +423,7 @@ impl Resolver<'_> {
                 n += 1;
                 if out.len() > 1_000_000 {
                     self.err(
-                        format!("{ep}.repeat_every"),
+                        ep.key("repeat_every"),
                         "more than a million executions; use a longer repeat_every",
                     );
                     break;
@@ -454,7 +441,7 @@ impl Resolver<'_> {
 
 /// Where a service or worker pool stands and what its demand goes through.
 struct ScaledCx<'r> {
-    p: &'r str,
+    p: &'r JsonPath,
     index: usize,
     requests: Option<&'r Requests>,
     idle: u64,
