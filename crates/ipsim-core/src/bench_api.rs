@@ -39,7 +39,7 @@ impl Allocator {
     pub fn new(prefix_len: u8, n_owners: usize) -> Self {
         let mut spec = SubnetSpec::new("bench", 0x0A00_0000, prefix_len);
         spec.edge_blocks = EdgeBlocks::Excluded;
-        let l = layout(&spec, "bench", 16, true).expect("valid bench subnet");
+        let l = layout(&spec, 0, 16, true, None).expect("valid bench subnet");
         let mut alloc = Alloc::new(&[l], 16, Strategy::FirstFit, 0);
         let owners = (0..n_owners)
             .map(|i| alloc.add_owner(0, i as u32))

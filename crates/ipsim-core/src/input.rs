@@ -3,7 +3,7 @@
 //! The scenario crate turns files and generators into this; the core only checks that it is
 //! consistent (see [`SimInput::validate`]).
 
-use crate::error::InputError;
+use crate::error::{ExecutionField, InputError, InputPath, ParamField, WorkloadField};
 use crate::params::Params;
 use crate::subnet::SubnetSpec;
 
@@ -353,13 +353,13 @@ impl SimInput {
         let p = &self.params;
         if self.duration_ms == 0 {
             errs.push(InputError::new(
-                "duration_ms",
+                InputPath::Duration,
                 "the duration must be positive",
             ));
         }
         if !(4..=64).contains(&p.block_size) || !p.block_size.is_power_of_two() {
             errs.push(InputError::new(
-                "params.block_size",
+                InputPath::Param(ParamField::BlockSize),
                 format!(
                     "{} is not a power of two from 4 to 64 (16 is a /28)",
                     p.block_size
@@ -368,30 +368,33 @@ impl SimInput {
         }
         if p.ips_per_instance == 0 {
             errs.push(InputError::new(
-                "params.ips_per_instance",
+                InputPath::Param(ParamField::IpsPerInstance),
                 "must be at least 1 (default 2)",
             ));
         }
         if p.ips_per_task == 0 {
             errs.push(InputError::new(
-                "params.ips_per_task",
+                InputPath::Param(ParamField::IpsPerTask),
                 "must be at least 1 (default 1)",
             ));
         }
         if p.retry_interval_ms == 0 {
             errs.push(InputError::new(
-                "params.retry_interval_ms",
+                InputPath::Param(ParamField::RetryIntervalMs),
                 "must be positive (default 10 s), or retries would never let time advance",
             ));
         }
         if self.subnets.is_empty() {
-            errs.push(InputError::new("subnets", "at least one subnet is needed"));
+            errs.push(InputError::new(
+                InputPath::Subnets,
+                "at least one subnet is needed",
+            ));
         }
         for (i, w) in self.workloads.iter().enumerate() {
-            let path = format!("workloads[{i}]");
+            let at = |field| InputPath::Workload { workload: i, field };
             if w.subnet >= self.subnets.len() {
                 errs.push(InputError::new(
-                    format!("{path}.subnet"),
+                    at(WorkloadField::Subnet),
                     format!(
                         "subnet index {} does not exist ({} declared)",
                         w.subnet,
@@ -404,7 +407,7 @@ impl SimInput {
                     if let Some(max) = s.max_instances {
                         if s.min_instances > max {
                             errs.push(InputError::new(
-                                format!("{path}.min_instances"),
+                                at(WorkloadField::MinInstances),
                                 format!(
                                     "min_instances {} is above max_instances {max}",
                                     s.min_instances
@@ -412,11 +415,14 @@ impl SimInput {
                             ));
                         }
                     }
-                    check_increasing(&s.demand, &path, &mut errs);
+                    check_increasing(&s.demand, i, &mut errs);
                     for (j, pair) in s.swaps.windows(2).enumerate() {
                         if pair[1].time_ms <= pair[0].time_ms {
                             errs.push(InputError::new(
-                                format!("{path}.swaps[{}]", j + 1),
+                                InputPath::Swap {
+                                    workload: i,
+                                    index: j + 1,
+                                },
                                 format!(
                                     "swap at {} ms is not after the previous one at {} ms",
                                     pair[1].time_ms, pair[0].time_ms
@@ -425,24 +431,24 @@ impl SimInput {
                         }
                     }
                 }
-                Kind::Job(job) => check_executions(job, &path, &mut errs),
+                Kind::Job(job) => check_executions(job, i, &mut errs),
                 Kind::Connector(c) => {
                     if c.throughput_per_instance_mbps == 0 {
                         errs.push(InputError::new(
-                            format!("{path}.throughput_per_instance_mbps"),
+                            at(WorkloadField::ThroughputPerInstanceMbps),
                             "a connector instance must carry some throughput",
                         ));
                     }
                     if c.min_instances > c.max_instances || c.max_instances == 0 {
                         errs.push(InputError::new(
-                            format!("{path}.max_instances"),
+                            at(WorkloadField::MaxInstances),
                             format!(
                                 "max_instances {} must be at least 1 and at least min_instances {}",
                                 c.max_instances, c.min_instances
                             ),
                         ));
                     }
-                    check_increasing(&c.demand, &path, &mut errs);
+                    check_increasing(&c.demand, i, &mut errs);
                 }
             }
         }
@@ -451,7 +457,7 @@ impl SimInput {
 }
 
 /// Demand points must come in strictly increasing time.
-fn check_increasing(demand: &[DemandPoint], path: &str, errs: &mut Vec<InputError>) {
+fn check_increasing(demand: &[DemandPoint], workload: usize, errs: &mut Vec<InputError>) {
     for (j, pair) in demand.windows(2).enumerate() {
         if pair[1].time_ms <= pair[0].time_ms {
             let what = if pair[1].time_ms == pair[0].time_ms {
@@ -460,7 +466,10 @@ fn check_increasing(demand: &[DemandPoint], path: &str, errs: &mut Vec<InputErro
                 "goes back from"
             };
             errs.push(InputError::new(
-                format!("{path}.demand[{}]", j + 1),
+                InputPath::DemandPoint {
+                    workload,
+                    index: j + 1,
+                },
                 format!(
                     "time {} ms {what} the previous point's {} ms; times must increase",
                     pair[1].time_ms, pair[0].time_ms
@@ -471,21 +480,25 @@ fn check_increasing(demand: &[DemandPoint], path: &str, errs: &mut Vec<InputErro
 }
 
 /// Executions in start order, with one duration per task or a sound range.
-fn check_executions(job: &JobSpec, path: &str, errs: &mut Vec<InputError>) {
+fn check_executions(job: &JobSpec, workload: usize, errs: &mut Vec<InputError>) {
+    let at = |index, field| InputPath::Execution {
+        workload,
+        index,
+        field,
+    };
     for (j, pair) in job.executions.windows(2).enumerate() {
         if pair[1].start_ms < pair[0].start_ms {
             errs.push(InputError::new(
-                format!("{path}.executions[{}].start_ms", j + 1),
+                at(j + 1, ExecutionField::StartMs),
                 "executions must be in order of start time",
             ));
         }
     }
     for (j, e) in job.executions.iter().enumerate() {
-        let ep = format!("{path}.executions[{j}]");
         match &e.durations {
             TaskDurations::PerTask(d) if d.len() != e.n_tasks as usize => {
                 errs.push(InputError::new(
-                    format!("{ep}.durations"),
+                    at(j, ExecutionField::Durations),
                     format!(
                         "{} durations given for {} tasks; give one per task",
                         d.len(),
@@ -495,7 +508,7 @@ fn check_executions(job: &JobSpec, path: &str, errs: &mut Vec<InputError>) {
             }
             TaskDurations::Uniform { min_ms, max_ms } if min_ms > max_ms => {
                 errs.push(InputError::new(
-                    format!("{ep}.durations"),
+                    at(j, ExecutionField::Durations),
                     format!("min {min_ms} ms is above max {max_ms} ms"),
                 ));
             }

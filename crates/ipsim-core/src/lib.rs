@@ -56,7 +56,7 @@ mod tests;
 
 pub use demand::{DemandFeed, FeedPoint};
 pub use engine::{Checked, Simulation, simulate};
-pub use error::InputError;
+pub use error::{ExecutionField, InputError, InputPath, ParamField, SubnetField, WorkloadField};
 pub use input::{
     ConnectorSpec, DemandPoint, JobExecution, JobSpec, Kind, RunOptions, Scaled, SimInput, Swap,
     TaskDurations, WorkloadKind, WorkloadSpec,

@@ -4,7 +4,7 @@
 //! Offsets (address minus base) index blocks: block `i` covers offsets
 //! `[i * block_size, (i + 1) * block_size)`.
 
-use crate::error::InputError;
+use crate::error::{InputError, InputPath, SubnetField};
 use crate::params::EdgeBlocks;
 
 /// Another resource's addresses on the subnet (VMs, load balancers, databases).
@@ -57,15 +57,6 @@ impl SubnetSpec {
     }
 }
 
-impl SubnetSpec {
-    /// Checks this subnet alone (host bits, size, supported range, statics) as
-    /// [`crate::Simulation::new`] would; `used` says whether a Cloud Run workload uses it.
-    /// Errors name paths under `path` (e.g. `subnets[0]`).
-    pub fn check(&self, path: &str, block_size: u32, used: bool) -> Result<(), Vec<InputError>> {
-        layout(self, path, block_size, used).map(|_| ())
-    }
-}
-
 /// Formats a `u32` address as dotted quad.
 pub fn fmt_addr(addr: u32) -> String {
     std::net::Ipv4Addr::from(addr).to_string()
@@ -115,46 +106,56 @@ pub(crate) struct SubnetLayout {
 }
 
 /// Validates `spec` and lays it out. `used` says whether a Cloud Run workload uses it (the
-/// /26 minimum and the range check apply only then).
+/// /26 minimum and the range check apply only then); `connector` names a connector on it,
+/// which the /26 minimum's error mentions.
 pub(crate) fn layout(
     spec: &SubnetSpec,
-    path: &str,
+    subnet: usize,
     block_size: u32,
     used: bool,
+    connector: Option<&str>,
 ) -> Result<SubnetLayout, Vec<InputError>> {
     let mut errs = Vec::new();
     let cidr = fmt_cidr(spec.base, spec.prefix_len);
+    let at = |field| InputPath::Subnet { subnet, field };
     if spec.prefix_len > 32 {
         return Err(vec![InputError::new(
-            format!("{path}.prefix_len"),
+            at(SubnetField::PrefixLen),
             format!("prefix length {} is not between 0 and 32", spec.prefix_len),
         )]);
     }
     if spec.base & !mask(spec.prefix_len) != 0 {
         let net = fmt_cidr(spec.base & mask(spec.prefix_len), spec.prefix_len);
         errs.push(InputError::new(
-            format!("{path}.cidr"),
+            at(SubnetField::Cidr),
             format!("{cidr} has host bits set; the network is {net}"),
         ));
     }
     if spec.prefix_len < 8 {
         errs.push(InputError::new(
-            format!("{path}.cidr"),
+            at(SubnetField::Cidr),
             format!("{cidr} is larger than /8, the largest subnet Google Cloud allows"),
         ));
     } else if spec.prefix_len > 29 {
         errs.push(InputError::new(
-            format!("{path}.cidr"),
+            at(SubnetField::Cidr),
             format!("{cidr} is smaller than /29, the smallest subnet Google Cloud allows"),
         ));
     } else if used && spec.prefix_len > 26 && !spec.allow_small_subnet {
-        errs.push(InputError::new(
-            format!("{path}.cidr"),
-            format!(
+        let message = match connector {
+            None => format!(
                 "{cidr} is smaller than /26: Cloud Run needs a /26 or larger subnet \
                  (set allow_small_subnet to replay this mistake)"
             ),
-        ));
+            Some(c) => format!(
+                "{cidr} is the /{} of connector {c:?}: Direct VPC egress needs a /26 or larger \
+                 subnet, because Cloud Run reserves whole /28 blocks and a subnet this small has \
+                 no block to give, so every start would fail at once (set allow_small_subnet to \
+                 replay this mistake)",
+                spec.prefix_len
+            ),
+        };
+        errs.push(InputError::new(at(SubnetField::Cidr), message));
     }
     if used && !spec.allow_unsupported_range {
         let ok = SUPPORTED_RANGES
@@ -162,7 +163,7 @@ pub(crate) fn layout(
             .any(|&(b, l)| inside(spec.base, spec.prefix_len, b, l));
         if !ok {
             errs.push(InputError::new(
-                format!("{path}.cidr"),
+                at(SubnetField::Cidr),
                 format!(
                     "{cidr} is outside the ranges Cloud Run supports: 10.0.0.0/8, \
                      172.16.0.0/12, 192.168.0.0/16 (RFC 1918), 100.64.0.0/10 (RFC 6598) \
@@ -182,7 +183,7 @@ pub(crate) fn layout(
     let mut is_static = vec![0u64; size.div_ceil(64) as usize];
     let mut owner_of: Vec<(u64, u64, usize)> = Vec::new(); // (first, last, static idx)
     for (i, s) in spec.statics.iter().enumerate() {
-        let sp = format!("{path}.statics[{i}]");
+        let sp = InputPath::Static { subnet, index: i };
         let (first, len) = match *s {
             StaticAlloc::Address(a) => (a, 32u8),
             StaticAlloc::Prefix { base, prefix_len } => {
@@ -257,7 +258,7 @@ pub(crate) fn layout(
             }
             if left > 0 {
                 errs.push(InputError::new(
-                    format!("{path}.statics[{i}]"),
+                    InputPath::Static { subnet, index: i },
                     format!("{cidr} has no room for {n} more static addresses ({left} short)"),
                 ));
             }

@@ -5,12 +5,81 @@
 //! that walks to the path and returns the position of its value (or of the deepest part of
 //! the path that exists).
 
+/// A JSON path built from typed pieces (`workloads[2].demand.peak` is
+/// `JsonPath::root().key("workloads").index(2).key("demand").key("peak")`), shown in errors as
+/// that text and walked in the file's text without parsing it back.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct JsonPath(Vec<Seg>);
+
+/// One step of a [`JsonPath`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+impl JsonPath {
+    /// The whole file.
+    pub(crate) fn root() -> Self {
+        JsonPath(Vec::new())
+    }
+
+    /// The member `key` of this object.
+    pub(crate) fn key(&self, key: impl Into<String>) -> Self {
+        let mut p = self.clone();
+        p.0.push(Seg::Key(key.into()));
+        p
+    }
+
+    /// The element `i` of this array.
+    pub(crate) fn index(&self, i: usize) -> Self {
+        let mut p = self.clone();
+        p.0.push(Seg::Index(i));
+        p
+    }
+
+    /// Whether `self` is `other` or inside it.
+    pub(crate) fn starts_with(&self, other: &JsonPath) -> bool {
+        self.0.starts_with(&other.0)
+    }
+
+    /// The first `n` steps.
+    pub(crate) fn prefix(&self, n: usize) -> JsonPath {
+        JsonPath(self.0[..n.min(self.0.len())].to_vec())
+    }
+}
+
+/// A top-level member: `"duration"`, `"subnets"`.
+impl From<&str> for JsonPath {
+    fn from(key: &str) -> Self {
+        JsonPath::root().key(key)
+    }
+}
+
+impl From<&JsonPath> for JsonPath {
+    fn from(p: &JsonPath) -> Self {
+        p.clone()
+    }
+}
+
+impl std::fmt::Display for JsonPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, s) in self.0.iter().enumerate() {
+            match s {
+                Seg::Key(k) if i == 0 => write!(f, "{k}")?,
+                Seg::Key(k) => write!(f, ".{k}")?,
+                Seg::Index(n) => write!(f, "[{n}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
 /// 1-based (line, column) of the value at `path` in `text`, or of the nearest enclosing value.
-pub(crate) fn locate(text: &str, path: &str) -> Option<(u64, u64)> {
-    let segs = parse_path(path);
+pub(crate) fn locate(text: &str, path: &JsonPath) -> Option<(u64, u64)> {
     let b = text.as_bytes();
     let mut pos = skip_ws(b, 0);
-    for seg in &segs {
+    for seg in &path.0 {
         match find_child(b, pos, seg) {
             Some(p) => pos = p,
             None => break,
@@ -21,42 +90,13 @@ pub(crate) fn locate(text: &str, path: &str) -> Option<(u64, u64)> {
 
 /// The text of the scalar value (a number's token, as written) at `path` in `text`, if the
 /// whole path exists.
-pub(crate) fn token_at<'t>(text: &'t str, path: &str) -> Option<&'t str> {
+pub(crate) fn token_at<'t>(text: &'t str, path: &JsonPath) -> Option<&'t str> {
     let b = text.as_bytes();
     let mut pos = skip_ws(b, 0);
-    for seg in &parse_path(path) {
+    for seg in &path.0 {
         pos = find_child(b, pos, seg)?;
     }
     text.get(pos..skip_value(b, pos))
-}
-
-#[derive(Debug, PartialEq)]
-enum Seg {
-    Key(String),
-    Index(usize),
-}
-
-fn parse_path(path: &str) -> Vec<Seg> {
-    let mut out = Vec::new();
-    for part in path.split('.') {
-        let mut rest = part;
-        if let Some(i) = rest.find('[') {
-            if i > 0 {
-                out.push(Seg::Key(rest[..i].to_string()));
-            }
-            rest = &rest[i..];
-            while let Some(stripped) = rest.strip_prefix('[') {
-                let end = stripped.find(']').unwrap_or(stripped.len());
-                if let Ok(n) = stripped[..end].parse() {
-                    out.push(Seg::Index(n));
-                }
-                rest = stripped.get(end + 1..).unwrap_or("");
-            }
-        } else if !rest.is_empty() && rest != "?" {
-            out.push(Seg::Key(rest.to_string()));
-        }
-    }
-    out
 }
 
 fn line_col(text: &str, pos: usize) -> (u64, u64) {
@@ -166,19 +206,23 @@ fn find_child(b: &[u8], i: usize, seg: &Seg) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::{locate, token_at};
+    use super::{JsonPath, locate, token_at};
 
     #[test]
     fn finds_nested_values() {
         let text = "{\n  \"a\": 1,\n  \"w\": [\n    {\"x\": \"s\\\"}\", \"d\": {\"peak\": -5}},\n    {\"x\": 2}\n  ]\n}";
-        assert_eq!(locate(text, "w[0].d.peak"), Some((4, 33)));
-        assert_eq!(locate(text, "w[1].x"), Some((5, 11)));
-        assert_eq!(locate(text, "w[1].missing"), Some((5, 5)));
-        assert_eq!(locate(text, "a"), Some((2, 8)));
-        assert_eq!(token_at(text, "w[0].d.peak"), Some("-5"));
-        assert_eq!(token_at(text, "w[1].missing"), None);
+        let w = JsonPath::from("w");
+        let peak = w.index(0).key("d").key("peak");
+        assert_eq!(peak.to_string(), "w[0].d.peak");
+        assert_eq!(locate(text, &peak), Some((4, 33)));
+        assert_eq!(locate(text, &w.index(1).key("x")), Some((5, 11)));
+        assert_eq!(locate(text, &w.index(1).key("missing")), Some((5, 5)));
+        assert_eq!(locate(text, &"a".into()), Some((2, 8)));
+        assert_eq!(token_at(text, &peak), Some("-5"));
+        assert_eq!(token_at(text, &w.index(1).key("missing")), None);
         let pts = r#"{"p": [["1m", 48.00000002], [ "2m" , 1e-3 ]]}"#;
-        assert_eq!(token_at(pts, "p[1][1]"), Some("1e-3"));
-        assert_eq!(token_at(pts, "p[0][1]"), Some("48.00000002"));
+        let p = JsonPath::from("p");
+        assert_eq!(token_at(pts, &p.index(1).index(1)), Some("1e-3"));
+        assert_eq!(token_at(pts, &p.index(0).index(1)), Some("48.00000002"));
     }
 }

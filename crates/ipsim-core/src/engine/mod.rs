@@ -97,7 +97,11 @@ impl SimInput {
                     .workloads
                     .iter()
                     .any(|w| w.subnet == i && !matches!(w.kind, Kind::Connector(_)));
-                match layout(s, &format!("subnets[{i}]"), bs, used) {
+                let connector = self.workloads.iter().find_map(|w| match w.kind {
+                    Kind::Connector(_) if w.subnet == i => Some(w.name.as_str()),
+                    _ => None,
+                });
+                match layout(s, i, bs, used, connector) {
                     Ok(l) => layouts.push(l),
                     Err(e) => errs.extend(e),
                 }

@@ -237,7 +237,7 @@ fn corpus() -> Vec<Case> {
                 "{BASE_SUBNETS},\n  \"workloads\": [{{\"name\": \"j\", \"kind\": \"job\", \"subnet\": \"main\", \"executions\": [{{\"start\": 0, \"tasks\": 3, \"task_duration\": [\"1m\", \"2m\"]}}]}}]"
             )),
             vec![
-                "workloads[0].executions[0].task_duration: 2 durations for 3 tasks; give one per task",
+                "workloads[0].executions[0].task_duration: 2 durations given for 3 tasks; give one per task",
             ],
         ),
         (
@@ -262,7 +262,9 @@ fn corpus() -> Vec<Case> {
                 "\"params\": {{\"block_size\": 12}},\n{}",
                 service(r#"{"type": "constant", "value": 1}"#)
             )),
-            vec!["params.block_size: 12 is not 4, 8, 16 (a /28), 32 or 64"],
+            vec![
+                "scenario.json:5:26: params.block_size: 12 is not a power of two from 4 to 64 (16 is a /28)",
+            ],
         ),
         (
             "target utilization",
@@ -437,13 +439,13 @@ fn all_problems_at_once() {
     assert_eq!(
         paths,
         [
-            "subnets[0].cidr",
             "subnets[1].cidr",
             "workloads[0].subnet",
             "workloads[0].demand.value",
             "workloads[1].name",
             "workloads[1].demand.points",
-            "workloads[1].subnet"
+            // The core's checks (the subnet layout among them) come after the file's own.
+            "subnets[0].cidr"
         ]
     );
     assert!(e.0.iter().all(|e| e.line.is_some()));

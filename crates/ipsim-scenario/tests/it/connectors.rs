@@ -52,11 +52,11 @@ fn the_classic_mistake_is_explained_and_replayable() {
         .unwrap_err()
         .to_string();
     assert!(
-        e.contains("workloads[1].subnet: \"conn-28\" is the /28 of connector \"conn\": Direct VPC egress needs a /26 or larger subnet"),
+        e.contains("subnets[0].cidr: 10.8.0.0/28 is the /28 of connector \"conn\": Direct VPC egress needs a /26 or larger subnet"),
         "{e}"
     );
     assert!(
-        e.contains("set allow_small_subnet on \"conn-28\" to replay the mistake"),
+        e.contains("(set allow_small_subnet to replay this mistake)"),
         "{e}"
     );
     let s = load_files(

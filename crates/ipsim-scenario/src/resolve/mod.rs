@@ -1,0 +1,423 @@
+//! From a scenario file to the core's input: parse, check every field, generate demand, read
+//! traces, and report every problem at once with its JSON path, line and column.
+//!
+//! This file holds the entry points ([`load`], [`parse`], [`resolve`], [`parse_def`]), the
+//! [`Scenario`] and its runs, and the [`Resolver`] that walks the file section by section:
+//! [`params`] (name, duration, start, params), [`subnets`], [`traces`] (CSV and Cloud
+//! Monitoring), [`workloads`] (each kind's fields), [`demand`] (a workload's generator),
+//! [`azure`] (workloads made from an Azure Functions trace); [`expect`] compares a run with
+//! the documented outcome. The core's own checks run once at the end, with each subnet laid
+//! out once, and their errors are mapped back to the file.
+
+mod azure;
+mod demand;
+mod expect;
+mod params;
+mod subnets;
+mod traces;
+mod workloads;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use ipsim_core::{
+    Checked, DemandFeed, ExecutionField, FeedPoint, InputPath, Output, ParamField, RowSink,
+    RunOptions, SimInput, Simulation, SubnetField, WorkloadField,
+};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::def::ScenarioDef;
+use crate::error::{ScenarioError, ScenarioErrors};
+use crate::exact::{Exact, ParseError};
+use crate::locate::{JsonPath, locate, token_at};
+use crate::trace::csv::{CsvFeed, CsvTrace};
+
+/// The longest run accepted: 400 days.
+pub const MAX_DURATION_MS: u64 = 400 * 86_400_000;
+/// The most samples one generator may produce.
+pub const MAX_SAMPLES: u64 = 10_000_000;
+/// The largest instance count or task count accepted from a scenario.
+pub const MAX_INSTANCES: f64 = 100_000.0;
+/// The largest request rate accepted.
+pub const MAX_RPS: f64 = 1e9;
+
+/// A loaded, checked scenario, ready to run.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// The file.
+    pub path: PathBuf,
+    /// The definition as written.
+    pub def: ScenarioDef,
+    /// The core's input (demand from CSV traces is streamed at run time, not held here).
+    pub input: SimInput,
+    /// Clock time of t = 0, if the scenario gives one.
+    pub start: Option<jiff::Timestamp>,
+    /// CSV traces streamed during the run.
+    pub csv_traces: Vec<CsvTrace>,
+    /// What [`SimInput::check`] made of `input` at load: its subnets laid out, so that a run
+    /// does not check and lay them out again. Only `input.options` may change after loading.
+    checked: Checked,
+}
+
+/// What to change in a scenario while loading it.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// Replace the scenario's seed.
+    pub seed: Option<u64>,
+}
+
+impl Scenario {
+    /// Runs it: builds the simulation, streams CSV traces into it, returns the output.
+    pub fn run(&self) -> Result<Output, ScenarioErrors> {
+        self.run_with(None)
+    }
+
+    /// Like [`Scenario::run`], handing every row to `sink` as it becomes final.
+    pub fn run_with(&self, sink: Option<&mut dyn RowSink>) -> Result<Output, ScenarioErrors> {
+        let mut feeds = Vec::new();
+        for t in &self.csv_traces {
+            feeds.push(t.feed().map_err(|e| ScenarioErrors(vec![e]))?);
+        }
+        let mut merged = MergedFeed::new(feeds);
+        let checked = self.checked.clone();
+        let mut sim = if self.csv_traces.is_empty() {
+            Simulation::prepared(&self.input, checked)
+        } else {
+            Simulation::prepared_with_feed(&self.input, checked, &mut merged)
+        };
+        if let Some(s) = sink {
+            sim.set_sink(s);
+        }
+        let out = sim.run();
+        let errs: Vec<ScenarioError> = merged
+            .feeds
+            .into_iter()
+            .filter_map(|(f, _)| f.error)
+            .collect();
+        if errs.is_empty() {
+            Ok(out)
+        } else {
+            Err(ScenarioErrors(errs))
+        }
+    }
+}
+
+/// Several CSV feeds merged in time order.
+struct MergedFeed {
+    feeds: Vec<(CsvFeed, Option<FeedPoint>)>,
+}
+
+impl MergedFeed {
+    fn new(feeds: Vec<CsvFeed>) -> Self {
+        let feeds = feeds
+            .into_iter()
+            .map(|mut f| {
+                let p = f.next_point();
+                (f, p)
+            })
+            .collect();
+        MergedFeed { feeds }
+    }
+}
+
+impl DemandFeed for MergedFeed {
+    fn next_point(&mut self) -> Option<FeedPoint> {
+        let i = self
+            .feeds
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (_, p))| p.map(|p| (p.time_ms, i)))
+            .min()?
+            .1;
+        let (f, p) = &mut self.feeds[i];
+        let out = *p;
+        *p = f.next_point();
+        out
+    }
+}
+
+/// Loads and checks a scenario file.
+pub fn load(path: &Path) -> Result<Scenario, ScenarioErrors> {
+    load_with(path, &Overrides::default())
+}
+
+/// Loads and checks a scenario file with overrides.
+pub fn load_with(path: &Path, ov: &Overrides) -> Result<Scenario, ScenarioErrors> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        ScenarioErrors(vec![ScenarioError::new(
+            path,
+            "",
+            format!("cannot read the scenario: {e}"),
+        )])
+    })?;
+    parse(&bytes, path, ov)
+}
+
+/// Parses and checks scenario text; `path` names it in errors and anchors relative trace paths.
+pub fn parse(bytes: &[u8], path: &Path, ov: &Overrides) -> Result<Scenario, ScenarioErrors> {
+    let def = parse_def(bytes, path).map_err(|e| ScenarioErrors(vec![e]))?;
+    resolve(def, path, &String::from_utf8_lossy(bytes), ov)
+}
+
+/// Checks a definition already parsed (and perhaps edited since): `path` names it in errors
+/// and anchors relative trace paths, `text` (the file it came from) gives errors their line
+/// and column.
+pub fn resolve(
+    def: ScenarioDef,
+    path: &Path,
+    text: &str,
+    ov: &Overrides,
+) -> Result<Scenario, ScenarioErrors> {
+    let mut r = Resolver {
+        path,
+        text,
+        errs: Vec::new(),
+        paths: Vec::new(),
+    };
+    let out = r.resolve(def, ov);
+    if r.errs.is_empty() {
+        if let Some(s) = out {
+            return Ok(s);
+        }
+    }
+    Err(ScenarioErrors(r.errs))
+}
+
+/// Deserializes the definition; a syntax or type error names its line, column and JSON path.
+pub fn parse_def(bytes: &[u8], path: &Path) -> Result<ScenarioDef, ScenarioError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let def: ScenarioDef = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let inner = e.inner();
+        let mut msg = inner.to_string();
+        if let Some(i) = msg.rfind(" at line ") {
+            msg.truncate(i);
+        }
+        if inner.is_eof() {
+            msg = format!("{msg} (the file ends early: is it truncated?)");
+        }
+        if msg.starts_with("invalid unicode") {
+            msg.push_str(" (scenario files must be UTF-8)");
+        }
+        let p = e.path().to_string();
+        let p = if p == "." || p == "?" {
+            String::new()
+        } else {
+            p
+        };
+        ScenarioError::new(path, p, msg).at(Some(inner.line() as u64), Some(inner.column() as u64))
+    })?;
+    de.end().map_err(|e| {
+        ScenarioError::new(path, "", "unexpected text after the scenario object")
+            .at(Some(e.line() as u64), Some(e.column() as u64))
+    })?;
+    Ok(def)
+}
+
+/// Walks one definition, collecting every problem with its place in the file.
+struct Resolver<'a> {
+    path: &'a Path,
+    text: &'a str,
+    errs: Vec<ScenarioError>,
+    /// The JSON path of each error found in the file itself.
+    paths: Vec<JsonPath>,
+}
+
+impl Resolver<'_> {
+    fn err(&mut self, path: impl Into<JsonPath>, msg: impl Into<String>) {
+        let path = path.into();
+        let (l, c) = locate(self.text, &path).unzip();
+        self.errs
+            .push(ScenarioError::new(self.path, path.to_string(), msg).at(l, c));
+        self.paths.push(path);
+    }
+
+    fn file(&self, rel: &str) -> PathBuf {
+        let base = self.path.parent().unwrap_or(Path::new("."));
+        base.join(rel)
+    }
+
+    /// The number at `path` as written in the file (its JSON token), `v` being what serde read
+    /// there; a token that is missing or does not read back as `v` falls back to `v`'s decimal.
+    fn exact(&mut self, path: &JsonPath, v: f64) -> Exact {
+        if let Some(tok) = token_at(self.text, path).filter(|t| t.parse::<f64>() == Ok(v)) {
+            match Exact::parse(tok) {
+                Ok(x) => return x,
+                Err(e @ ParseError::OutOfRange) => self.err(path.clone(), format!("{tok} is {e}")),
+                Err(_) => {} // a negative value: reported by the range checks
+            }
+        }
+        Exact::from_f64_decimal(v).unwrap_or_else(Exact::zero)
+    }
+
+    /// A count or rate of 0 or more, at most `max` (an absurd-value cap).
+    fn count(&mut self, path: &JsonPath, v: f64, max: f64, what: &str) {
+        if !v.is_finite() || v < 0.0 {
+            self.err(path.clone(), format!("{v} is not {what} of 0 or more"));
+        } else if v > max {
+            self.err(
+                path.clone(),
+                format!("{v} is absurdly large for {what} (at most {max})"),
+            );
+        }
+    }
+
+    /// Every section in file order, then the core's checks.
+    fn resolve(&mut self, def: ScenarioDef, ov: &Overrides) -> Option<Scenario> {
+        let (settings, params) = self.settings(&def);
+        let (subnets, subnet_idx) = self.subnets(&def);
+        let mut traces = self.traces(&def, settings.start);
+
+        let mut rng = ChaCha8Rng::seed_from_u64(ov.seed.unwrap_or(def.seed));
+        rng.set_stream(1); // noise has its own stream, apart from the run's RNG
+        let n_declared = def.workloads.len();
+        let mut w = self.workloads(&def, &settings, &subnet_idx, &mut traces, &mut rng);
+        self.connector_rules(&def, &subnets);
+        for (i, t) in def.traces.iter().enumerate() {
+            if let Some(f) = &t.functions {
+                self.azure(i, t, f, &subnet_idx, &settings, &mut w);
+            }
+        }
+        self.unused_series(&def, &traces);
+        let csv_traces = self.csv_traces(&def, &mut traces, settings.start);
+
+        let origins = Origins {
+            n_declared,
+            exec_origin: std::mem::take(&mut w.exec_origin),
+            azure_from: std::mem::take(&mut w.azure_from),
+            traced_swaps: std::mem::take(&mut traces.traced_swaps),
+        };
+        let mut input = SimInput::new(subnets, w.specs, settings.duration);
+        input.params = params;
+        input.seed = ov.seed.unwrap_or(def.seed);
+        input.options = RunOptions::default();
+        let checked = self.core_checks(&input, &origins);
+        if !self.errs.is_empty() {
+            return None;
+        }
+        Some(Scenario {
+            path: self.path.to_path_buf(),
+            def,
+            input,
+            start: settings.start,
+            csv_traces,
+            checked: checked?,
+        })
+    }
+
+    /// The core's own checks, once, with each subnet laid out once; mapped to scenario paths.
+    /// A core error about an element the scenario already found wrong is left out: that
+    /// element holds a placeholder.
+    /// Core errors that repeat (an execution definition repeated into many executions) are
+    /// reported once.
+    fn core_checks(&mut self, input: &SimInput, origins: &Origins) -> Option<Checked> {
+        match input.check() {
+            Ok(c) => Some(c),
+            Err(es) => {
+                let own = self.paths.clone();
+                let mut seen = Vec::new();
+                for e in es {
+                    let path = core_path(&e.path, origins);
+                    let moot = own.iter().any(|s| covers(s, &path));
+                    let again = seen.contains(&(path.clone(), e.message.clone()));
+                    if !moot && !again {
+                        seen.push((path.clone(), e.message.clone()));
+                        self.err(path, e.message);
+                    }
+                }
+                None
+            }
+        }
+    }
+}
+
+/// Whether a scenario error at `own` makes a core error at `core` moot: they are about the
+/// same thing, or the core's is about a subnet the scenario already found wrong.
+fn covers(own: &JsonPath, core: &JsonPath) -> bool {
+    let subnets = JsonPath::from("subnets");
+    own.starts_with(core)
+        || core.starts_with(own)
+        || (core.prefix(1) == subnets && core.prefix(2) == own.prefix(2))
+}
+
+/// Where the core's workloads, executions and swaps come from in the file.
+struct Origins {
+    /// Workloads declared in the file; the core's later ones come from Azure traces.
+    n_declared: usize,
+    /// Per job, the execution definition of each execution.
+    exec_origin: BTreeMap<usize, Vec<usize>>,
+    /// Per workload made from an Azure trace, the trace's index.
+    azure_from: Vec<usize>,
+    /// Workloads whose swaps are a Cloud Monitoring export's deploys.
+    traced_swaps: BTreeSet<usize>,
+}
+
+/// The place in the file of a core input path: a generated demand point is its workload's
+/// `demand`, an execution its definition, a workload made from an Azure trace that trace's
+/// `functions`.
+fn core_path(p: &InputPath, o: &Origins) -> JsonPath {
+    let workload = |i: usize| -> Result<JsonPath, JsonPath> {
+        if i < o.n_declared {
+            Ok(JsonPath::from("workloads").index(i))
+        } else {
+            let t = o.azure_from.get(i - o.n_declared).copied().unwrap_or(0);
+            Err(JsonPath::from("traces").index(t).key("functions"))
+        }
+    };
+    match *p {
+        InputPath::Duration => "duration".into(),
+        InputPath::Param(f) => param(match f {
+            ParamField::BlockSize => "block_size",
+            ParamField::IpsPerInstance => "ips_per_instance",
+            ParamField::IpsPerTask => "ips_per_task",
+            ParamField::RetryIntervalMs => "retry_interval",
+        }),
+        InputPath::Subnets => "subnets".into(),
+        // The file gives base and prefix length together.
+        InputPath::Subnet {
+            subnet,
+            field: SubnetField::Cidr | SubnetField::PrefixLen,
+        } => JsonPath::from("subnets").index(subnet).key("cidr"),
+        InputPath::Static { subnet, index } => JsonPath::from("subnets")
+            .index(subnet)
+            .key("statics")
+            .index(index),
+        InputPath::Workload { workload: i, field } => match workload(i) {
+            Ok(w) => w.key(match field {
+                WorkloadField::Subnet => "subnet",
+                WorkloadField::MinInstances => "min_instances",
+                WorkloadField::MaxInstances => "max_instances",
+                WorkloadField::ThroughputPerInstanceMbps => "throughput_per_instance",
+            }),
+            Err(t) => t,
+        },
+        InputPath::DemandPoint { workload: i, .. } => match workload(i) {
+            Ok(w) => w.key("demand"),
+            Err(t) => t,
+        },
+        InputPath::Swap { workload: i, index } => match workload(i) {
+            Ok(w) if o.traced_swaps.contains(&i) => w.key("demand"),
+            Ok(w) => w.key("swaps").index(index).key("at"),
+            Err(t) => t,
+        },
+        InputPath::Execution {
+            workload: i,
+            index,
+            field,
+        } => match workload(i) {
+            Ok(w) => match o.exec_origin.get(&i).and_then(|v| v.get(index)) {
+                Some(&j) => w.key("executions").index(j).key(match field {
+                    ExecutionField::StartMs => "start",
+                    ExecutionField::Durations => "task_duration",
+                }),
+                None => w.key("executions"),
+            },
+            Err(t) => t,
+        },
+    }
+}
+
+/// `params.<name>`.
+fn param(name: &str) -> JsonPath {
+    JsonPath::from("params").key(name)
+}

@@ -1,0 +1,136 @@
+//! `subnets`: names declared once, CIDR and address syntax, each static given as exactly one
+//! of address, prefix or count; and the subnets connectors use (a dedicated /28, which
+//! Direct VPC egress does not share). Host bits, sizes, supported ranges and the statics' places in
+//! the subnet are the core's rules (its layout), checked once at the end.
+
+use std::collections::BTreeMap;
+
+use ipsim_core::{EdgeBlocks, StaticAlloc, SubnetSpec};
+
+use super::Resolver;
+use crate::def::{EdgeDef, KindDef, ScenarioDef};
+use crate::locate::JsonPath;
+
+/// `a.b.c.d/len` as (base, prefix length).
+fn parse_net(text: &str) -> Result<(u32, u8), String> {
+    let net: ipnet::Ipv4Net = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not an IPv4 range like \"10.0.0.0/24\""))?;
+    Ok((u32::from(net.addr()), net.prefix_len()))
+}
+
+/// `a.b.c.d` as a `u32`.
+fn parse_addr(text: &str) -> Result<u32, String> {
+    text.trim()
+        .parse::<std::net::Ipv4Addr>()
+        .map(u32::from)
+        .map_err(|_| format!("{text:?} is not an IPv4 address like \"10.0.0.5\""))
+}
+
+impl Resolver<'_> {
+    /// The subnets, and each one's index by name.
+    pub(super) fn subnets(
+        &mut self,
+        def: &ScenarioDef,
+    ) -> (Vec<SubnetSpec>, BTreeMap<String, usize>) {
+        let mut subnet_idx = BTreeMap::new();
+        let mut subnets = Vec::new();
+        for (i, s) in def.subnets.iter().enumerate() {
+            let p = JsonPath::from("subnets").index(i);
+            if subnet_idx.insert(s.name.clone(), i).is_some() {
+                self.err(
+                    p.key("name"),
+                    format!("subnet {:?} is declared twice", s.name),
+                );
+            }
+            let (base, len) = match parse_net(&s.cidr) {
+                Ok(v) => v,
+                Err(m) => {
+                    self.err(p.key("cidr"), m);
+                    (0, 32)
+                }
+            };
+            let mut spec = SubnetSpec::new(s.name.clone(), base, len);
+            spec.edge_blocks = match s.edge_blocks {
+                Some(EdgeDef::Partial) => EdgeBlocks::Partial,
+                _ => EdgeBlocks::Excluded,
+            };
+            spec.allow_small_subnet = s.allow_small_subnet;
+            spec.allow_unsupported_range = s.allow_unsupported_range;
+            for (j, st) in s.statics.iter().enumerate() {
+                let sp = p.key("statics").index(j);
+                let given = [
+                    st.address.is_some(),
+                    st.prefix.is_some(),
+                    st.count.is_some(),
+                ]
+                .iter()
+                .filter(|&&b| b)
+                .count();
+                if given != 1 {
+                    self.err(
+                        sp,
+                        "give exactly one of \"address\", \"prefix\" or \"count\"",
+                    );
+                    continue;
+                }
+                if let Some(a) = &st.address {
+                    match parse_addr(a) {
+                        Ok(a) => spec.statics.push(StaticAlloc::Address(a)),
+                        Err(m) => self.err(sp.key("address"), m),
+                    }
+                } else if let Some(pr) = &st.prefix {
+                    match parse_net(pr) {
+                        Ok((b, l)) => spec.statics.push(StaticAlloc::Prefix {
+                            base: b,
+                            prefix_len: l,
+                        }),
+                        Err(m) => self.err(sp.key("prefix"), m),
+                    }
+                } else if let Some(n) = st.count {
+                    spec.statics.push(StaticAlloc::Count(n));
+                }
+            }
+            subnets.push(spec);
+        }
+        (subnets, subnet_idx)
+    }
+
+    /// A connector has a dedicated /28 of VMs. (Direct VPC on a /28, a connector's typically,
+    /// is the classic mistake: the core's /26 minimum refuses it and names the connector.)
+    pub(super) fn connector_rules(&mut self, def: &ScenarioDef, subnets: &[SubnetSpec]) {
+        let index = |name: &str| def.subnets.iter().position(|s| s.name == name);
+        for (i, w) in def.workloads.iter().enumerate() {
+            let Some(si) = index(&w.subnet) else { continue };
+            let (sd, spec) = (&def.subnets[si], &subnets[si]);
+            if w.kind == KindDef::Connector {
+                if spec.prefix_len != 28 {
+                    self.err(
+                        JsonPath::from("workloads").index(i).key("subnet"),
+                        format!("a Serverless VPC Access connector needs a dedicated /28 subnet; {:?} is a /{}", sd.name, spec.prefix_len),
+                    );
+                }
+                if sd.edge_blocks == Some(EdgeDef::Partial) {
+                    self.err(JsonPath::from("workloads").index(i).key("subnet"), "a connector's /28 holds VMs, not Cloud Run blocks: leave edge_blocks unset");
+                }
+                let others: Vec<&str> = def
+                    .workloads
+                    .iter()
+                    .filter(|o| o.subnet == w.subnet && o.name != w.name)
+                    .map(|o| o.name.as_str())
+                    .collect();
+                if !others.is_empty() && !sd.allow_small_subnet {
+                    self.err(
+                        JsonPath::from("workloads").index(i).key("subnet"),
+                        format!(
+                            "connector {:?}'s /28 is dedicated to it, but {} use it too",
+                            w.name,
+                            others.join(", ")
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! `traces` and the workloads that take demand from them: names declared once, `functions`
+//! only with the Azure format, the files readable (CSV: its header; Cloud Monitoring: the whole
+//! export), a workload's series present in its trace and in the unit its `requests` expect,
+//! and every series of a trace taken by some workload unless `ignore_unknown`. A CSV trace's
+//! rows are checked by a pass over the file ([`CsvTrace::check`]) and streamed at run time.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ipsim_core::{DemandPoint, Swap, WorkloadSpec};
+
+use super::Resolver;
+use super::demand::{scaled_mut, set_demand, too_many};
+use crate::def::{ScenarioDef, TraceFormat};
+use crate::demand::{self, Requests};
+use crate::exact::Exact;
+use crate::locate::JsonPath;
+use crate::trace::csv::{CsvTrace, CsvUnit, Target};
+use crate::trace::monitoring::{self, Export, Metric};
+
+/// The declared traces, what was read of them, and who takes which series.
+#[derive(Default)]
+pub(super) struct Traces {
+    /// Index of each trace by name.
+    idx: BTreeMap<String, usize>,
+    /// CSV traces' units (their rows are read later).
+    csv_units: BTreeMap<usize, CsvUnit>,
+    /// Cloud Monitoring exports, read whole.
+    exports: BTreeMap<usize, Export>,
+    /// Per CSV trace, per series, the workloads that take it.
+    csv_targets: BTreeMap<usize, BTreeMap<String, Vec<Target>>>,
+    /// Per export, the series some workload takes.
+    used_series: BTreeMap<usize, BTreeSet<String>>,
+    /// The workloads whose swaps are an export's deploys.
+    pub(super) traced_swaps: BTreeSet<usize>,
+}
+
+/// What a workload that takes its demand from a trace brings to it.
+pub(super) struct Taker<'r> {
+    /// Its path, `workloads[i]`.
+    pub(super) p: &'r JsonPath,
+    /// Its index.
+    pub(super) index: usize,
+    /// The series it takes.
+    pub(super) series: String,
+    /// Its request rule, if its demand is in requests per second.
+    pub(super) requests: Option<&'r Requests>,
+    /// Its idle delay in ms.
+    pub(super) idle: u64,
+    /// Whether it declares swaps of its own (an export's deploys are used only if not).
+    pub(super) own_swaps: bool,
+}
+
+impl Resolver<'_> {
+    /// Reads the in-memory traces now; CSV ones are checked by [`Resolver::csv_traces`].
+    pub(super) fn traces(&mut self, def: &ScenarioDef, start: Option<jiff::Timestamp>) -> Traces {
+        let mut tr = Traces::default();
+        for (i, t) in def.traces.iter().enumerate() {
+            if tr.idx.insert(t.name.clone(), i).is_some() {
+                self.err(
+                    JsonPath::from("traces").index(i).key("name"),
+                    format!("trace {:?} is declared twice", t.name),
+                );
+            }
+            if t.functions.is_some() != (t.format == TraceFormat::AzureFunctions) {
+                self.err(
+                    JsonPath::from("traces").index(i).key("functions"),
+                    "\"functions\" goes with format \"azure-functions\", and only with it",
+                );
+            }
+        }
+        for (i, t) in def.traces.iter().enumerate() {
+            let file = self.file(&t.file);
+            match t.format {
+                TraceFormat::Csv => match crate::trace::csv::read_unit(&file) {
+                    Ok(u) => {
+                        tr.csv_units.insert(i, u);
+                    }
+                    Err(e) => self.errs.push(e),
+                },
+                TraceFormat::CloudMonitoring => match monitoring::read(&file, start) {
+                    Ok(x) => {
+                        tr.exports.insert(i, x);
+                    }
+                    Err(e) => self.errs.extend(e),
+                },
+                TraceFormat::AzureFunctions => {}
+            }
+        }
+        tr
+    }
+
+    /// Links workload `w` to the series it takes from trace `trace`: a CSV series is streamed,
+    /// an export's series becomes its demand (and its deploys its swaps).
+    pub(super) fn trace_demand(
+        &mut self,
+        def: &ScenarioDef,
+        tr: &mut Traces,
+        trace: &str,
+        w: Taker<'_>,
+        spec: &mut WorkloadSpec,
+        duration: u64,
+    ) {
+        let p = w.p;
+        let Some(&t) = tr.idx.get(trace) else {
+            self.err(
+                p.key("demand").key("trace"),
+                format!("trace {trace:?} is not declared in traces"),
+            );
+            return;
+        };
+        tr.used_series
+            .entry(t)
+            .or_default()
+            .insert(w.series.clone());
+        let name = &def.traces[t].name;
+        if let Some(&unit) = tr.csv_units.get(&t) {
+            let rps = unit == CsvUnit::Rps;
+            self.check_unit(p, rps, w.requests.is_some(), name);
+            tr.csv_targets
+                .entry(t)
+                .or_default()
+                .entry(w.series)
+                .or_default()
+                .push(Target {
+                    workload: w.index,
+                    requests: if rps { w.requests.cloned() } else { None },
+                    idle_delay_ms: w.idle,
+                });
+        } else if let Some(x) = tr.exports.get(&t) {
+            let rps = x.metric == Metric::RequestCount;
+            self.check_unit(p, rps, w.requests.is_some(), name);
+            match x.services.get(&w.series) {
+                None => self.err(
+                    p.key("demand").key("series"),
+                    format!(
+                        "the export has no service {:?}; it has: {}",
+                        w.series,
+                        x.services.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                ),
+                Some(s) => {
+                    match points_from(&s.points, if rps { w.requests } else { None }) {
+                        Ok(pts) => set_demand(
+                            spec,
+                            if w.idle > 0 {
+                                demand::idle_delay(&pts, w.idle)
+                            } else {
+                                pts
+                            },
+                        ),
+                        Err(t) => self.err(p.key("demand"), too_many(t)),
+                    }
+                    if !w.own_swaps {
+                        tr.traced_swaps.insert(w.index);
+                        if let Some(sc) = scaled_mut(spec) {
+                            sc.swaps = s
+                                .swaps
+                                .iter()
+                                .filter(|&&t| t < duration)
+                                .map(|&t| Swap {
+                                    time_ms: t,
+                                    rollout_ms: 0,
+                                })
+                                .collect();
+                        }
+                    }
+                }
+            }
+        } else if def.traces[t].format == TraceFormat::AzureFunctions {
+            self.err(p.key("demand").key("trace"), "an Azure Functions trace makes its own workloads (see traces[].functions); it cannot feed a declared one");
+        }
+    }
+
+    /// A trace in requests per second needs `requests`; one in instances refuses them.
+    fn check_unit(&mut self, p: &JsonPath, rps: bool, has_requests: bool, trace: &str) {
+        if rps && !has_requests {
+            self.err(p.key("requests"), format!("trace {trace:?} gives requests per second: add \"requests\": {{\"latency\": \"...\"}} to turn them into instances"));
+        } else if !rps && has_requests {
+            self.err(
+                p.key("requests"),
+                format!("trace {trace:?} gives instance counts; remove \"requests\""),
+            );
+        }
+    }
+
+    /// Every series of an export should be used unless `ignore_unknown`.
+    pub(super) fn unused_series(&mut self, def: &ScenarioDef, tr: &Traces) {
+        for (i, x) in &tr.exports {
+            if def.traces[*i].ignore_unknown {
+                continue;
+            }
+            let used = tr.used_series.get(i).cloned().unwrap_or_default();
+            let unused: Vec<_> = x
+                .services
+                .keys()
+                .filter(|s| !used.contains(*s))
+                .cloned()
+                .collect();
+            if !unused.is_empty() {
+                self.err(JsonPath::from("traces").index(*i), format!("no workload takes service(s) {} from this export; add workloads for them or set ignore_unknown", unused.join(", ")));
+            }
+        }
+    }
+
+    /// The CSV traces to stream, each checked by a pass over its file.
+    pub(super) fn csv_traces(
+        &mut self,
+        def: &ScenarioDef,
+        tr: &mut Traces,
+        start: Option<jiff::Timestamp>,
+    ) -> Vec<CsvTrace> {
+        let mut csv_traces = Vec::new();
+        for (&i, &unit) in &tr.csv_units {
+            let t = &def.traces[i];
+            let trace = CsvTrace {
+                path: self.file(&t.file),
+                unit,
+                targets: tr.csv_targets.remove(&i).unwrap_or_default(),
+                ignore_unknown: t.ignore_unknown,
+                start,
+            };
+            if trace.targets.is_empty() {
+                self.err(
+                    JsonPath::from("traces").index(i),
+                    format!("no workload takes demand from trace {:?}", t.name),
+                );
+                continue;
+            }
+            if let Err(e) = trace.check() {
+                self.errs.extend(e);
+            }
+            csv_traces.push(trace);
+        }
+        csv_traces
+    }
+}
+
+/// Instance points from (time, value) pairs, keeping changes only; `Err(t)` if the value at
+/// `t` is more than `u32::MAX` instances.
+fn points_from(
+    points: &[(u64, Exact)],
+    requests: Option<&Requests>,
+) -> Result<Vec<DemandPoint>, u64> {
+    let mut out: Vec<DemandPoint> = Vec::new();
+    for (t, v) in points {
+        let (t, n) = (*t, demand::instances(v, requests).ok_or(*t)?);
+        if out.last().map(|p| p.instances) != Some(n) {
+            out.push(DemandPoint {
+                time_ms: t,
+                instances: n,
+            });
+        }
+    }
+    Ok(out)
+}
