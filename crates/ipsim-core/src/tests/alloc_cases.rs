@@ -10,7 +10,7 @@ fn allocator(prefix_len: u8, edge: EdgeBlocks, block_size: u32) -> Allocator {
     let mut spec = SubnetSpec::new("s", BASE, prefix_len);
     spec.edge_blocks = edge;
     spec.allow_small_subnet = prefix_len > 26;
-    let l = layout(&spec, "s", block_size, true).expect("a valid subnet");
+    let l = layout(&spec, 0, block_size, true, None).expect("a valid subnet");
     Allocator::new(&[l], block_size, Strategy::FirstFit, 0)
 }
 

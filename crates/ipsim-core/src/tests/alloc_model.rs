@@ -50,7 +50,9 @@ impl World {
         let (mut layouts, mut model) = (Vec::new(), Vec::new());
         for (i, g) in c.subnets.iter().enumerate() {
             let (spec, statics) = build(g, 0x0A00_0000 + ((i as u32) << 16));
-            layouts.push(layout(&spec, "s", c.block_size, true).expect("a valid generated subnet"));
+            layouts.push(
+                layout(&spec, 0, c.block_size, true, None).expect("a valid generated subnet"),
+            );
             let size = 1u32 << (32 - g.prefix_len);
             model.push(NaiveSubnet::new(size, c.block_size, g.edge, &statics));
         }
