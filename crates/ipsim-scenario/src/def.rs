@@ -276,10 +276,13 @@ impl MachineDef {
     }
 }
 
-/// A service, worker pool or job.
+/// A workload as the file writes it: one JSON object whose `kind` says which of these fields
+/// it may have (the JSON Schema is derived from it). Reading it gives a [`WorkloadDef`], where
+/// each kind carries only its own fields.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct WorkloadDef {
+#[schemars(rename = "WorkloadDef")]
+pub struct WorkloadFile {
     /// Name.
     pub name: String,
     /// "service" (default), "worker_pool" or "job".
@@ -321,6 +324,300 @@ pub struct WorkloadDef {
     /// Connectors: Mbps one instance carries, instead of the machine type's figure.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub throughput_per_instance: Option<u32>,
+}
+
+/// A workload: its name, its subnet, and its kind with that kind's fields only, so a job
+/// with a demand or a connector with swaps cannot be written. Read from and written as a
+/// [`WorkloadFile`]; a field that belongs to another kind is an error of the file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "WorkloadFile", into = "WorkloadFile")]
+pub struct WorkloadDef {
+    /// Name.
+    pub name: String,
+    /// Name of its subnet.
+    pub subnet: String,
+    /// The kind and its fields.
+    pub kind: WorkloadKindDef,
+}
+
+impl JsonSchema for WorkloadDef {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        WorkloadFile::schema_name()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        WorkloadFile::json_schema(generator)
+    }
+}
+
+/// A workload's kind, with the fields of that kind.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WorkloadKindDef {
+    /// A Cloud Run service.
+    Service(ScaledDef),
+    /// A Cloud Run worker pool.
+    WorkerPool(ScaledDef),
+    /// A Cloud Run job.
+    Job(JobDef),
+    /// A Serverless VPC Access connector.
+    Connector(ConnectorDef),
+}
+
+/// The fields of a service or worker pool.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ScaledDef {
+    /// Lower clamp of the instance count (0).
+    pub min_instances: Option<u32>,
+    /// Upper clamp of the instance count (none).
+    pub max_instances: Option<u32>,
+    /// Direct VPC egress instance quota per revision (none).
+    pub quota: Option<u32>,
+    /// Demand over time.
+    pub demand: Option<DemandDef>,
+    /// Present when demand is in requests per second.
+    pub requests: Option<RequestsDef>,
+    /// Poisson noise on a generator.
+    pub noise: Option<NoiseDef>,
+    /// Idle instances kept after demand drops.
+    pub idle_delay: Option<Duration>,
+    /// Revision swaps (deploys).
+    pub swaps: Vec<SwapDef>,
+}
+
+/// The fields of a job.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct JobDef {
+    /// Direct VPC egress instance quota per execution (none): it caps the parallelism.
+    pub quota: Option<u32>,
+    /// Executions.
+    pub executions: Vec<ExecutionDef>,
+}
+
+/// The fields of a connector.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ConnectorDef {
+    /// Fewest instances (2).
+    pub min_instances: Option<u32>,
+    /// Most instances (10).
+    pub max_instances: Option<u32>,
+    /// Throughput demand in Mbps, from a generator.
+    pub demand: Option<DemandDef>,
+    /// Poisson noise on the generator.
+    pub noise: Option<NoiseDef>,
+    /// "f1-micro", "e2-micro" (default) or "e2-standard-4".
+    pub machine_type: Option<MachineDef>,
+    /// Mbps one instance carries, instead of the machine type's figure.
+    pub throughput_per_instance: Option<u32>,
+}
+
+impl WorkloadKindDef {
+    /// The kind's name in the file.
+    pub fn tag(&self) -> KindDef {
+        match self {
+            WorkloadKindDef::Service(_) => KindDef::Service,
+            WorkloadKindDef::WorkerPool(_) => KindDef::WorkerPool,
+            WorkloadKindDef::Job(_) => KindDef::Job,
+            WorkloadKindDef::Connector(_) => KindDef::Connector,
+        }
+    }
+
+    /// The demand of the kinds that have one.
+    pub fn demand(&self) -> Option<&DemandDef> {
+        match self {
+            WorkloadKindDef::Service(s) | WorkloadKindDef::WorkerPool(s) => s.demand.as_ref(),
+            WorkloadKindDef::Connector(c) => c.demand.as_ref(),
+            WorkloadKindDef::Job(_) => None,
+        }
+    }
+
+    /// The demand of the kinds that have one, to edit.
+    pub fn demand_mut(&mut self) -> Option<&mut Option<DemandDef>> {
+        match self {
+            WorkloadKindDef::Service(s) | WorkloadKindDef::WorkerPool(s) => Some(&mut s.demand),
+            WorkloadKindDef::Connector(c) => Some(&mut c.demand),
+            WorkloadKindDef::Job(_) => None,
+        }
+    }
+
+    /// Whether generated demand has Poisson noise.
+    pub fn noise(&self) -> bool {
+        match self {
+            WorkloadKindDef::Service(s) | WorkloadKindDef::WorkerPool(s) => s.noise.is_some(),
+            WorkloadKindDef::Connector(c) => c.noise.is_some(),
+            WorkloadKindDef::Job(_) => false,
+        }
+    }
+}
+
+/// Fields a file gave a workload that its kind does not have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MisplacedFields {
+    /// The kind.
+    pub kind: KindDef,
+    /// The fields, in file-struct order.
+    pub fields: Vec<&'static str>,
+}
+
+/// How a misplaced-field error's message starts: `misplaced field `NAME`: `.
+pub const MISPLACED: &str = "misplaced field `";
+
+impl std::fmt::Display for MisplacedFields {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (what, why, own) = match self.kind {
+            KindDef::Service | KindDef::WorkerPool => (
+                if self.kind == KindDef::Service {
+                    "a service"
+                } else {
+                    "a worker pool"
+                },
+                "machine_type and throughput_per_instance are for connectors (kind \"connector\"), executions for jobs",
+                "min_instances, max_instances, quota, demand, requests, noise, idle_delay, swaps",
+            ),
+            KindDef::Job => ("a job", "it runs executions of tasks", "quota, executions"),
+            KindDef::Connector => (
+                "a connector",
+                "its demand is throughput in Mbps",
+                "min_instances, max_instances, demand, noise, machine_type, throughput_per_instance",
+            ),
+        };
+        let first = self.fields.first().copied().unwrap_or("?");
+        write!(
+            f,
+            "{MISPLACED}{first}`: {what} has no {} ({why}); the fields of {what}, besides name, subnet and kind: {own}",
+            self.fields.join(" or ")
+        )
+    }
+}
+
+impl TryFrom<WorkloadFile> for WorkloadDef {
+    type Error = MisplacedFields;
+
+    fn try_from(w: WorkloadFile) -> Result<Self, MisplacedFields> {
+        let present = [
+            ("min_instances", w.min_instances.is_some()),
+            ("max_instances", w.max_instances.is_some()),
+            ("quota", w.quota.is_some()),
+            ("demand", w.demand.is_some()),
+            ("requests", w.requests.is_some()),
+            ("noise", w.noise.is_some()),
+            ("idle_delay", w.idle_delay.is_some()),
+            ("swaps", !w.swaps.is_empty()),
+            ("executions", !w.executions.is_empty()),
+            ("machine_type", w.machine_type.is_some()),
+            (
+                "throughput_per_instance",
+                w.throughput_per_instance.is_some(),
+            ),
+        ];
+        let own: &[&str] = match w.kind {
+            KindDef::Service | KindDef::WorkerPool => &[
+                "min_instances",
+                "max_instances",
+                "quota",
+                "demand",
+                "requests",
+                "noise",
+                "idle_delay",
+                "swaps",
+            ],
+            KindDef::Job => &["quota", "executions"],
+            KindDef::Connector => &[
+                "min_instances",
+                "max_instances",
+                "demand",
+                "noise",
+                "machine_type",
+                "throughput_per_instance",
+            ],
+        };
+        let fields: Vec<&'static str> = present
+            .iter()
+            .filter(|(f, p)| *p && !own.contains(f))
+            .map(|(f, _)| *f)
+            .collect();
+        if !fields.is_empty() {
+            return Err(MisplacedFields {
+                kind: w.kind,
+                fields,
+            });
+        }
+        let scaled = || ScaledDef {
+            min_instances: w.min_instances,
+            max_instances: w.max_instances,
+            quota: w.quota,
+            demand: w.demand.clone(),
+            requests: w.requests.clone(),
+            noise: w.noise,
+            idle_delay: w.idle_delay,
+            swaps: w.swaps.clone(),
+        };
+        let kind = match w.kind {
+            KindDef::Service => WorkloadKindDef::Service(scaled()),
+            KindDef::WorkerPool => WorkloadKindDef::WorkerPool(scaled()),
+            KindDef::Job => WorkloadKindDef::Job(JobDef {
+                quota: w.quota,
+                executions: w.executions.clone(),
+            }),
+            KindDef::Connector => WorkloadKindDef::Connector(ConnectorDef {
+                min_instances: w.min_instances,
+                max_instances: w.max_instances,
+                demand: w.demand.clone(),
+                noise: w.noise,
+                machine_type: w.machine_type,
+                throughput_per_instance: w.throughput_per_instance,
+            }),
+        };
+        Ok(WorkloadDef {
+            name: w.name,
+            subnet: w.subnet,
+            kind,
+        })
+    }
+}
+
+impl From<WorkloadDef> for WorkloadFile {
+    fn from(w: WorkloadDef) -> WorkloadFile {
+        let mut f = WorkloadFile {
+            name: w.name,
+            kind: w.kind.tag(),
+            subnet: w.subnet,
+            min_instances: None,
+            max_instances: None,
+            quota: None,
+            demand: None,
+            requests: None,
+            noise: None,
+            idle_delay: None,
+            swaps: Vec::new(),
+            executions: Vec::new(),
+            machine_type: None,
+            throughput_per_instance: None,
+        };
+        match w.kind {
+            WorkloadKindDef::Service(s) | WorkloadKindDef::WorkerPool(s) => {
+                f.min_instances = s.min_instances;
+                f.max_instances = s.max_instances;
+                f.quota = s.quota;
+                f.demand = s.demand;
+                f.requests = s.requests;
+                f.noise = s.noise;
+                f.idle_delay = s.idle_delay;
+                f.swaps = s.swaps;
+            }
+            WorkloadKindDef::Job(j) => {
+                f.quota = j.quota;
+                f.executions = j.executions;
+            }
+            WorkloadKindDef::Connector(c) => {
+                f.min_instances = c.min_instances;
+                f.max_instances = c.max_instances;
+                f.demand = c.demand;
+                f.noise = c.noise;
+                f.machine_type = c.machine_type;
+                f.throughput_per_instance = c.throughput_per_instance;
+            }
+        }
+        f
+    }
 }
 
 /// How request rates become instances: ceil(rps * latency / (concurrency * target_utilization)).

@@ -222,11 +222,10 @@ pub fn compare(s: &Scenario, out: &Output) -> Result<CostReport, String> {
     );
     // Mbps x ms -> bytes -> GiB.
     let gib = mbps_ms / 1000.0 * 1e6 / 8.0 / (1u64 << 30) as f64;
-    let scenario_conn = s
-        .def
-        .workloads
-        .iter()
-        .find(|w| w.kind == ipsim_scenario::def::KindDef::Connector);
+    let scenario_conn = s.def.workloads.iter().find_map(|w| match &w.kind {
+        ipsim_scenario::def::WorkloadKindDef::Connector(c) => Some(c),
+        _ => None,
+    });
     let machine = c
         .machine_type
         .or(scenario_conn.and_then(|w| w.machine_type))

@@ -90,7 +90,7 @@ fn is_random(s: &Scenario) -> bool {
     use ipsim_core::{Retention, Strategy, TaskDurations};
     s.input.params.retention == Retention::Uniform
         || s.input.params.strategy == Strategy::Random
-        || s.def.workloads.iter().any(|w| w.noise.is_some())
+        || s.def.workloads.iter().any(|w| w.kind.noise())
         || s.input.workloads.iter().any(|w| match &w.kind {
             ipsim_core::Kind::Job(j) => j
                 .executions

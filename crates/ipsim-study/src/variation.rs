@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 
 use ipsim_core::Strategy;
 use ipsim_scenario::def::{
-    DemandDef, RetentionDef, ScenarioDef, ScopeDef, StrategyDef, SubnetDef, WorkloadDef,
+    DemandDef, KindDef, RetentionDef, ScenarioDef, ScopeDef, StrategyDef, SubnetDef, WorkloadDef,
+    WorkloadKindDef,
 };
 use ipsim_scenario::{Duration, Overrides, Scenario, ScenarioError, ScenarioErrors};
 use serde_json::Value;
@@ -485,33 +486,79 @@ fn set(def: &mut ScenarioDef, field: &Field, v: f64) -> Result<(), String> {
         }
         Field::Workload(name, f) => {
             let w = workload(def, name)?;
-            match f {
-                WorkloadField::MinInstances => w.min_instances = Some(count(v)?),
-                WorkloadField::MaxInstances => w.max_instances = Some(count(v)?),
-                WorkloadField::Quota => w.quota = Some(count(v)?),
-                WorkloadField::IdleDelay => w.idle_delay = Some(duration(v)?),
-                WorkloadField::ThroughputPerInstance => {
-                    w.throughput_per_instance = Some(count(v)?);
+            let kind = w.kind.tag();
+            let none = |field: &str| {
+                Err(format!(
+                    "workload {name:?} is a {} and has no {field}",
+                    kind_name(kind)
+                ))
+            };
+            match (f, &mut w.kind) {
+                (
+                    WorkloadField::MinInstances,
+                    WorkloadKindDef::Service(s) | WorkloadKindDef::WorkerPool(s),
+                ) => s.min_instances = Some(count(v)?),
+                (WorkloadField::MinInstances, WorkloadKindDef::Connector(c)) => {
+                    c.min_instances = Some(count(v)?)
                 }
-                WorkloadField::Demand(d) => {
+                (
+                    WorkloadField::MaxInstances,
+                    WorkloadKindDef::Service(s) | WorkloadKindDef::WorkerPool(s),
+                ) => s.max_instances = Some(count(v)?),
+                (WorkloadField::MaxInstances, WorkloadKindDef::Connector(c)) => {
+                    c.max_instances = Some(count(v)?)
+                }
+                (
+                    WorkloadField::Quota,
+                    WorkloadKindDef::Service(s) | WorkloadKindDef::WorkerPool(s),
+                ) => s.quota = Some(count(v)?),
+                (WorkloadField::Quota, WorkloadKindDef::Job(j)) => j.quota = Some(count(v)?),
+                (
+                    WorkloadField::IdleDelay,
+                    WorkloadKindDef::Service(s) | WorkloadKindDef::WorkerPool(s),
+                ) => s.idle_delay = Some(duration(v)?),
+                (WorkloadField::ThroughputPerInstance, WorkloadKindDef::Connector(c)) => {
+                    c.throughput_per_instance = Some(count(v)?);
+                }
+                (WorkloadField::Demand(d), k) => {
                     let (kind, field) = d.name();
-                    let has = match &mut w.demand {
+                    let Some(demand) = k.demand_mut() else {
+                        return none("demand");
+                    };
+                    let has = match demand {
                         Some(dd) => set_demand(dd, *d, v)?,
                         None => false,
                     };
                     if !has {
-                        let what = w.demand.as_ref().map_or("no", demand_type);
+                        let what = demand.as_ref().map_or("no", demand_type);
                         return Err(format!(
                             "workload {name:?} has {what} demand, not a {kind} demand with a {field:?}"
                         ));
                     }
                 }
+                (WorkloadField::MinInstances, WorkloadKindDef::Job(_)) => {
+                    return none("min_instances");
+                }
+                (WorkloadField::MaxInstances, WorkloadKindDef::Job(_)) => {
+                    return none("max_instances");
+                }
+                (WorkloadField::Quota, WorkloadKindDef::Connector(_)) => return none("quota"),
+                (
+                    WorkloadField::IdleDelay,
+                    WorkloadKindDef::Job(_) | WorkloadKindDef::Connector(_),
+                ) => return none("idle_delay"),
+                (
+                    WorkloadField::ThroughputPerInstance,
+                    WorkloadKindDef::Service(_)
+                    | WorkloadKindDef::WorkerPool(_)
+                    | WorkloadKindDef::Job(_),
+                ) => return none("throughput_per_instance"),
             }
         }
         Field::Demand(d) => {
             let mut n = 0;
             for w in &mut def.workloads {
-                if let Some(dd) = &mut w.demand {
+                if let Some(Some(dd)) = w.kind.demand_mut() {
                     if set_demand(dd, *d, v)? {
                         n += 1;
                     }
@@ -706,6 +753,16 @@ fn set_leaf(obj: &mut Value, leaf: &str, v: f64) -> Result<(), String> {
     Ok(())
 }
 
+/// A kind's name as a sentence says it.
+fn kind_name(k: KindDef) -> &'static str {
+    match k {
+        KindDef::Service => "service",
+        KindDef::WorkerPool => "worker pool",
+        KindDef::Job => "job",
+        KindDef::Connector => "connector",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -730,12 +787,16 @@ mod tests {
         assert_eq!(d.subnets[0].cidr, "10.0.0.0/20");
         set1(&mut d, "surge.peak", 50.0).unwrap();
         set1(&mut d, "surge.hold", 60_000.0).unwrap();
-        let DemandDef::Surge { peak, hold, .. } = d.workloads[0].demand.clone().unwrap() else {
+        let DemandDef::Surge { peak, hold, .. } = d.workloads[0].kind.demand().cloned().unwrap()
+        else {
             panic!()
         };
         assert_eq!((peak, hold), (50.0, Duration(60_000)));
         set1(&mut d, "workload.api.max_instances", 9.0).unwrap();
-        assert_eq!(d.workloads[0].max_instances, Some(9));
+        let WorkloadKindDef::Service(sc) = &d.workloads[0].kind else {
+            panic!("a service")
+        };
+        assert_eq!(sc.max_instances, Some(9));
         set1(&mut d, "workload.api.demand.peak", 7.0).unwrap();
         set1(&mut d, "params.block_size", 32.0).unwrap();
         assert_eq!(d.params.block_size, Some(32));
@@ -773,12 +834,12 @@ mod tests {
     fn json_paths_apply_through_json_once() {
         let mut d = def();
         set1(&mut d, "workloads[0].demand.peak", 7.5).unwrap();
-        let Some(DemandDef::Surge { peak, .. }) = &d.workloads[0].demand else {
+        let Some(DemandDef::Surge { peak, .. }) = d.workloads[0].kind.demand() else {
             panic!()
         };
         assert_eq!(*peak, 7.5);
         set1(&mut d, "workloads[0].demand.hold", 120_000.0).unwrap();
-        let Some(DemandDef::Surge { hold, .. }) = &d.workloads[0].demand else {
+        let Some(DemandDef::Surge { hold, .. }) = d.workloads[0].kind.demand() else {
             panic!()
         };
         assert_eq!(*hold, Duration(120_000));

@@ -205,6 +205,18 @@ pub fn parse_def(bytes: &[u8], path: &Path) -> Result<ScenarioDef, ScenarioError
         } else {
             p
         };
+        // A field of another kind is refused once the workload's object is read: name the
+        // field and point at it.
+        if let Some(field) = msg
+            .strip_prefix(crate::def::MISPLACED)
+            .and_then(|rest| rest.split_once('`'))
+            .map(|(f, _)| f.to_string())
+        {
+            let at = misplaced_path(e.path(), &field);
+            let (l, c) = locate(&String::from_utf8_lossy(bytes), &at).unzip();
+            let msg = msg[crate::def::MISPLACED.len() + field.len() + 3..].to_string();
+            return ScenarioError::new(path, at.to_string(), msg).at(l, c);
+        }
         ScenarioError::new(path, p, msg).at(Some(inner.line() as u64), Some(inner.column() as u64))
     })?;
     de.end().map_err(|e| {
@@ -212,6 +224,20 @@ pub fn parse_def(bytes: &[u8], path: &Path) -> Result<ScenarioDef, ScenarioError
             .at(Some(e.line() as u64), Some(e.column() as u64))
     })?;
     Ok(def)
+}
+
+/// The JSON path of field `field` of the workload at serde's `at`.
+fn misplaced_path(at: &serde_path_to_error::Path, field: &str) -> JsonPath {
+    let mut p = JsonPath::root();
+    for seg in at.iter() {
+        p = match seg {
+            serde_path_to_error::Segment::Seq { index } => p.index(*index),
+            serde_path_to_error::Segment::Map { key } => p.key(key),
+            serde_path_to_error::Segment::Enum { variant } => p.key(variant),
+            serde_path_to_error::Segment::Unknown => p,
+        };
+    }
+    p.key(field)
 }
 
 /// Walks one definition, collecting every problem with its place in the file.

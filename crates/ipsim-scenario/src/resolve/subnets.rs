@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use ipsim_core::{EdgeBlocks, StaticAlloc, SubnetSpec};
 
 use super::Resolver;
-use crate::def::{EdgeDef, KindDef, ScenarioDef};
+use crate::def::{EdgeDef, ScenarioDef, WorkloadKindDef};
 use crate::locate::JsonPath;
 
 /// `a.b.c.d/len` as (base, prefix length).
@@ -104,7 +104,7 @@ impl Resolver<'_> {
         for (i, w) in def.workloads.iter().enumerate() {
             let Some(si) = index(&w.subnet) else { continue };
             let (sd, spec) = (&def.subnets[si], &subnets[si]);
-            if w.kind == KindDef::Connector {
+            if matches!(w.kind, WorkloadKindDef::Connector(_)) {
                 if spec.prefix_len != 28 {
                     self.err(
                         JsonPath::from("workloads").index(i).key("subnet"),

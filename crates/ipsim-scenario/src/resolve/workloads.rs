@@ -1,6 +1,7 @@
 //! `workloads`: names declared once, the subnet declared, each kind's own fields (a job's
 //! executions, a connector's instance range and throughput, a service's swaps before the end
-//! of the run and its demand), the absurd-value caps on counts and the request rule's ranges.
+//! of the run and its demand; a field of another kind cannot reach here: reading the file
+//! refuses it, see `def::WorkloadDef`), the absurd-value caps on counts and the request rule's ranges.
 //! The clamp and the order of swaps and executions are the core's rules.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -12,7 +13,10 @@ use super::demand::{Unit, scaled_mut, set_demand};
 use super::params::Settings;
 use super::traces::{Taker, Traces};
 use super::{MAX_INSTANCES, Resolver};
-use crate::def::{DemandDef, ExecutionDef, KindDef, ScenarioDef, TaskDurationDef, WorkloadDef};
+use crate::def::{
+    ConnectorDef, DemandDef, ExecutionDef, JobDef, ScaledDef, ScenarioDef, TaskDurationDef,
+    WorkloadKindDef,
+};
 use crate::demand::Requests;
 use crate::duration::Duration;
 use crate::exact::Exact;
@@ -65,75 +69,66 @@ impl Resolver<'_> {
                     0
                 }
             };
-            let mut spec = match w.kind {
-                KindDef::Service => WorkloadSpec::service(w.name.clone(), subnet),
-                KindDef::WorkerPool => WorkloadSpec::worker_pool(w.name.clone(), subnet),
-                KindDef::Job => WorkloadSpec::job(w.name.clone(), subnet),
-                KindDef::Connector => {
-                    let m = w.machine_type.unwrap_or_default();
-                    let per = w.throughput_per_instance.unwrap_or(m.mbps());
+            let mut spec = match &w.kind {
+                WorkloadKindDef::Service(_) => WorkloadSpec::service(w.name.clone(), subnet),
+                WorkloadKindDef::WorkerPool(_) => WorkloadSpec::worker_pool(w.name.clone(), subnet),
+                WorkloadKindDef::Job(_) => WorkloadSpec::job(w.name.clone(), subnet),
+                WorkloadKindDef::Connector(c) => {
+                    let m = c.machine_type.unwrap_or_default();
+                    let per = c.throughput_per_instance.unwrap_or(m.mbps());
                     WorkloadSpec::connector(
                         w.name.clone(),
                         subnet,
                         per,
-                        w.min_instances.unwrap_or(2),
-                        w.max_instances.unwrap_or(10),
+                        c.min_instances.unwrap_or(2),
+                        c.max_instances.unwrap_or(10),
                     )
                 }
             };
-            if w.kind != KindDef::Connector {
-                for (f, bad) in [
-                    ("machine_type", w.machine_type.is_some()),
-                    (
-                        "throughput_per_instance",
-                        w.throughput_per_instance.is_some(),
-                    ),
-                ] {
-                    if bad {
-                        self.err(
-                            p.key(f),
-                            format!("{f} is for connectors (kind \"connector\")"),
-                        );
-                    }
+            let (min, max, quota) = match &w.kind {
+                WorkloadKindDef::Service(sc) | WorkloadKindDef::WorkerPool(sc) => {
+                    (sc.min_instances, sc.max_instances, sc.quota)
                 }
-            }
+                WorkloadKindDef::Job(j) => (None, None, j.quota),
+                WorkloadKindDef::Connector(c) => (c.min_instances, c.max_instances, None),
+            };
             match &mut spec.kind {
-                Kind::Service(s) | Kind::WorkerPool(s) => {
-                    s.min_instances = w.min_instances.unwrap_or(0);
-                    s.max_instances = w.max_instances;
-                    s.quota = w.quota;
+                Kind::Service(sc) | Kind::WorkerPool(sc) => {
+                    sc.min_instances = min.unwrap_or(0);
+                    sc.max_instances = max;
+                    sc.quota = quota;
                 }
-                Kind::Job(j) => j.quota = w.quota,
+                Kind::Job(j) => j.quota = quota,
                 Kind::Connector(_) => {}
             }
             for (f, v) in [
-                ("min_instances", w.min_instances),
-                ("max_instances", w.max_instances),
-                ("quota", w.quota),
+                ("min_instances", min),
+                ("max_instances", max),
+                ("quota", quota),
             ] {
                 if let Some(v) = v {
                     self.count(&p.key(f), f64::from(v), MAX_INSTANCES, "an instance count");
                 }
             }
-            let requests = self.requests(&p, w, s, &def.params.target_utilization);
-            let idle = w.idle_delay.map_or(0, Duration::ms);
-            if idle > 86_400_000 {
-                self.err(p.key("idle_delay"), "an idle delay over a day is absurd (Cloud Run keeps idle instances up to 15 minutes)");
-            }
-            match w.kind {
-                KindDef::Job => {
-                    let origin = self.job(&p, w, &mut spec, s.duration);
+            match &w.kind {
+                WorkloadKindDef::Job(j) => {
+                    let origin = self.job(&p, j, &mut spec, s.duration);
                     out.exec_origin.insert(i, origin);
                 }
-                KindDef::Connector => self.connector(&p, w, &mut spec, s, rng),
-                KindDef::Service | KindDef::WorkerPool => {
+                WorkloadKindDef::Connector(c) => self.connector(&p, c, &mut spec, s, rng),
+                WorkloadKindDef::Service(sc) | WorkloadKindDef::WorkerPool(sc) => {
+                    let requests = self.requests(&p, sc, s, &def.params.target_utilization);
+                    let idle = sc.idle_delay.map_or(0, Duration::ms);
+                    if idle > 86_400_000 {
+                        self.err(p.key("idle_delay"), "an idle delay over a day is absurd (Cloud Run keeps idle instances up to 15 minutes)");
+                    }
                     let cx = ScaledCx {
                         p: &p,
                         index: i,
                         requests: requests.as_ref(),
                         idle,
                     };
-                    self.scaled(def, cx, w, &mut spec, s, traces, rng);
+                    self.scaled(def, cx, &w.name, sc, &mut spec, s, traces, rng);
                 }
             }
             out.specs.push(spec);
@@ -145,7 +140,7 @@ impl Resolver<'_> {
     fn requests(
         &mut self,
         p: &JsonPath,
-        w: &WorkloadDef,
+        w: &ScaledDef,
         s: &Settings,
         default_target: &Option<f64>,
     ) -> Option<Requests> {
@@ -179,30 +174,14 @@ impl Resolver<'_> {
         Some(Requests::new(&Exact::int(r.latency.ms()), c, &u))
     }
 
-    /// A job: executions and no demand. Returns the definition each execution comes from.
+    /// A job: its executions. Returns the definition each execution comes from.
     fn job(
         &mut self,
         p: &JsonPath,
-        w: &WorkloadDef,
+        w: &JobDef,
         spec: &mut WorkloadSpec,
         duration: u64,
     ) -> Vec<usize> {
-        for (f, bad) in [
-            ("demand", w.demand.is_some()),
-            ("requests", w.requests.is_some()),
-            ("noise", w.noise.is_some()),
-            ("idle_delay", w.idle_delay.is_some()),
-            ("swaps", !w.swaps.is_empty()),
-            ("min_instances", w.min_instances.is_some()),
-            ("max_instances", w.max_instances.is_some()),
-        ] {
-            if bad {
-                self.err(
-                    p.key(f),
-                    format!("a job has no {f}: it runs executions of tasks"),
-                );
-            }
-        }
         if w.executions.is_empty() {
             self.err(p.key("executions"), "a job needs at least one execution");
         }
@@ -217,25 +196,11 @@ impl Resolver<'_> {
     fn connector(
         &mut self,
         p: &JsonPath,
-        w: &WorkloadDef,
+        w: &ConnectorDef,
         spec: &mut WorkloadSpec,
         s: &Settings,
         rng: &mut ChaCha8Rng,
     ) {
-        for (f, bad) in [
-            ("requests", w.requests.is_some()),
-            ("idle_delay", w.idle_delay.is_some()),
-            ("swaps", !w.swaps.is_empty()),
-            ("executions", !w.executions.is_empty()),
-            ("quota", w.quota.is_some()),
-        ] {
-            if bad {
-                self.err(
-                    p.key(f),
-                    format!("a connector has no {f}: its demand is throughput in Mbps"),
-                );
-            }
-        }
         let (lo, hi) = (w.min_instances.unwrap_or(2), w.max_instances.unwrap_or(10));
         if lo < 2 {
             self.err(
@@ -273,16 +238,14 @@ impl Resolver<'_> {
         &mut self,
         def: &ScenarioDef,
         cx: ScaledCx<'_>,
-        w: &WorkloadDef,
+        name: &str,
+        w: &ScaledDef,
         spec: &mut WorkloadSpec,
         s: &Settings,
         traces: &mut Traces,
         rng: &mut ChaCha8Rng,
     ) {
         let p = cx.p;
-        if !w.executions.is_empty() {
-            self.err(p.key("executions"), "only jobs have executions");
-        }
         for (j, sw) in w.swaps.iter().enumerate() {
             if sw.at.ms() >= s.duration && s.duration > 0 {
                 self.err(
@@ -316,7 +279,7 @@ impl Resolver<'_> {
                 let taker = Taker {
                     p,
                     index: cx.index,
-                    series: series.clone().unwrap_or_else(|| w.name.clone()),
+                    series: series.clone().unwrap_or_else(|| name.to_string()),
                     requests: cx.requests,
                     idle: cx.idle,
                     own_swaps: !w.swaps.is_empty(),

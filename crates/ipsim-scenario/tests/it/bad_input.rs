@@ -229,7 +229,25 @@ fn corpus() -> Vec<Case> {
             s(&format!(
                 "{BASE_SUBNETS},\n  \"workloads\": [{{\"name\": \"j\", \"kind\": \"job\", \"subnet\": \"main\", \"demand\": {{\"type\": \"constant\", \"value\": 1}}, \"executions\": [{{\"start\": 0, \"tasks\": 1, \"task_duration\": \"1m\"}}]}}]"
             )),
-            vec!["workloads[0].demand: a job has no demand: it runs executions of tasks"],
+            vec![
+                "workloads[0].demand: a job has no demand (it runs executions of tasks); the fields of a job, besides name, subnet and kind: quota, executions",
+            ],
+        ),
+        (
+            "service with executions",
+            s(&format!(
+                "{BASE_SUBNETS},\n  \"workloads\": [{{\"name\": \"w\", \"subnet\": \"main\", \"demand\": {{\"type\": \"constant\", \"value\": 1}}, \"executions\": [{{\"start\": 0, \"tasks\": 1, \"task_duration\": \"1m\"}}]}}]"
+            )),
+            vec!["scenario.json:6:107: workloads[0].executions: a service has no executions"],
+        ),
+        (
+            "connector with a quota",
+            s(&format!(
+                "{BASE_SUBNETS},\n  \"workloads\": [{{\"name\": \"c\", \"kind\": \"connector\", \"subnet\": \"main\", \"quota\": 3, \"demand\": {{\"type\": \"constant\", \"value\": 1}}}}]"
+            )),
+            vec![
+                "workloads[0].quota: a connector has no quota (its demand is throughput in Mbps); the fields of a connector",
+            ],
         ),
         (
             "per-task durations",
