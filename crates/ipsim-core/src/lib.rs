@@ -1,7 +1,7 @@
 //! ipsim-core replays Cloud Run's IP address allocation on a VPC subnet (Direct VPC egress),
 //! event by event, and says the millisecond a start fails for want of addresses.
 //!
-//! It implements the allocation model of MODEL.md: aligned /28 blocks reserved by one owner,
+//! It implements the allocation model of docs/model.md: aligned /28 blocks reserved by one owner,
 //! 2 addresses per service instance and 1 per job task, retention of 20 and 7 minutes after a
 //! stop, revision swaps with whole-percent rollouts, retries every 10 seconds, and a fixed
 //! order for events at the same millisecond. The core is deterministic: no I/O, no wall clock,

@@ -1,4 +1,4 @@
-//! Model parameters, each with the default MODEL.md documents.
+//! Model parameters, each with the default docs/model.md documents.
 
 /// How long a stopped instance's addresses stay retained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -71,7 +71,7 @@ impl Strategy {
     }
 }
 
-/// Every number of the allocation model; `Params::default()` is MODEL.md's default.
+/// Every number of the allocation model; `Params::default()` is docs/model.md's default.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Params {
     /// Addresses a service or worker-pool instance holds (2; 4 replays the pre-2025 rule).

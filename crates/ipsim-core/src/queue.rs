@@ -1,6 +1,6 @@
 //! The event queue: a binary heap ordered by `(time, class, seq)`.
 //!
-//! Events at the same millisecond run in class order (MODEL.md "Event order"), and within a
+//! Events at the same millisecond run in class order (docs/model.md "Event order"), and within a
 //! class in the order they were scheduled, so the queue breaks ties FIFO with a sequence
 //! number. Cancelled events are not removed: each carries a generation that its handler checks
 //! (lazy deletion keeps push and pop O(log n)).
@@ -8,7 +8,7 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-/// The event classes, in the order they run within one millisecond. MODEL.md names four;
+/// The event classes, in the order they run within one millisecond. docs/model.md names four;
 /// its third ("demand changes and rollout steps, after which every affected revision's
 /// desired count is evaluated once") is two here, the state updates and the one evaluation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

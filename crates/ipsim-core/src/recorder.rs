@@ -3,7 +3,7 @@
 //! and the summaries; the engine tells it what happened and it keeps the books.
 //!
 //! Several events may change the state within one millisecond; only the state after the last
-//! of them is recorded (MODEL.md: "the state recorded for a millisecond is the state after
+//! of them is recorded (docs/model.md: "the state recorded for a millisecond is the state after
 //! every event of that millisecond"). [`Recorder::close_ms`] runs before time moves on: every
 //! subnet and workload touched in the millisecond writes one row if it changed, and the
 //! extremes see it.

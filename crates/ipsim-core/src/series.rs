@@ -1,7 +1,7 @@
 //! Step-function rows and their running extremes.
 //!
 //! Several events may change the state within one millisecond; only the state after the last
-//! of them is recorded (MODEL.md: "the state recorded for a millisecond is the state after
+//! of them is recorded (docs/model.md: "the state recorded for a millisecond is the state after
 //! every event of that millisecond"). The engine closes each millisecond before it moves to
 //! the next: every subnet and workload it touched writes one row, if the row differs from the
 //! previous one, and the extremes below see it. So peaks never count a transient state, rows

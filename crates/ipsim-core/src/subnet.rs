@@ -271,7 +271,7 @@ pub(crate) fn layout(
 
     let bs = u64::from(block_size);
     // A subnet smaller than one block (a /29 under /28 blocks) has no block at all, so every
-    // Cloud Run start on it fails (MODEL.md "Blocks"). Sizes and blocks are powers of two.
+    // Cloud Run start on it fails (docs/model.md "Blocks"). Sizes and blocks are powers of two.
     let n_blocks = size / bs;
     let mut blocks = Vec::with_capacity(n_blocks as usize);
     for b in 0..n_blocks {

@@ -29,7 +29,7 @@ pub struct ScenarioDef {
     /// with RFC 3339 timestamps are placed relative to it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start: Option<String>,
-    /// Model parameters; every one has MODEL.md's default.
+    /// Model parameters; every one has docs/model.md's default.
     #[serde(default)]
     pub params: ParamsDef,
     /// Subnets.
@@ -106,7 +106,7 @@ pub struct PricesDef {
     pub hours_per_month: Option<f64>,
 }
 
-/// Model parameters (MODEL.md section 2); absent fields take the documented default.
+/// Model parameters (docs/model.md section 2); absent fields take the documented default.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ParamsDef {

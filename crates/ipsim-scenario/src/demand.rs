@@ -1,5 +1,5 @@
 //! Demand: generators sampled into step functions, Poisson noise, the request-to-instance rule
-//! and the idle scale-down delay (MODEL.md "Demand").
+//! and the idle scale-down delay (docs/model.md "Demand").
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -13,7 +13,7 @@ use crate::def::DemandDef;
 use crate::exact::Exact;
 
 /// How request rates become instances: `ceil(rps * latency_s / (concurrency * target))`,
-/// computed exactly (MODEL.md "Demand").
+/// computed exactly (docs/model.md "Demand").
 #[derive(Debug, Clone, PartialEq)]
 pub struct Requests {
     /// `latency_s / (concurrency * target_utilization)`: instances per request per second.

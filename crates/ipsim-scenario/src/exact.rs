@@ -1,4 +1,4 @@
-//! Exact numbers for the request rule: MODEL.md computes
+//! Exact numbers for the request rule: docs/model.md computes
 //! `ceil(rps * latency_s / (concurrency * target_utilization))` "exactly on the decimal values
 //! as written (no floating-point rounding either way)".
 //!

@@ -1,5 +1,5 @@
 //! The allocator: every subnet's blocks and every owner's addresses, behind the operations of
-//! MODEL.md's model. It owns its counters; the engine only calls these operations.
+//! docs/model.md's model. It owns its counters; the engine only calls these operations.
 //!
 //! - [`Allocator::start`]: an instance or task takes its addresses, its owner reserving the
 //!   fewest free blocks that cover the shortfall first (all or nothing).

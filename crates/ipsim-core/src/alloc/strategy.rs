@@ -1,6 +1,6 @@
 //! Allocation strategies: which free blocks an owner that falls short reserves.
 //!
-//! MODEL.md: the owner reserves the **fewest** free blocks that cover the shortfall, chosen by
+//! docs/model.md: the owner reserves the **fewest** free blocks that cover the shortfall, chosen by
 //! the strategy; among sets of that size, the one that comes first in the strategy's order
 //! (for first-fit, the lowest addresses). [`Cover`] owns that rule; each strategy only says in
 //! which order it offers free blocks.

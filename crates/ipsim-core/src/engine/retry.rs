@@ -7,7 +7,7 @@
 //! So once an owner has failed to find `k` addresses, every later attempt of that owner for
 //! `k` in the same millisecond fails too, until something is freed (an expiry or a release
 //! bumps a generation that the memo of failures checks). A segment whose owner failed is
-//! therefore failed whole, in O(1) for services, with every attempt counted as MODEL.md
+//! therefore failed whole, in O(1) for services, with every attempt counted as docs/model.md
 //! defines it: the cost of a retry storm follows its state changes, not the number of
 //! pending instances times their retries. Each retry still counts as one processed event.
 

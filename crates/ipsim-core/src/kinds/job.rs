@@ -1,5 +1,5 @@
 //! Jobs: executions of tasks, at most `parallelism` (capped by the quota) running or pending
-//! at once; a task that gives up passes its slot on at once (MODEL.md "Starting", "Failing").
+//! at once; a task that gives up passes its slot on at once (docs/model.md "Starting", "Failing").
 
 use super::{Action, Timer};
 use crate::input::{JobExecution, JobSpec};

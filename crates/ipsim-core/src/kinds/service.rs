@@ -1,5 +1,5 @@
 //! Services and worker pools: revisions with traffic shares, swaps and whole-percent rollouts,
-//! and scaling each revision to `ceil(demand * share)` (MODEL.md "Revisions and swaps",
+//! and scaling each revision to `ceil(demand * share)` (docs/model.md "Revisions and swaps",
 //! "Scaling down").
 
 use super::{Action, Timer};

@@ -68,7 +68,7 @@ fn failed_start_reserves_nothing() {
     assert_eq!(reserved, [1, 2]);
 }
 
-/// MODEL.md "Blocks": a subnet smaller than one block (a /29 under /28 blocks, a /28 under
+/// docs/model.md "Blocks": a subnet smaller than one block (a /29 under /28 blocks, a /28 under
 /// /27 blocks) has no block at all, whatever the edge policy, so every start on it fails.
 #[test]
 fn tiny_subnet_has_no_block() {

@@ -34,7 +34,7 @@ fn sub_gen(max_prefix: u8) -> impl Strategy<Value = SubGen> {
         })
 }
 
-/// The spec, and its static offsets placed as MODEL.md says: addresses and prefixes first
+/// The spec, and its static offsets placed as docs/model.md says: addresses and prefixes first
 /// (Google reserves inside a prefix skipped), then counts from the lowest usable left.
 pub(super) fn build(g: &SubGen, base: u32) -> (SubnetSpec, Vec<u32>) {
     let size = 1u32 << (32 - g.prefix_len);
@@ -119,7 +119,7 @@ pub(super) fn case() -> impl Strategy<Value = Case> {
     let small = prop_oneof![3 => Just(6u32), 1 => Just(0)];
     (blocks, strategy, small).prop_flat_map(|(bs, strategy, small)| {
         // Down to a /29, Google Cloud's smallest subnet, so subnets smaller than one block
-        // (which MODEL.md gives no block at all) come up too.
+        // (which docs/model.md gives no block at all) come up too.
         let max_prefix = 29u8;
         (
             any::<u64>(),

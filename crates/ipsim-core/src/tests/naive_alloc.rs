@@ -1,4 +1,4 @@
-//! A naive allocator written from MODEL.md section 2 ("Blocks", "Owners", "Starting",
+//! A naive allocator written from docs/model.md section 2 ("Blocks", "Owners", "Starting",
 //! "Stopping and retention") with plain vectors: one state per address, one optional owner
 //! per block, and brute force wherever the engine is clever.
 

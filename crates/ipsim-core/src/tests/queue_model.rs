@@ -1,5 +1,5 @@
 //! The event queue against a naive model: a `BTreeMap` keyed by `(time, class, seq)` whose
-//! least key is the next event (MODEL.md "Event order": time, then class, then the order the
+//! least key is the next event (docs/model.md "Event order": time, then class, then the order the
 //! events were scheduled). Random pushes (any event kind, at or after the current time),
 //! lane pushes (a fixed delay per lane from a non-decreasing now: the lane contract) and pops;
 //! every pop must return exactly the model's event, and `len` must agree throughout.
@@ -10,7 +10,7 @@ use proptest::prelude::*;
 
 use crate::queue::{Ev, EventQueue, Lane};
 
-/// MODEL.md's class order, written out independently of [`Ev::class`]: (1) retention expiries
+/// docs/model.md's class order, written out independently of [`Ev::class`]: (1) retention expiries
 /// and block releases; (2) job task completions; (3) demand changes and rollout steps, then
 /// the evaluation; (4) starts and retries.
 fn model_class(ev: Ev) -> u8 {
@@ -142,7 +142,7 @@ proptest! {
 }
 
 /// Every class at one millisecond, scheduled in reverse class order through the heap and the
-/// lanes: they come out in MODEL.md's order, each class FIFO.
+/// lanes: they come out in docs/model.md's order, each class FIFO.
 #[test]
 fn one_millisecond_runs_in_class_order() {
     let mut q = EventQueue::default();

@@ -1,4 +1,4 @@
-//! The worked examples of the seeds and of the issue, with exact figures.
+//! Worked examples from the Cloud Run documentation and from reported cases, with exact figures.
 
 use ipsim_core::{
     BlockScope, EdgeBlocks, JobExecution, Kind, LogEvent, Retention, SimInput, StaticAlloc,

@@ -1,4 +1,4 @@
-//! Integration tests of ipsim-core: the seeds' worked examples and MODEL.md's rules, each
+//! Integration tests of ipsim-core: the Cloud Run documentation's worked examples and docs/model.md's rules, each
 //! asserting exact figures at exact times, plus property tests over random workloads.
 
 #![allow(missing_docs)]

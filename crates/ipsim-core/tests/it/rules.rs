@@ -1,4 +1,4 @@
-//! MODEL.md's rules one by one: rollouts, scale-down order, retries, failure windows, job
+//! docs/model.md's rules one by one: rollouts, scale-down order, retries, failure windows, job
 //! retries, block linger, scopes, clamping and the order of events within a millisecond.
 //!
 //! Each test checks the timeline of its scenario against a snapshot (see `timeline.rs` for

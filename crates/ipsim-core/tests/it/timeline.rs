@@ -9,7 +9,7 @@
 //! ```
 //!
 //! then read the diff of every snapshot it rewrote before committing: a snapshot is only as
-//! good as the reading that confirmed it against MODEL.md.
+//! good as the reading that confirmed it against docs/model.md.
 //!
 //! # The timeline
 //!
@@ -28,7 +28,7 @@
 //! - `subnet`: the subnet's name, a column after `time` only when the run has more than one
 //!   subnet (the lines of one millisecond then come in subnet order).
 //! - `use ret idle unres blk free`: the subnet's row *after* every event of that millisecond
-//!   (MODEL.md's recorded state): addresses in use, retained, reserved but idle (free inside
+//!   (docs/model.md's recorded state): addresses in use, retained, reserved but idle (free inside
 //!   reserved blocks), unreserved (usable, not static, outside reserved blocks), then the
 //!   reserved blocks and the free blocks (reservable blocks no owner holds).
 //! - `workloads`: `name=running`, or `name=running+pending`, for each workload of the subnet

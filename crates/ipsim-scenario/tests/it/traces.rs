@@ -95,7 +95,7 @@ fn csv_feed_streams_in_time_order() {
     assert!(feed.error.is_none());
 }
 
-/// The REFERENCE.md example shape: int64Value strings, newest first, active + idle summed,
+/// The shape of a Cloud Monitoring `projects.timeSeries.list` response: int64Value strings, newest first, active + idle summed,
 /// a new revision read as a swap.
 #[test]
 fn cloud_monitoring_instance_count_export() {
@@ -296,7 +296,7 @@ fn poisson_noise_is_seeded() {
     assert!(a.iter().all(|p| p.time_ms % MIN == 0));
 }
 
-/// MODEL.md computes the request rule exactly on the decimals as written: 48 rps at 1 s over
+/// docs/model.md computes the request rule exactly on the decimals as written: 48 rps at 1 s over
 /// 80 x 0.6 is 1 instance, 48.00000002 rps is 2, in a scenario file and in a CSV trace.
 #[test]
 fn request_rule_is_exact_on_the_numbers_as_written() {
