@@ -56,8 +56,9 @@ pub struct Swap {
 pub enum TaskDurations {
     /// Every task runs this long.
     Fixed(u64),
-    /// Task i runs `durations[i]`; one entry per task.
-    PerTask(Vec<u64>),
+    /// Task i runs `durations[i]`; one entry per task. Shared, so that the repeats of an
+    /// execution hold one copy of a long list.
+    PerTask(std::sync::Arc<[u64]>),
     /// Uniform in `[min_ms, max_ms]`, drawn from the run's RNG when the task starts.
     Uniform {
         /// Shortest run.

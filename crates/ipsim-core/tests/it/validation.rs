@@ -158,7 +158,7 @@ fn workload_problems_are_all_reported_at_once() {
                 start_ms: 0,
                 n_tasks: 3,
                 parallelism: 1,
-                durations: TaskDurations::PerTask(vec![1, 2]),
+                durations: TaskDurations::PerTask(vec![1, 2].into()),
             }),
         ],
         0,

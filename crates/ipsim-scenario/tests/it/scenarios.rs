@@ -81,3 +81,38 @@ fn the_legacy_rule_doubles_the_need() {
     assert_eq!(out.summary.peak_held, 480);
     assert!(out.summary.first_exhaustion.is_some());
 }
+
+/// The repeats of a job execution share one list of per-task durations, so a long list
+/// repeated every minute for a month is held once, not once per execution.
+#[test]
+fn repeated_executions_share_their_task_durations() {
+    let durations: Vec<String> = (0..1000).map(|i| format!("\"{}s\"", 30 + i % 60)).collect();
+    let text = format!(
+        r#"{{"name": "r", "description": "repeats", "duration": "30d",
+  "subnets": [{{"name": "main", "cidr": "10.0.0.0/20"}}],
+  "workloads": [{{"name": "etl", "kind": "job", "subnet": "main",
+    "executions": [{{"start": 0, "tasks": 1000, "parallelism": 10,
+      "task_duration": [{}], "repeat_every": "1m"}}]}}]}}"#,
+        durations.join(", ")
+    );
+    let s = ipsim_scenario::parse(
+        text.as_bytes(),
+        std::path::Path::new("r.json"),
+        &ipsim_scenario::Overrides::default(),
+    )
+    .unwrap();
+    let ipsim_core::Kind::Job(job) = &s.input.workloads[0].kind else {
+        panic!("a job")
+    };
+    assert_eq!(job.executions.len(), 30 * 24 * 60);
+    let lists: Vec<_> = job
+        .executions
+        .iter()
+        .map(|e| match &e.durations {
+            ipsim_core::TaskDurations::PerTask(d) => d.clone(),
+            other => panic!("per-task durations, not {other:?}"),
+        })
+        .collect();
+    assert_eq!(lists[0].len(), 1000);
+    assert!(lists.iter().all(|d| std::sync::Arc::ptr_eq(d, &lists[0])));
+}
