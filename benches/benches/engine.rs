@@ -151,9 +151,10 @@ fn replay_vs_heap(c: &mut Criterion) {
 }
 
 /// A retry storm: one service wants `n` instances on a /24 (112 fit) for a day, so `n - 112`
-/// starts retry every 10 s all day: `(n - 112) * 8,640` failed attempts. Pending starts that
-/// fail together retry as a group, so the time per run stays flat as `n` grows 100-fold while
-/// the attempts it counts grow with it (criterion's throughput is in failed attempts).
+/// starts retry every 10 s all day: `(n - 112) * 8,640` failed attempts (criterion's
+/// throughput). Pending starts that fail together retry as a group, so a run costs one
+/// request and one first failure per instance plus one step per retry tick, with no
+/// `n * retries` term: the time grows like `n`, the attempts like `n * 8,640`.
 fn retry_storm(c: &mut Criterion) {
     use ipsim_core::{SimInput, SubnetSpec, WorkloadSpec};
     let day = 86_400_000;
