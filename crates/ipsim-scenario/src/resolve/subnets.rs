@@ -100,36 +100,53 @@ impl Resolver<'_> {
     /// A connector has a dedicated /28 of VMs. (Direct VPC on a /28, a connector's typically,
     /// is the classic mistake: the core's /26 minimum refuses it and names the connector.)
     pub(super) fn connector_rules(&mut self, def: &ScenarioDef, subnets: &[SubnetSpec]) {
-        let index = |name: &str| def.subnets.iter().position(|s| s.name == name);
+        // One pass to index subnets and who is on each: linear in workloads, not quadratic.
+        let index: BTreeMap<&str, usize> = def
+            .subnets
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.name.as_str(), i))
+            .collect();
+        let mut on: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for w in &def.workloads {
+            on.entry(w.subnet.as_str()).or_default().push(w.name.as_str());
+        }
         for (i, w) in def.workloads.iter().enumerate() {
-            let Some(si) = index(&w.subnet) else { continue };
+            if !matches!(w.kind, WorkloadKindDef::Connector(_)) {
+                continue;
+            }
+            let Some(&si) = index.get(w.subnet.as_str()) else {
+                continue;
+            };
             let (sd, spec) = (&def.subnets[si], &subnets[si]);
-            if matches!(w.kind, WorkloadKindDef::Connector(_)) {
-                if spec.prefix_len != 28 {
-                    self.err(
-                        JsonPath::from("workloads").index(i).key("subnet"),
-                        format!("a Serverless VPC Access connector needs a dedicated /28 subnet; {:?} is a /{}", sd.name, spec.prefix_len),
-                    );
+            let at = JsonPath::from("workloads").index(i).key("subnet");
+            if spec.prefix_len != 28 {
+                self.err(
+                    at.clone(),
+                    format!("a Serverless VPC Access connector needs a dedicated /28 subnet; {:?} is a /{}", sd.name, spec.prefix_len),
+                );
+            }
+            if sd.edge_blocks == Some(EdgeDef::Partial) {
+                self.err(at.clone(), "a connector's /28 holds VMs, not Cloud Run blocks: leave edge_blocks unset");
+            }
+            let others: Vec<&str> = on
+                .get(w.subnet.as_str())
+                .map(|v| v.iter().copied().filter(|&o| o != w.name).collect())
+                .unwrap_or_default();
+            if !others.is_empty() && !sd.allow_small_subnet {
+                let (shown, more) = (others.len().min(5), others.len().saturating_sub(5));
+                let mut names = others[..shown].join(", ");
+                if more > 0 {
+                    names.push_str(&format!(" and {more} more"));
                 }
-                if sd.edge_blocks == Some(EdgeDef::Partial) {
-                    self.err(JsonPath::from("workloads").index(i).key("subnet"), "a connector's /28 holds VMs, not Cloud Run blocks: leave edge_blocks unset");
-                }
-                let others: Vec<&str> = def
-                    .workloads
-                    .iter()
-                    .filter(|o| o.subnet == w.subnet && o.name != w.name)
-                    .map(|o| o.name.as_str())
-                    .collect();
-                if !others.is_empty() && !sd.allow_small_subnet {
-                    self.err(
-                        JsonPath::from("workloads").index(i).key("subnet"),
-                        format!(
-                            "connector {:?}'s /28 is dedicated to it, but {} use it too",
-                            w.name,
-                            others.join(", ")
-                        ),
-                    );
-                }
+                let verb = if others.len() == 1 { "uses" } else { "use" };
+                self.err(
+                    at,
+                    format!(
+                        "connector {:?}'s /28 is dedicated to it, but {names} {verb} it too",
+                        w.name
+                    ),
+                );
             }
         }
     }
