@@ -195,8 +195,8 @@ impl Run {
     /// `ipsim size --json` on this scenario: the sizing of its only subnet.
     fn size(&self) -> Value {
         let o = ipsim(&["size", &format!("scenarios/{}", self.file), "--json"]);
-        assert!(o.status.success(), "{}", text(&o.stderr));
         let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        crate::sweeps::assert_size_gate(&o, &v);
         v["subnets"][0].clone()
     }
 }
@@ -715,8 +715,9 @@ fn readme_size_example_is_true() {
     }
     let size = |file: &str| -> Value {
         let o = ipsim(&["size", file, "--json"]);
-        assert!(o.status.success(), "{}", text(&o.stderr));
-        serde_json::from_slice::<Value>(&o.stdout).unwrap()["subnets"][0].clone()
+        let v = serde_json::from_slice::<Value>(&o.stdout).unwrap();
+        crate::sweeps::assert_size_gate(&o, &v);
+        v["subnets"][0].clone()
     };
     let shared = size("scenarios/shared-subnet.json");
     assert_eq!(shared["smallest_prefix"], 23, "{shared}");

@@ -2,6 +2,17 @@
 
 use crate::{ipsim, text, tmp};
 
+/// `ipsim size` exits 3 exactly when some subnet's declared prefix fails (any seed, the
+/// default gate), and 0 otherwise.
+pub fn assert_size_gate(o: &std::process::Output, v: &serde_json::Value) {
+    let too_small = v["subnets"].as_array().unwrap().iter().any(|s| {
+        s["declared_failure_probability"].as_f64().unwrap() > 0.0
+            && s["smallest_prefix"].as_u64() != s["declared_prefix"].as_u64()
+    });
+    let want = if too_small { 3 } else { 0 };
+    assert_eq!(o.status.code(), Some(want), "{}", text(&o.stderr));
+}
+
 fn files(d: &std::path::Path) -> Vec<(String, Vec<u8>)> {
     let mut v: Vec<_> = std::fs::read_dir(d)
         .unwrap()
@@ -191,7 +202,7 @@ fn bad_vary_expressions_get_clear_errors() {
         let mut a = vec!["sweep", "scenarios/surge.json"];
         a.extend(args.iter().copied());
         let o = ipsim(&a);
-        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
         assert!(
             text(&o.stderr).contains(want),
             "{args:?}: {}",
@@ -236,7 +247,7 @@ fn compare_prints_a_table_and_writes_csv_and_chart() {
         "--strategies",
         "first-fit,worst-fit",
     ]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(
         text(&o.stderr).contains("variant \"worst-fit\": \"worst-fit\" is neither a strategy"),
         "{}",
