@@ -394,12 +394,14 @@ fn run(a: &RunArgs<'_>) -> Result<u8> {
     };
     let csv = CsvSink::new(create(&occ)?, create(&wls)?, clock, &scenario.input);
     let short = Shortfall::new(scenario.input.workloads.iter().map(|w| w.tag()));
-    let mut sink = Tee(Tee(csv, columns), Some(short));
+    let instances = cost::InstanceTime::new(&scenario.input);
+    let mut sink = Tee(Tee(Tee(csv, columns), Some(short)), Some(instances));
     let output = scenario
         .run_with(Some(&mut sink))
         .map_err(|e| print_errors(&e))?;
-    let Tee(Tee(csv, columns), short) = sink;
+    let Tee(Tee(Tee(csv, columns), short), instances) = sink;
     let short = short.unwrap_or_default();
+    let instances = instances.unwrap_or_default();
     csv.finish()
         .with_context(|| format!("cannot write {} or {}", occ.display(), wls.display()))?;
     let mut ctx = Context::new(&scenario.def.name, &scenario.input);
@@ -407,7 +409,7 @@ fn run(a: &RunArgs<'_>) -> Result<u8> {
     ctx.clock = clock;
     let report = Report::new(&output, &ctx);
     let cost = cost::applies(&scenario)
-        .then(|| cost::compare(&scenario, &output))
+        .then(|| cost::compare_with(&scenario, &output, &cost::options(&scenario), &instances))
         .transpose()
         .map_err(|e| fail_lines(vec![format!("{}: {e}", path.display())]))?;
     let cost_line = cost.as_ref().map(cost::summary_line);

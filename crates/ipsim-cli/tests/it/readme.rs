@@ -582,16 +582,23 @@ fn claims() -> BTreeMap<&'static str, Vec<Claim>> {
         "egress-compare.json",
         vec![
             claim(
-                "Direct VPC egress against a connector (and Cloud NAT)",
+                "Direct VPC egress against a connector, on the same cost lines",
                 |r| {
                     let designs: Vec<&Value> = r.report["cost"]["designs"]
                         .as_array()
                         .map(|d| d.iter().map(|x| &x["design"]).collect())
                         .unwrap_or_default();
                     ensure!(
-                        designs == ["direct-vpc + dns", "connector", "connector + cloud nat"],
+                        designs == ["direct-vpc", "connector"],
                         "designs {designs:?}"
                     );
+                    let lines = |i: usize| r.report["cost"]["designs"][i]["lines"].clone();
+                    for k in ["dns_zones", "dns_queries", "nat_data_processing"] {
+                        ensure!(
+                            lines(0)[k] == lines(1)[k],
+                            "{k} differs between the designs"
+                        );
+                    }
                     Ok(())
                 },
             ),
