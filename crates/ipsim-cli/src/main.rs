@@ -2,10 +2,14 @@
 //!
 //! The binary owns files, arguments, output and exit codes; the work is done by
 //! `ipsim-scenario` (loading), `ipsim-core` (simulating), `ipsim-study` (sweeps, sizing,
-//! comparisons, cost) and `ipsim-report` (reporting).
-//! Exit codes: 0 success, 1 bad input (or a failed write), 2 bad arguments, 3 when
-//! `--fail-on-exhaustion` is given and the scenario ran out of addresses, 4 when `--check`
-//! finds the outcome differs from the scenario's `expect`.
+//! comparisons, cost) and `ipsim-report` (reporting). Exit codes are in [`exit`]; gates in
+//! [`gates`]; every byte printed goes through [`output`], which never panics.
+
+mod args;
+mod exit;
+mod gates;
+mod generate;
+mod output;
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -13,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
+use clap::builder::RangedU64ValueParser;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use ipsim_report::chart::{
@@ -26,13 +31,23 @@ use ipsim_study::sweep;
 use serde::Serialize;
 use std::io::IsTerminal;
 
+use crate::args::{ChartTime, Variants};
+use crate::exit::{CHECK, Exit, GATE, INPUT, OK, usage};
+use crate::gates::{Condition, Gate, Shortfall};
+use crate::output::{errln, outln};
+
 #[derive(Parser)]
 #[command(
     name = "ipsim",
     version,
-    about = "Replays Cloud Run IP address allocation on a VPC subnet and says the minute it runs dry"
+    about = "Replays Cloud Run IP address allocation on a VPC subnet and says the minute it runs dry",
+    after_help = "Exit codes: 0 success, 1 bad input, 2 bad arguments, 3 a gate failed, \
+                  4 --check found a difference, 141 standard output closed."
 )]
-struct Cli {
+pub(crate) struct Cli {
+    /// Print nothing but errors (failed gates and --check differences included).
+    #[arg(long, short, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -52,10 +67,16 @@ enum Command {
         /// Print report.json to standard output instead of the summary.
         #[arg(long)]
         json: bool,
-        /// Exit with code 3 if any start failed for want of addresses.
+        /// Exit with code 3 if any of these conditions holds (comma-separated or repeated):
+        /// exhaustion, deploy-failure, task-failure, min-free-blocks<N,
+        /// peak-utilization>P%, short>N%. Each is judged in report.json's `gates`.
+        #[arg(long, value_name = "CONDITION", value_delimiter = ',', value_parser = gates::parse_condition)]
+        fail_on: Vec<Condition>,
+        /// The same as `--fail-on exhaustion`.
         #[arg(long)]
         fail_on_exhaustion: bool,
-        /// Exit with code 4 if the outcome differs from the scenario's `expect`.
+        /// Exit with code 4 if the outcome differs from the scenario's `expect` (an error if
+        /// the scenario has none).
         #[arg(long)]
         check: bool,
         /// Draw the charts as SVG instead of PNG.
@@ -70,11 +91,11 @@ enum Command {
         /// The run's output folder.
         dir: PathBuf,
         /// Start of the time range: an offset ("90m", "1h30m") or an RFC 3339 time.
-        #[arg(long)]
-        from: Option<String>,
+        #[arg(long, value_parser = args::chart_time)]
+        from: Option<ChartTime>,
         /// End of the time range: an offset or an RFC 3339 time.
-        #[arg(long)]
-        to: Option<String>,
+        #[arg(long, value_parser = args::chart_time)]
+        to: Option<ChartTime>,
         /// SVG instead of PNG.
         #[arg(long)]
         svg: bool,
@@ -82,10 +103,10 @@ enum Command {
         #[arg(long, default_value_t = 8)]
         top: usize,
         /// Image width in pixels.
-        #[arg(long, default_value_t = 1600)]
+        #[arg(long, default_value_t = 1600, value_parser = RangedU64ValueParser::<u32>::new().range(1..=20_000))]
         width: u32,
         /// Image height in pixels.
-        #[arg(long, default_value_t = 1100)]
+        #[arg(long, default_value_t = 1100, value_parser = RangedU64ValueParser::<u32>::new().range(1..=20_000))]
         height: u32,
     },
     /// Check scenarios and their traces; report every problem at once.
@@ -102,17 +123,23 @@ enum Command {
         scenario: PathBuf,
         /// PATH=A..B:STEP or PATH=A,B,C, e.g. surge.peak=100..1000:100 or
         /// subnet.main.prefix=20..26 (repeat for several fields).
-        #[arg(long = "vary", required = true)]
-        vary: Vec<String>,
+        /// Without --vary, the sweep has one point, the scenario as written: a multi-seed
+        /// gate with --seeds and --fail-if-probability-above.
+        #[arg(long = "vary", value_name = "PATH=RANGE", value_parser = args::vary)]
+        vary: Vec<sweep::Vary>,
         /// Seeds per point (the scenario's seed + 0, 1, ...).
-        #[arg(long, default_value_t = 1)]
+        #[arg(long, default_value_t = 1, value_parser = RangedU64ValueParser::<u64>::new().range(1..))]
         seeds: u64,
         /// Worker threads [default: all cores].
-        #[arg(long)]
+        #[arg(long, value_parser = RangedU64ValueParser::<usize>::new().range(1..))]
         threads: Option<usize>,
         /// Run only shard I of N (points whose index % N == I); see docs/sweeps.md.
-        #[arg(long)]
-        shard: Option<String>,
+        #[arg(long, value_name = "I/N", value_parser = args::shard)]
+        shard: Option<(usize, usize)>,
+        /// Exit with code 3 if any point's failure probability (the share of its seeds with a
+        /// failed start) is above P, from 0 to 1.
+        #[arg(long, value_name = "P", value_parser = gates::parse_probability)]
+        fail_if_probability_above: Option<f64>,
         /// Output folder [default: out/NAME/sweep, or out/NAME/sweep-shard-I-of-N].
         #[arg(long)]
         out: Option<PathBuf>,
@@ -125,6 +152,9 @@ enum Command {
         /// Output folder.
         #[arg(long)]
         out: PathBuf,
+        /// Exit with code 3 if any point's failure probability is above P, from 0 to 1.
+        #[arg(long, value_name = "P", value_parser = gates::parse_probability)]
+        fail_if_probability_above: Option<f64>,
     },
     /// Run one scenario under several allocation strategies and policies, side by side.
     Compare {
@@ -132,8 +162,8 @@ enum Command {
         scenario: PathBuf,
         /// Comma-separated variants: strategies (first-fit, next-fit, best-fit, random) or
         /// KEY=VALUE (scope, block, ips, retention, linger), joined by '+' to combine.
-        #[arg(long, default_value = "first-fit,next-fit,best-fit,random")]
-        strategies: String,
+        #[arg(long, default_value = "first-fit,next-fit,best-fit,random", value_parser = args::variants)]
+        strategies: Variants,
         /// Replace the scenario's seed.
         #[arg(long)]
         seed: Option<u64>,
@@ -156,42 +186,41 @@ enum Command {
         scenario: PathBuf,
         /// Seeds per probe [default: 1 if the scenario draws nothing at random, else enough
         /// to bound the failure probability at 1%].
-        #[arg(long)]
+        #[arg(long, value_parser = RangedU64ValueParser::<u64>::new().range(1..))]
         seeds: Option<u64>,
-        /// Confidence of that bound.
-        #[arg(long, default_value_t = 0.99)]
+        /// Confidence of that bound, strictly between 0 and 1.
+        #[arg(long, default_value_t = 0.99, value_parser = args::confidence)]
         confidence: f64,
         /// Worker threads [default: all cores].
-        #[arg(long)]
+        #[arg(long, value_parser = RangedU64ValueParser::<usize>::new().range(1..))]
         threads: Option<usize>,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
+        /// A declared prefix is too small (exit 3) when its failure probability over the
+        /// seeds is above P, from 0 to 1 [default: 0, any failed seed].
+        #[arg(long, value_name = "P", value_parser = gates::parse_probability)]
+        fail_if_probability_above: Option<f64>,
+    },
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), of ipsim or of one of its commands.
+    Man {
+        /// A command, for its own page (ipsim-COMMAND).
+        command: Option<String>,
     },
 }
 
-/// An error that has already been printed in full, with the exit code it calls for.
-#[derive(Debug)]
-struct Exit(u8);
-
-impl std::fmt::Display for Exit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "exit {}", self.0)
-    }
-}
-impl std::error::Error for Exit {}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    output::set_quiet(cli.quiet);
     match dispatch(cli) {
         Ok(code) => ExitCode::from(code),
-        Err(e) => {
-            if let Some(Exit(code)) = e.downcast_ref::<Exit>() {
-                return ExitCode::from(*code);
-            }
-            eprintln!("ipsim: error: {e:#}");
-            ExitCode::from(1)
-        }
+        Err(e) => ExitCode::from(exit::code_of(&e)),
     }
 }
 
@@ -202,13 +231,31 @@ fn dispatch(cli: Cli) -> Result<u8> {
             seed,
             out,
             json,
+            mut fail_on,
             fail_on_exhaustion,
             check,
             svg,
             no_chart,
         } => {
+            if fail_on_exhaustion && !fail_on.contains(&Condition::Exhaustion) {
+                fail_on.insert(0, Condition::Exhaustion);
+            }
+            let mut conditions: Vec<Condition> = Vec::new();
+            for c in fail_on {
+                if !conditions.contains(&c) {
+                    conditions.push(c);
+                }
+            }
             let chart = (!no_chart).then_some(if svg { Format::Svg } else { Format::Png });
-            run(&scenario, seed, out, json, fail_on_exhaustion, check, chart)
+            run(&RunArgs {
+                path: &scenario,
+                seed,
+                out_dir: out,
+                json,
+                conditions,
+                check,
+                chart,
+            })
         }
         Command::Chart {
             dir,
@@ -218,15 +265,7 @@ fn dispatch(cli: Cli) -> Result<u8> {
             top,
             width,
             height,
-        } => chart(
-            &dir,
-            from.as_deref(),
-            to.as_deref(),
-            svg,
-            top,
-            width,
-            height,
-        ),
+        } => chart(&dir, from, to, svg, top, width, height),
         Command::Validate { scenarios } => validate(&scenarios),
         Command::Sweep {
             scenario,
@@ -235,66 +274,101 @@ fn dispatch(cli: Cli) -> Result<u8> {
             threads,
             shard,
             out,
+            fail_if_probability_above,
         } => with_threads(threads, || {
-            sweep(&scenario, &vary, seeds, shard.as_deref(), out)
+            sweep(
+                &scenario,
+                vary,
+                seeds,
+                shard,
+                out,
+                fail_if_probability_above,
+            )
         }),
-        Command::Merge { shards, out } => merge(&shards, &out),
+        Command::Merge {
+            shards,
+            out,
+            fail_if_probability_above,
+        } => merge(&shards, &out, fail_if_probability_above),
         Command::Cost { scenario, json } => cost(&scenario, json),
         Command::Compare {
             scenario,
             strategies,
             seed,
             out,
-        } => compare(&scenario, &strategies, seed, out),
+        } => compare(&scenario, strategies, seed, out),
         Command::Size {
             scenario,
             seeds,
             confidence,
             threads,
             json,
-        } => with_threads(threads, || size(&scenario, seeds, confidence, json)),
+            fail_if_probability_above,
+        } => with_threads(threads, || {
+            size(
+                &scenario,
+                seeds,
+                confidence,
+                json,
+                fail_if_probability_above.unwrap_or(0.0),
+            )
+        }),
         Command::Schema => {
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&ipsim_scenario::schema())?
-            );
-            Ok(0)
+            )?;
+            Ok(OK)
         }
+        Command::Completions { shell } => generate::completions(shell),
+        Command::Man { command } => generate::man(command.as_deref()),
     }
 }
 
 fn print_errors(e: &ScenarioErrors) -> anyhow::Error {
     for err in &e.0 {
-        eprintln!("error: {err}");
+        errln!("error: {err}");
     }
     let n = e.0.len();
-    eprintln!("ipsim: {n} problem{} found", if n == 1 { "" } else { "s" });
-    Exit(1).into()
+    errln!("ipsim: {n} problem{} found", if n == 1 { "" } else { "s" });
+    Exit(INPUT).into()
 }
 
 fn load(path: &Path, seed: Option<u64>) -> Result<Scenario> {
     ipsim_scenario::load_with(path, &Overrides { seed }).map_err(|e| print_errors(&e))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn run(
-    path: &Path,
+/// What `ipsim run` was asked.
+struct RunArgs<'a> {
+    path: &'a Path,
     seed: Option<u64>,
     out_dir: Option<PathBuf>,
     json: bool,
-    fail: bool,
+    conditions: Vec<Condition>,
     check: bool,
     chart: Option<Format>,
-) -> Result<u8> {
-    let mut scenario = load(path, seed)?;
-    let dir = out_dir.unwrap_or_else(|| Path::new("out").join(&scenario.def.name));
+}
+
+fn run(a: &RunArgs<'_>) -> Result<u8> {
+    let path = a.path;
+    let mut scenario = load(path, a.seed)?;
+    if a.check && scenario.def.expect.is_none() {
+        return Err(usage(format!(
+            "--check: {} has no `expect` to check the outcome against",
+            path.display()
+        )));
+    }
+    let dir = a
+        .out_dir
+        .clone()
+        .unwrap_or_else(|| Path::new("out").join(&scenario.def.name));
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("cannot create the output folder {}", dir.display()))?;
     let clock = Clock {
         start: scenario.start,
     };
-    // Rows stream to disk, and into the charts' pixel columns, as the run goes; the output
-    // keeps only summaries.
+    // Rows stream to disk, into the charts' pixel columns and into the shortfall gate as the
+    // run goes; the output keeps only summaries.
     scenario.input.options.record_subnet_series = false;
     scenario.input.options.record_workload_series = false;
     let occ = dir.join(OccupancyCol::FILE);
@@ -304,7 +378,7 @@ fn run(
             .map(BufWriter::new)
             .with_context(|| format!("cannot write {}", p.display()))
     };
-    let chart_opts = chart.map(|format| ChartOptions {
+    let chart_opts = a.chart.map(|format| ChartOptions {
         format,
         ..ChartOptions::default()
     });
@@ -319,11 +393,15 @@ fn run(
         None => (None, None),
     };
     let csv = CsvSink::new(create(&occ)?, create(&wls)?, clock, &scenario.input);
-    let mut sink = Tee(csv, columns);
+    let short = Shortfall::new(scenario.input.workloads.iter().map(|w| w.tag()));
+    let instances = cost::InstanceTime::new(&scenario.input);
+    let mut sink = Tee(Tee(Tee(csv, columns), Some(short)), Some(instances));
     let output = scenario
         .run_with(Some(&mut sink))
         .map_err(|e| print_errors(&e))?;
-    let Tee(csv, columns) = sink;
+    let Tee(Tee(Tee(csv, columns), short), instances) = sink;
+    let short = short.unwrap_or_default();
+    let instances = instances.unwrap_or_default();
     csv.finish()
         .with_context(|| format!("cannot write {} or {}", occ.display(), wls.display()))?;
     let mut ctx = Context::new(&scenario.def.name, &scenario.input);
@@ -331,13 +409,15 @@ fn run(
     ctx.clock = clock;
     let report = Report::new(&output, &ctx);
     let cost = cost::applies(&scenario)
-        .then(|| cost::compare(&scenario, &output))
+        .then(|| cost::compare_with(&scenario, &output, &cost::options(&scenario), &instances))
         .transpose()
         .map_err(|e| fail_lines(vec![format!("{}: {e}", path.display())]))?;
     let cost_line = cost.as_ref().map(cost::summary_line);
+    let gates = gates::judge(&a.conditions, &output, &short, clock);
     let report = RunReport {
         report: &report,
         cost: cost.as_ref(),
+        gates: &gates,
     };
     let report_path = dir.join("report.json");
     let json_text = serde_json::to_string_pretty(&report)?;
@@ -365,41 +445,63 @@ fn run(
             charts.push(l.path.display().to_string());
         }
     }
-    if json {
-        println!("{json_text}");
+    if a.json {
+        outln!("{json_text}")?;
     } else {
-        print!("{}", ipsim_report::summary_text(report.report));
+        let mut text = ipsim_report::summary_text(report.report);
         if let Some(l) = &cost_line {
-            println!("{l}");
+            text.push_str(l);
+            text.push('\n');
         }
-        println!();
-        println!(
-            "wrote {}, {}, {}",
+        if !gates.is_empty() {
+            let failed: Vec<&str> = gates
+                .iter()
+                .filter(|g| g.failed)
+                .map(|g| g.condition.as_str())
+                .collect();
+            text.push_str(&format!(
+                "gates: {} checked, {} failed{}\n",
+                gates.len(),
+                failed.len(),
+                if failed.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", failed.join(", "))
+                }
+            ));
+        }
+        text.push('\n');
+        text.push_str(&format!(
+            "wrote {}, {}, {}\n",
             report_path.display(),
             occ.display(),
             wls.display()
-        );
+        ));
         if !charts.is_empty() {
-            println!("drew {}", charts.join(", "));
+            text.push_str(&format!("drew {}\n", charts.join(", ")));
         }
+        output::out(&text)?;
     }
-    if check {
+    for g in gates.iter().filter(|g| g.failed) {
+        errln!("{}", g.line());
+    }
+    if a.check {
         let bad = scenario.check_expect(&output);
         for b in &bad {
-            eprintln!("check: {b}");
+            errln!("check: {b}");
         }
         if !bad.is_empty() {
-            return Ok(4);
+            return Ok(CHECK);
         }
     }
-    if fail && output.summary.first_exhaustion.is_some() {
-        return Ok(3);
+    if gates.iter().any(|g| g.failed) {
+        return Ok(GATE);
     }
-    Ok(0)
+    Ok(OK)
 }
 
 /// `report.json`: the run's report and, when the scenario is priced, the egress cost
-/// comparison as its last section, `cost`.
+/// comparison as section `cost`, and the judged `--fail-on` conditions as `gates`.
 #[derive(Serialize)]
 struct RunReport<'a> {
     #[serde(flatten)]
@@ -409,6 +511,9 @@ struct RunReport<'a> {
         serialize_with = "sorted_keys"
     )]
     cost: Option<&'a CostReport>,
+    /// The `--fail-on` conditions as judged, when some were given.
+    #[serde(skip_serializing_if = "<[Gate]>::is_empty")]
+    gates: &'a [Gate],
 }
 
 /// Writes the cost section with its keys in sorted order, as report.json always has
@@ -420,27 +525,10 @@ fn sorted_keys<S: serde::Serializer>(c: &Option<&CostReport>, s: S) -> Result<S:
         .serialize(s)
 }
 
-/// A chart time: an offset ("90m") or an RFC 3339 time relative to the run's start.
-fn chart_time(text: &str, start: Option<&str>, flag: &str) -> Result<u64> {
-    if let Ok(d) = ipsim_scenario::Duration::parse(text) {
-        return Ok(d.ms());
-    }
-    let t: jiff::Timestamp = text.parse().with_context(|| {
-        format!("--{flag} {text:?} is neither an offset (\"90m\", \"1h30m\") nor an RFC 3339 time")
-    })?;
-    let Some(s) = start.and_then(|s| s.parse::<jiff::Timestamp>().ok()) else {
-        anyhow::bail!(
-            "--{flag} {text:?} is a clock time, but the run has no start time; give an offset like \"90m\""
-        );
-    };
-    u64::try_from(t.as_millisecond() - s.as_millisecond())
-        .map_err(|_| anyhow::anyhow!("--{flag} {text} is before the run's start {s}"))
-}
-
 fn chart(
     dir: &Path,
-    from: Option<&str>,
-    to: Option<&str>,
+    from: Option<ChartTime>,
+    to: Option<ChartTime>,
     svg: bool,
     top: usize,
     width: u32,
@@ -452,10 +540,15 @@ fn chart(
     let report: Report = serde_json::from_str(&text)
         .with_context(|| format!("{} is not an ipsim report", rp.display()))?;
     let start = report.start.as_deref();
-    let from_ms = from.map(|f| chart_time(f, start, "from")).transpose()?;
-    let to_ms = to.map(|t| chart_time(t, start, "to")).transpose()?;
+    let from_ms = from
+        .map(|f| f.ms(start, "from"))
+        .transpose()
+        .map_err(usage)?;
+    let to_ms = to.map(|t| t.ms(start, "to")).transpose().map_err(usage)?;
     if let (Some(a), Some(b)) = (from_ms, to_ms) {
-        anyhow::ensure!(a < b, "--from must be before --to");
+        if a >= b {
+            return Err(usage("--from must be before --to"));
+        }
     }
     let opts = ChartOptions {
         width,
@@ -466,16 +559,15 @@ fn chart(
         format: if svg { Format::Svg } else { Format::Png },
     };
     for l in render_dir(dir, &opts).context("cannot draw the charts")? {
-        println!("drew {}", l.path.display());
+        outln!("drew {}", l.path.display())?;
     }
-    Ok(0)
+    Ok(OK)
 }
 
-/// Runs `f` on a rayon pool of `threads` threads (all cores if `None`).
+/// Runs `f` on a rayon pool of `threads` threads (all cores if `None`; clap keeps it above 0).
 fn with_threads(threads: Option<usize>, f: impl FnOnce() -> Result<u8> + Send) -> Result<u8> {
     let mut b = rayon::ThreadPoolBuilder::new();
     if let Some(n) = threads {
-        anyhow::ensure!(n > 0, "--threads must be at least 1");
         b = b.num_threads(n);
     }
     b.build()
@@ -485,40 +577,35 @@ fn with_threads(threads: Option<usize>, f: impl FnOnce() -> Result<u8> + Send) -
 
 fn fail_lines(errs: Vec<String>) -> anyhow::Error {
     for e in &errs {
-        eprintln!("error: {e}");
+        errln!("error: {e}");
     }
-    Exit(1).into()
+    Exit(INPUT).into()
+}
+
+/// Argument errors found against the scenario (a `--vary` path that names no field, too many
+/// runs): each printed, exit 2.
+fn usage_lines(errs: Vec<String>) -> anyhow::Error {
+    for e in &errs {
+        errln!("error: {e}");
+    }
+    Exit(exit::USAGE).into()
 }
 
 fn sweep(
     path: &Path,
-    vary: &[String],
+    vary: Vec<sweep::Vary>,
     seeds: u64,
-    shard: Option<&str>,
+    shard: Option<(usize, usize)>,
     out: Option<PathBuf>,
+    fail_above: Option<f64>,
 ) -> Result<u8> {
-    let mut errs = Vec::new();
-    let mut vs = Vec::new();
-    for v in vary {
-        match sweep::parse_vary(v) {
-            Ok(v) => vs.push(v),
-            Err(e) => errs.push(e),
-        }
-    }
-    let shard = match shard.map(sweep::parse_shard).transpose() {
-        Ok(s) => s,
-        Err(e) => {
-            errs.push(e);
-            None
-        }
-    };
-    if !errs.is_empty() {
-        return Err(fail_lines(errs));
-    }
-    let sw = sweep::Sweep::new(path, vs, seeds).map_err(fail_lines)?;
+    // The scenario first, so that its problems are input errors (exit 1) and what is left
+    // wrong is the arguments (exit 2).
+    ipsim_study::Base::load(path).map_err(|e| print_errors(&e))?;
+    let sw = sweep::Sweep::new(path, vary, seeds).map_err(usage_lines)?;
     let points = sw.shard_points(shard);
     let n_runs = points.len() as u64 * seeds;
-    let bar = if std::io::stderr().is_terminal() {
+    let bar = if std::io::stderr().is_terminal() && !output::quiet() {
         let b = ProgressBar::new(n_runs);
         b.set_style(
             ProgressStyle::with_template("{bar:40} {pos}/{len} runs, {elapsed} elapsed, ETA {eta}")
@@ -541,7 +628,36 @@ fn sweep(
         }
     });
     write_sweep(&dir, &result)?;
-    Ok(0)
+    Ok(probability_gate(&result, fail_above))
+}
+
+/// `--fail-if-probability-above P` on a sweep's points: each point above P printed, exit 3.
+fn probability_gate(r: &sweep::SweepResult, above: Option<f64>) -> u8 {
+    let Some(p) = above else {
+        return OK;
+    };
+    let mut code = OK;
+    for pt in r.points.iter().filter(|pt| pt.failure_probability > p) {
+        let at: Vec<String> = r
+            .vary
+            .iter()
+            .zip(&pt.values)
+            .map(|(v, x)| format!("{}={x}", v.path))
+            .collect();
+        let at = if at.is_empty() {
+            "the scenario as written".to_string()
+        } else {
+            at.join(", ")
+        };
+        errln!(
+            "gate failed: point {} ({at}): failure probability {} over {} seed(s) is above {p}",
+            pt.point,
+            pt.failure_probability,
+            pt.runs
+        );
+        code = GATE;
+    }
+    code
 }
 
 fn write_sweep(dir: &Path, r: &sweep::SweepResult) -> Result<()> {
@@ -579,7 +695,7 @@ fn write_sweep(dir: &Path, r: &sweep::SweepResult) -> Result<()> {
         .iter()
         .filter(|p| p.failure_probability > 0.0)
         .count();
-    println!(
+    outln!(
         "{}: {} point(s) x {} seed(s), {} with failures; wrote {} in {}",
         r.scenario,
         r.points.len(),
@@ -587,11 +703,10 @@ fn write_sweep(dir: &Path, r: &sweep::SweepResult) -> Result<()> {
         failing,
         wrote.join(", "),
         dir.display()
-    );
-    Ok(())
+    )
 }
 
-fn merge(shards: &[PathBuf], out: &Path) -> Result<u8> {
+fn merge(shards: &[PathBuf], out: &Path, fail_above: Option<f64>) -> Result<u8> {
     let mut parts = Vec::new();
     for d in shards {
         let p = d.join("sweep.json");
@@ -603,16 +718,15 @@ fn merge(shards: &[PathBuf], out: &Path) -> Result<u8> {
     }
     let merged = sweep::merge(parts).map_err(|e| fail_lines(vec![e]))?;
     write_sweep(out, &merged)?;
-    Ok(0)
+    Ok(probability_gate(&merged, fail_above))
 }
 
-fn compare(path: &Path, strategies: &str, seed: Option<u64>, out: Option<PathBuf>) -> Result<u8> {
+fn compare(path: &Path, variants: Variants, seed: Option<u64>, out: Option<PathBuf>) -> Result<u8> {
     use ipsim_study::compare;
-    let variants = compare::parse_variants(strategies).map_err(fail_lines)?;
     let base = ipsim_study::Base::load(path).map_err(|e| print_errors(&e))?;
-    let c = compare::compare(&base, &variants, seed).map_err(|e| print_errors(&e))?;
+    let c = compare::compare(&base, &variants.0, seed).map_err(|e| print_errors(&e))?;
     let clock = Clock { start: c.start };
-    print!("{}", compare::table_text(&c, &|t| clock.fmt(t)));
+    output::out(&compare::table_text(&c, &|t| clock.fmt(t)))?;
     if let Some(dir) = out {
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
@@ -625,13 +739,13 @@ fn compare(path: &Path, strategies: &str, seed: Option<u64>, out: Option<PathBuf
             series: c.runs.into_iter().map(|r| (r.name, r.free)).collect(),
         };
         draw_compare(&chart, &dir.join("compare.png")).context("cannot draw the comparison")?;
-        println!(
+        outln!(
             "wrote {}, {}",
             dir.join("compare.csv").display(),
             dir.join("compare.png").display()
-        );
+        )?;
     }
-    Ok(0)
+    Ok(OK)
 }
 
 fn cost(path: &Path, json: bool) -> Result<u8> {
@@ -640,51 +754,71 @@ fn cost(path: &Path, json: bool) -> Result<u8> {
     let r = cost::compare(&scenario, &out)
         .map_err(|e| fail_lines(vec![format!("{}: {e}", path.display())]))?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&r)?);
+        outln!("{}", serde_json::to_string_pretty(&r)?)?;
     } else {
         let clock = Clock {
             start: scenario.start,
         };
-        print!("{}", cost::cost_text(&r, &|t| clock.fmt(t)));
+        output::out(&cost::cost_text(&r, &|t| clock.fmt(t)))?;
     }
-    Ok(0)
+    Ok(OK)
 }
 
-fn size(path: &Path, seeds: Option<u64>, confidence: f64, json: bool) -> Result<u8> {
+fn size(path: &Path, seeds: Option<u64>, confidence: f64, json: bool, above: f64) -> Result<u8> {
     let r = ipsim_study::size::size(path, seeds, confidence).map_err(fail_lines)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&r)?);
+        outln!("{}", serde_json::to_string_pretty(&r)?)?;
     } else {
-        print!("{}", ipsim_study::size::size_text(&r));
+        output::out(&ipsim_study::size::size_text(&r))?;
     }
-    Ok(0)
+    // The declared prefix is too small when more of its seeds fail than the gate allows.
+    let mut code = OK;
+    for s in r
+        .subnets
+        .iter()
+        .filter(|s| s.declared_failure_probability > above)
+    {
+        let needs = match s.smallest_prefix {
+            Some(p) => format!("/{p} survives"),
+            None => format!("even /{} fails", s.largest_tried),
+        };
+        errln!(
+            "gate failed: subnet {}: the declared /{} is too small: failure probability {} over {} seed(s) is above {above}; {needs}",
+            s.name,
+            s.declared_prefix,
+            s.declared_failure_probability,
+            r.seeds
+        );
+        code = GATE;
+    }
+    Ok(code)
 }
 
 fn validate(paths: &[PathBuf]) -> Result<u8> {
     let mut bad = 0;
     for p in paths {
         match ipsim_scenario::load(p) {
-            Ok(s) => println!(
+            Ok(s) => outln!(
                 "ok: {}: {} subnet(s), {} workload(s), {}",
                 p.display(),
                 s.input.subnets.len(),
                 s.input.workloads.len(),
                 ipsim_report::span(s.input.duration_ms)
-            ),
+            )?,
             Err(e) => {
                 for err in &e.0 {
-                    eprintln!("error: {err}");
+                    errln!("error: {err}");
                 }
                 bad += e.0.len();
             }
         }
     }
     if bad > 0 {
-        eprintln!(
+        errln!(
             "ipsim: {bad} problem{} found",
             if bad == 1 { "" } else { "s" }
         );
-        return Ok(1);
+        return Ok(INPUT);
     }
-    Ok(0)
+    Ok(OK)
 }

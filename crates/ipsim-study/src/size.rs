@@ -32,6 +32,9 @@ pub struct SubnetSize {
     pub largest_tried: u8,
     /// Prefixes tried, with whether they survived.
     pub probes: Vec<(u8, bool)>,
+    /// The share of seeds with a failed start on this subnet at its declared prefix (0 when
+    /// it survives): what `--fail-if-probability-above` compares.
+    pub declared_failure_probability: f64,
     /// 2 x the peak of running instances (+ 1 x running tasks).
     pub steady_rule: u64,
     /// 2 x the peak of instances running or stopped within their retention: the documented
@@ -156,6 +159,8 @@ pub fn size_of(
                 f64::from(p),
             )]
         };
+        // Failed seeds at the declared prefix, for the declared-prefix gate.
+        let declared_failed = std::sync::atomic::AtomicU64::new(0);
         let probe = |p: u8| -> Result<bool, Vec<String>> {
             // The prefix is set once per probe; each seed only resolves and runs it.
             let d = base.edited(&at_prefix(p)).map_err(|e| vec![e])?;
@@ -173,7 +178,11 @@ pub fn size_of(
                     },
                 )
                 .collect();
-            Ok(ok.iter().all(|&x| x))
+            let failed = ok.iter().filter(|&&x| !x).count() as u64;
+            if p == spec.prefix_len {
+                declared_failed.store(failed, std::sync::atomic::Ordering::Relaxed);
+            }
+            Ok(failed == 0)
         };
         // Search outward from the declared prefix: smaller subnets while they survive, larger
         // ones (doubling the step) while they fail, then bisect between the two.
@@ -234,6 +243,9 @@ pub fn size_of(
             smallest_prefix: smallest,
             largest_tried: lo,
             probes,
+            declared_failure_probability: declared_failed.load(std::sync::atomic::Ordering::Relaxed)
+                as f64
+                / seeds as f64,
             steady_rule: steady,
             overlap_rule: overlap,
             rule_prefix,

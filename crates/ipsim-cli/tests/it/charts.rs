@@ -124,10 +124,11 @@ fn chart_redraws_a_zoomed_range_and_svg() {
     .remove(0);
     assert_eq!((l.from_ms, l.to_ms), (30 * 60_000, 3_600_000));
     let o = ipsim(&["chart", d.to_str().unwrap(), "--from", "1h", "--to", "30m"]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("--from must be before --to"));
     let o = ipsim(&["chart", d.to_str().unwrap(), "--from", "noon"]);
-    assert!(text(&o.stderr).contains("--from \"noon\" is neither an offset"));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("'noon' for '--from <FROM>': \"noon\" is neither an offset"));
 }
 
 /// A 30-day run with one 1-minute failure window: the window is still visible at its pixel

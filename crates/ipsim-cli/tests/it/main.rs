@@ -3,6 +3,8 @@
 #![allow(missing_docs)]
 
 mod charts;
+mod conventions;
+mod gates;
 mod readme;
 mod sweeps;
 

@@ -195,8 +195,8 @@ impl Run {
     /// `ipsim size --json` on this scenario: the sizing of its only subnet.
     fn size(&self) -> Value {
         let o = ipsim(&["size", &format!("scenarios/{}", self.file), "--json"]);
-        assert!(o.status.success(), "{}", text(&o.stderr));
         let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        crate::sweeps::assert_size_gate(&o, &v);
         v["subnets"][0].clone()
     }
 }
@@ -582,16 +582,23 @@ fn claims() -> BTreeMap<&'static str, Vec<Claim>> {
         "egress-compare.json",
         vec![
             claim(
-                "Direct VPC egress against a connector (and Cloud NAT)",
+                "Direct VPC egress against a connector, on the same cost lines",
                 |r| {
                     let designs: Vec<&Value> = r.report["cost"]["designs"]
                         .as_array()
                         .map(|d| d.iter().map(|x| &x["design"]).collect())
                         .unwrap_or_default();
                     ensure!(
-                        designs == ["direct-vpc + dns", "connector", "connector + cloud nat"],
+                        designs == ["direct-vpc", "connector"],
                         "designs {designs:?}"
                     );
+                    let lines = |i: usize| r.report["cost"]["designs"][i]["lines"].clone();
+                    for k in ["dns_zones", "dns_queries", "nat_data_processing"] {
+                        ensure!(
+                            lines(0)[k] == lines(1)[k],
+                            "{k} differs between the designs"
+                        );
+                    }
                     Ok(())
                 },
             ),
@@ -715,8 +722,9 @@ fn readme_size_example_is_true() {
     }
     let size = |file: &str| -> Value {
         let o = ipsim(&["size", file, "--json"]);
-        assert!(o.status.success(), "{}", text(&o.stderr));
-        serde_json::from_slice::<Value>(&o.stdout).unwrap()["subnets"][0].clone()
+        let v = serde_json::from_slice::<Value>(&o.stdout).unwrap();
+        crate::sweeps::assert_size_gate(&o, &v);
+        v["subnets"][0].clone()
     };
     let shared = size("scenarios/shared-subnet.json");
     assert_eq!(shared["smallest_prefix"], 23, "{shared}");

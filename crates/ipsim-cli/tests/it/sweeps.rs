@@ -2,6 +2,17 @@
 
 use crate::{ipsim, text, tmp};
 
+/// `ipsim size` exits 3 exactly when some subnet's declared prefix fails (any seed, the
+/// default gate), and 0 otherwise.
+pub fn assert_size_gate(o: &std::process::Output, v: &serde_json::Value) {
+    let too_small = v["subnets"].as_array().unwrap().iter().any(|s| {
+        s["declared_failure_probability"].as_f64().unwrap() > 0.0
+            && s["smallest_prefix"].as_u64() != s["declared_prefix"].as_u64()
+    });
+    let want = if too_small { 3 } else { 0 };
+    assert_eq!(o.status.code(), Some(want), "{}", text(&o.stderr));
+}
+
 fn files(d: &std::path::Path) -> Vec<(String, Vec<u8>)> {
     let mut v: Vec<_> = std::fs::read_dir(d)
         .unwrap()
@@ -191,7 +202,7 @@ fn bad_vary_expressions_get_clear_errors() {
         let mut a = vec!["sweep", "scenarios/surge.json"];
         a.extend(args.iter().copied());
         let o = ipsim(&a);
-        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
         assert!(
             text(&o.stderr).contains(want),
             "{args:?}: {}",
@@ -236,7 +247,7 @@ fn compare_prints_a_table_and_writes_csv_and_chart() {
         "--strategies",
         "first-fit,worst-fit",
     ]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(
         text(&o.stderr).contains("variant \"worst-fit\": \"worst-fit\" is neither a strategy"),
         "{}",
@@ -245,16 +256,23 @@ fn compare_prints_a_table_and_writes_csv_and_chart() {
 }
 
 #[test]
-fn cost_compares_three_egress_designs() {
+fn cost_compares_egress_designs_on_the_same_lines() {
     let o = ipsim(&["cost", "scenarios/connector.json"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let out = text(&o.stdout);
+    // $42.92 of connector instance-hours plus the same $10.71 of DNS as Direct VPC.
     assert!(
         out.contains(
-            "connector                       42.92         16        1000 Mbps 2025-05-05T03:00:00Z"
+            "connector                       53.63         16        1000 Mbps 2025-05-05T03:00:00Z"
         ),
         "{out}"
     );
+    assert!(
+        out.contains("direct-vpc                      10.71"),
+        "{out}"
+    );
+    assert_eq!(out.matches("dns queries: 10.51").count(), 2, "{out}");
+    assert!(!out.contains("NaN"), "{out}");
     assert!(out.contains("fails first: connector"), "{out}");
     let d = tmp("cost-run");
     let o = ipsim(&[
@@ -266,7 +284,7 @@ fn cost_compares_three_egress_designs() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert!(
-        text(&o.stdout).contains("egress per month: direct-vpc + dns $10.71"),
+        text(&o.stdout).contains("egress per month: direct-vpc $10.71, connector $53.90"),
         "{}",
         text(&o.stdout)
     );
@@ -281,5 +299,46 @@ fn cost_compares_three_egress_designs() {
     // The section is the study's typed comparison, and reads back as one.
     let c: ipsim_study::cost::CostReport = serde_json::from_value(r["cost"].clone()).unwrap();
     assert_eq!(c.fails_first.as_deref(), Some("connector"));
-    assert_eq!(c.designs.len(), 3);
+    assert_eq!(c.designs.len(), 2);
+    // Named fields rounded to cents, never tuples.
+    let line = &r["cost"]["designs"][1]["lines"]["connector_instances"];
+    assert_eq!(line["usd_per_month"], 43.19);
+    assert_eq!(line["unit"], "instance-hours");
+    assert!(r["cost"]["prices"]["connector_hour"]["e2_micro"].is_f64());
+    for d in r["cost"]["designs"].as_array().unwrap() {
+        let usd = d["monthly_usd"].as_f64().unwrap();
+        assert_eq!((usd * 100.0).round() / 100.0, usd, "{d}");
+    }
+}
+
+#[test]
+fn cost_hours_per_month_out_of_range_is_an_input_error() {
+    let d = tmp("cost-hours");
+    let mut v: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::repo().join("scenarios/connector.json")).unwrap(),
+    )
+    .unwrap();
+    v.as_object_mut().unwrap().remove("$schema");
+    for hours in [0.0, 745.0] {
+        v["cost"]["prices"] = serde_json::json!({ "hours_per_month": hours });
+        let f = d.join("hours.json");
+        std::fs::write(&f, v.to_string()).unwrap();
+        for args in [
+            vec!["cost"],
+            vec!["run", "--no-chart", "--out", d.to_str().unwrap()],
+        ] {
+            let mut a = args.clone();
+            a.insert(1, f.to_str().unwrap());
+            let o = ipsim(&a);
+            assert_eq!(o.status.code(), Some(1), "{a:?}");
+            let err = text(&o.stderr);
+            assert!(
+                err.contains(&format!(
+                    "cost.prices.hours_per_month: {hours} is outside 1..=744"
+                )),
+                "{err}"
+            );
+            assert!(!text(&o.stdout).contains("NaN"));
+        }
+    }
 }

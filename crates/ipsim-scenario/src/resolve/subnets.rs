@@ -109,7 +109,9 @@ impl Resolver<'_> {
             .collect();
         let mut on: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for w in &def.workloads {
-            on.entry(w.subnet.as_str()).or_default().push(w.name.as_str());
+            on.entry(w.subnet.as_str())
+                .or_default()
+                .push(w.name.as_str());
         }
         for (i, w) in def.workloads.iter().enumerate() {
             if !matches!(w.kind, WorkloadKindDef::Connector(_)) {
@@ -127,7 +129,10 @@ impl Resolver<'_> {
                 );
             }
             if sd.edge_blocks == Some(EdgeDef::Partial) {
-                self.err(at.clone(), "a connector's /28 holds VMs, not Cloud Run blocks: leave edge_blocks unset");
+                self.err(
+                    at.clone(),
+                    "a connector's /28 holds VMs, not Cloud Run blocks: leave edge_blocks unset",
+                );
             }
             let others: Vec<&str> = on
                 .get(w.subnet.as_str())
