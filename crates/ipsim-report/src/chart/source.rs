@@ -311,7 +311,7 @@ pub const FRONTIER_BUDGET: usize = 1 << 20;
 /// Which workloads the workload panel stacks on their own, and in which order, depends on
 /// their peaks, known only at the end. So [`ChartSink::new`] keeps, per column, the workload
 /// states no other state of the column covers (a frontier, usually a state or a few), and
-/// stacks them when drawn. If the frontiers outgrow [`FRONTIER_BUDGET`] (many workloads in one
+/// stacks them when drawn. If the frontiers outgrow `FRONTIER_BUDGET`, 4 MiB (many workloads in one
 /// subnet rising and falling against each other within each column), they are dropped and
 /// [`RunColumns::complete`] says so: then run the same input again into
 /// [`ChartSink::stacked`], which knows the order from the first run's report and keeps the
