@@ -30,7 +30,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::def::ScenarioDef;
 use crate::error::{ScenarioError, ScenarioErrors};
 use crate::exact::{Exact, ParseError};
-use crate::locate::{JsonPath, locate, token_at};
+use crate::locate::{JsonPath, Locator, locate};
 use crate::trace::csv::{CsvFeed, CsvTrace};
 
 /// The longest run accepted: 400 days.
@@ -171,7 +171,7 @@ pub fn resolve(
 ) -> Result<Scenario, ScenarioErrors> {
     let mut r = Resolver {
         path,
-        text,
+        loc: Locator::new(text),
         errs: Vec::new(),
         paths: Vec::new(),
     };
@@ -243,7 +243,8 @@ fn misplaced_path(at: &serde_path_to_error::Path, field: &str) -> JsonPath {
 /// Walks one definition, collecting every problem with its place in the file.
 struct Resolver<'a> {
     path: &'a Path,
-    text: &'a str,
+    /// The file's text, to place errors and read numbers as written.
+    loc: Locator<'a>,
     errs: Vec<ScenarioError>,
     /// The JSON path of each error found in the file itself.
     paths: Vec<JsonPath>,
@@ -252,7 +253,7 @@ struct Resolver<'a> {
 impl Resolver<'_> {
     fn err(&mut self, path: impl Into<JsonPath>, msg: impl Into<String>) {
         let path = path.into();
-        let (l, c) = locate(self.text, &path).unzip();
+        let (l, c) = self.loc.locate(&path).unzip();
         self.errs
             .push(ScenarioError::new(self.path, path.to_string(), msg).at(l, c));
         self.paths.push(path);
@@ -266,7 +267,7 @@ impl Resolver<'_> {
     /// The number at `path` as written in the file (its JSON token), `v` being what serde read
     /// there; a token that is missing or does not read back as `v` falls back to `v`'s decimal.
     fn exact(&mut self, path: &JsonPath, v: f64) -> Exact {
-        if let Some(tok) = token_at(self.text, path).filter(|t| t.parse::<f64>() == Ok(v)) {
+        if let Some(tok) = self.loc.token_at(path).filter(|t| t.parse::<f64>() == Ok(v)) {
             match Exact::parse(tok) {
                 Ok(x) => return x,
                 Err(e @ ParseError::OutOfRange) => self.err(path.clone(), format!("{tok} is {e}")),
