@@ -329,6 +329,7 @@ fn run(
     let mut ctx = Context::new(&scenario.def.name, &scenario.input);
     ctx.description = scenario.def.description.clone();
     ctx.clock = clock;
+    ctx.params = ipsim_study::variation::resolved_params(&scenario);
     let report = Report::new(&output, &ctx);
     let cost = cost::applies(&scenario)
         .then(|| cost::compare(&scenario, &output))
@@ -564,6 +565,7 @@ fn write_sweep(dir: &Path, r: &sweep::SweepResult) -> Result<()> {
                 "{}: failure probability over {} seed(s)",
                 r.scenario, r.seeds
             ),
+            subtitle: ipsim_report::assumptions::subtitle(&r.assumptions),
             x_label: a.path.clone(),
             y_label: b.path.clone(),
             xs: a.values.clone(),
@@ -620,6 +622,10 @@ fn compare(path: &Path, strategies: &str, seed: Option<u64>, out: Option<PathBuf
             .with_context(|| format!("cannot write {}", dir.display()))?;
         let chart = CompareChart {
             title: format!("{}: addresses in free blocks, per variant", c.scenario),
+            subtitle: format!(
+                "{} (each variant changes its own)",
+                ipsim_report::assumptions::subtitle(&c.assumptions)
+            ),
             duration_ms: c.duration_ms,
             clock,
             series: c.runs.into_iter().map(|r| (r.name, r.free)).collect(),

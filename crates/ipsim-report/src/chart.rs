@@ -205,6 +205,9 @@ const PALETTE: [RGBColor; 9] = [
     RGBColor(127, 127, 127),
 ];
 
+/// The colour of a chart's assumptions subtitle.
+const SUBTITLE_GREY: RGBColor = RGBColor(90, 90, 90);
+
 fn font(size: u32) -> TextStyle<'static> {
     ("sans-serif", size).into_font().into()
 }
@@ -288,13 +291,16 @@ struct Panels<DB: DrawingBackend> {
     legend_bottom: DrawingArea<DB, Shift>,
 }
 
+/// Height of a chart's title area: title, verdict, and the assumptions subtitle.
+const TITLE_H: u32 = 100;
+
 fn panels<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>) -> Panels<DB> {
     let (w, h) = root.dim_in_pixel();
-    let (title, body) = root.split_vertically(70);
+    let (title, body) = root.split_vertically(TITLE_H);
     let legend_w = 290.min(w / 4);
     let (plots, legend) = body.split_horizontally(w - legend_w);
-    let (top, bottom) = plots.split_vertically((h - 70) * 62 / 100);
-    let (legend_top, legend_bottom) = legend.split_vertically((h - 70) * 62 / 100);
+    let (top, bottom) = plots.split_vertically((h - TITLE_H) * 62 / 100);
+    let (legend_top, legend_bottom) = legend.split_vertically((h - TITLE_H) * 62 / 100);
     Panels {
         title,
         top,
@@ -424,6 +430,13 @@ fn draw<DB: DrawingBackend>(
     };
     title_area
         .draw(&Text::new(verdict, (20, 46), font(20).color(&vcolor)))
+        .map_err(de)?;
+    title_area
+        .draw(&Text::new(
+            crate::assumptions::subtitle(&report.assumptions),
+            (20, 74),
+            font(16).color(&SUBTITLE_GREY),
+        ))
         .map_err(de)?;
 
     // --- occupancy panel ---
@@ -862,11 +875,32 @@ mod tests {
     }
 }
 
+/// Draws a title and its subtitle (the assumptions) across the top of `root` and returns
+/// the area below them.
+fn titled<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    subtitle: &str,
+) -> Result<DrawingArea<DB, Shift>, ChartError> {
+    let (head, body) = root.split_vertically(72);
+    head.draw(&Text::new(title.to_string(), (20, 12), font(26)))
+        .map_err(de)?;
+    head.draw(&Text::new(
+        subtitle.to_string(),
+        (20, 46),
+        font(16).color(&SUBTITLE_GREY),
+    ))
+    .map_err(de)?;
+    Ok(body)
+}
+
 /// A grid of failure probabilities over two varied fields.
 #[derive(Debug, Clone)]
 pub struct Heatmap {
     /// Title.
     pub title: String,
+    /// Subtitle: the assumptions the varied runs share.
+    pub subtitle: String,
     /// The first varied field (x axis).
     pub x_label: String,
     /// The second varied field (y axis).
@@ -926,13 +960,13 @@ fn heatmap_on<DB: DrawingBackend>(
     h: &Heatmap,
 ) -> Result<(), ChartError> {
     root.fill(&WHITE).map_err(de)?;
-    let (w, _) = root.dim_in_pixel();
-    let (main, legend) = root.split_horizontally(w - 170);
+    let body = titled(&root, &h.title, &h.subtitle)?;
+    let (w, _) = body.dim_in_pixel();
+    let (main, legend) = body.split_horizontally(w - 170);
     let (nx, ny) = (h.xs.len().max(1), h.ys.len().max(1));
     let xs = h.xs.clone();
     let ys = h.ys.clone();
     let mut chart = ChartBuilder::on(&main)
-        .caption(&h.title, font(26))
         .margin(20)
         .x_label_area_size(70)
         .y_label_area_size(90)
@@ -954,14 +988,14 @@ fn heatmap_on<DB: DrawingBackend>(
         let (px, py) = chart.backend_coord(&(i as f64 + 0.5, 0.0));
         let l = fmt_value(*v);
         let half = (l.chars().count() as i32) * 9 / 2;
-        main.draw(&Text::new(l, (px - half, py + 8), font(16)))
+        root.draw(&Text::new(l, (px - half, py + 8), font(16)))
             .map_err(de)?;
     }
     for (i, v) in ys.iter().enumerate().filter(|(i, _)| i % step_y == 0) {
         let (px, py) = chart.backend_coord(&(0.0, i as f64 + 0.5));
         let l = fmt_value(*v);
         let wdt = (l.chars().count() as i32) * 9;
-        main.draw(&Text::new(l, (px - wdt - 10, py - 8), font(16)))
+        root.draw(&Text::new(l, (px - wdt - 10, py - 8), font(16)))
             .map_err(de)?;
     }
     let big = nx <= 16 && ny <= 16;
@@ -1021,6 +1055,8 @@ fn heatmap_on<DB: DrawingBackend>(
 pub struct CompareChart {
     /// Title.
     pub title: String,
+    /// Subtitle: the assumptions the variants share.
+    pub subtitle: String,
     /// Run length.
     pub duration_ms: u64,
     /// Clock of t = 0.
@@ -1035,8 +1071,9 @@ pub fn draw_compare(c: &CompareChart, out: &Path) -> Result<(), ChartError> {
     register_font();
     let root = BitMapBackend::new(out, (1600, 900)).into_drawing_area();
     root.fill(&WHITE).map_err(de)?;
-    let (w, _) = root.dim_in_pixel();
-    let (main, legend) = root.split_horizontally(w - 300);
+    let body = titled(&root, &c.title, &c.subtitle)?;
+    let (w, _) = body.dim_in_pixel();
+    let (main, legend) = body.split_horizontally(w - 300);
     let y_max = c
         .series
         .iter()
@@ -1047,7 +1084,6 @@ pub fn draw_compare(c: &CompareChart, out: &Path) -> Result<(), ChartError> {
         * 1.08;
     let long = c.duration_ms > 2 * 86_400_000;
     let mut chart = ChartBuilder::on(&main)
-        .caption(&c.title, font(26))
         .margin(15)
         .x_label_area_size(62)
         .y_label_area_size(80)
@@ -1056,7 +1092,6 @@ pub fn draw_compare(c: &CompareChart, out: &Path) -> Result<(), ChartError> {
     let (px, py) = chart.plotting_area().get_pixel_range();
     let n = (px.end - px.start).max(1) as usize;
     chart = ChartBuilder::on(&main)
-        .caption(&c.title, font(26))
         .margin(15)
         .x_label_area_size(62)
         .y_label_area_size(80)

@@ -136,6 +136,8 @@ pub struct Comparison {
     pub duration_ms: u64,
     /// The runs, in variant order.
     pub runs: Vec<VariantRun>,
+    /// What the scenario as written assumes (each variant changes some of it).
+    pub assumptions: Vec<ipsim_report::Assumption>,
 }
 
 /// Runs every variant of `base`, with `seed` replacing the scenario's seed.
@@ -144,11 +146,13 @@ pub fn compare(
     variants: &[Variant],
     seed: Option<u64>,
 ) -> Result<Comparison, ScenarioErrors> {
+    let declared = base.scenario(&[], seed)?;
     let mut c = Comparison {
         scenario: base.def.name.clone(),
-        start: None,
-        duration_ms: 1,
+        start: declared.start,
+        duration_ms: declared.input.duration_ms,
         runs: Vec::new(),
+        assumptions: crate::variation::resolved_params(&declared).assumptions(),
     };
     for v in variants {
         let mut s = base.scenario(&v.edits, seed)?;
@@ -175,6 +179,10 @@ pub fn compare(
 /// The table `ipsim compare` prints; `clock` formats a time.
 pub fn table_text(c: &Comparison, clock: &dyn Fn(u64) -> String) -> String {
     let mut o = format!("ipsim compare: {}\n", c.scenario);
+    o.push_str(&format!(
+        "{} (as written; each variant changes its own)\n",
+        ipsim_report::assumptions::summary_line(&c.assumptions)
+    ));
     o.push_str(&format!(
         "{:<28} {:>15} {:>22} {:>17} {:>10} {:>13} {:>9} {:>10} {:>10}\n",
         "variant",

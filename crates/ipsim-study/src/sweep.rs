@@ -167,6 +167,9 @@ pub struct SweepResult {
     pub shard: Option<String>,
     /// Rows, by point.
     pub points: Vec<PointRow>,
+    /// What the scenario as written assumes (a varied parameter changes its own).
+    #[serde(default)]
+    pub assumptions: Vec<ipsim_report::Assumption>,
 }
 
 /// A planned sweep.
@@ -180,6 +183,8 @@ pub struct Sweep {
     pub vary: Vec<Vary>,
     /// Seeds per point.
     pub seeds: u64,
+    /// What the scenario as written assumes.
+    pub assumptions: Vec<ipsim_report::Assumption>,
 }
 
 impl Sweep {
@@ -243,8 +248,12 @@ impl Sweep {
         if !errs.is_empty() {
             return Err(errs);
         }
+        let declared = base
+            .resolve(base.def.clone(), None)
+            .map_err(|e| e.0.iter().map(|e| e.to_string()).collect::<Vec<_>>())?;
         Ok(Sweep {
             scenario: base.def.name.clone(),
+            assumptions: crate::variation::resolved_params(&declared).assumptions(),
             base,
             fields,
             vary,
@@ -343,6 +352,7 @@ impl Sweep {
             total_points: self.total_points(),
             shard: shard.map(|(i, n)| format!("{i}/{n}")),
             points: rows,
+            assumptions: self.assumptions.clone(),
         }
     }
 }
@@ -387,9 +397,10 @@ pub fn merge(parts: Vec<SweepResult>) -> Result<SweepResult, String> {
             || p.vary != first.vary
             || p.seeds != first.seeds
             || p.total_points != first.total_points
+            || p.assumptions != first.assumptions
         {
             return Err(format!(
-                "shard {} is of another sweep (scenario, --vary or --seeds differ)",
+                "shard {} is of another sweep (scenario, --vary, --seeds or assumptions differ)",
                 p.shard.as_deref().unwrap_or("?")
             ));
         }

@@ -86,6 +86,20 @@ impl Base {
     }
 }
 
+/// The parameters `s` runs with, fully resolved, the demand parameters included.
+pub fn resolved_params(s: &Scenario) -> ipsim_report::ResolvedParams {
+    let pd = &s.def.params;
+    let d = ipsim_report::DemandParams::default();
+    let demand = ipsim_report::DemandParams {
+        concurrency: pd.concurrency.unwrap_or(d.concurrency),
+        target_utilization: pd.target_utilization.unwrap_or(d.target_utilization),
+        sample_interval_ms: pd
+            .sample_interval
+            .map_or(d.sample_interval_ms, Duration::ms),
+    };
+    ipsim_report::ResolvedParams::of(&s.input, Some(demand))
+}
+
 /// Turns off what studies never read: subnet and workload series, and the event log.
 pub fn quiet(s: &mut Scenario) {
     s.input.options.record_subnet_series = false;
