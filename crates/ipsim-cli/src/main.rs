@@ -16,11 +16,12 @@ use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use ipsim_report::chart::{
-    ChartOptions, ChartSink, CompareChart, Format, Heatmap, Tee, draw_compare, draw_heatmap,
-    render_dir, render_run,
+    ChartOptions, ChartSink, CompareChart, Format, Heatmap, SpreadChart, Tee, draw_compare,
+    draw_heatmap, draw_spread, render_dir, render_run,
 };
 use ipsim_report::{Clock, Context, CsvSink, OccupancyCol, Report, WorkloadCol};
 use ipsim_scenario::{Overrides, Scenario, ScenarioErrors};
+use ipsim_study::bracket::{self, Probe};
 use ipsim_study::cost::{self, CostReport};
 use ipsim_study::sweep;
 use serde::Serialize;
@@ -64,6 +65,17 @@ enum Command {
         /// Do not draw charts.
         #[arg(long)]
         no_chart: bool,
+        /// Also run every reading of what Google does not document (block scope, retention,
+        /// edge blocks) and give one verdict over them; see docs/strategies.md.
+        #[arg(long)]
+        bracket: bool,
+        /// Bracket only these choices and readings: KEY=A,B with KEY scope, retention or
+        /// edges (repeat for several; implies --bracket).
+        #[arg(long = "readings")]
+        readings: Vec<String>,
+        /// Worker threads of the bracket [default: all cores].
+        #[arg(long)]
+        threads: Option<usize>,
     },
     /// Redraw the charts of a run from its saved report.json, occupancy.csv and workloads.csv.
     Chart {
@@ -206,9 +218,24 @@ fn dispatch(cli: Cli) -> Result<u8> {
             check,
             svg,
             no_chart,
+            bracket,
+            readings,
+            threads,
         } => {
             let chart = (!no_chart).then_some(if svg { Format::Svg } else { Format::Png });
-            run(&scenario, seed, out, json, fail_on_exhaustion, check, chart)
+            let bracket = (bracket || !readings.is_empty()).then_some(readings);
+            with_threads(threads, || {
+                run(
+                    &scenario,
+                    seed,
+                    out,
+                    json,
+                    fail_on_exhaustion,
+                    check,
+                    chart,
+                    bracket,
+                )
+            })
         }
         Command::Chart {
             dir,
@@ -285,8 +312,10 @@ fn run(
     fail: bool,
     check: bool,
     chart: Option<Format>,
+    bracket: Option<Vec<String>>,
 ) -> Result<u8> {
     let mut scenario = load(path, seed)?;
+    let plan = bracket.map(|sets| bracket_plan(path, &sets)).transpose()?;
     let dir = out_dir.unwrap_or_else(|| Path::new("out").join(&scenario.def.name));
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("cannot create the output folder {}", dir.display()))?;
@@ -319,11 +348,22 @@ fn run(
         None => (None, None),
     };
     let csv = CsvSink::new(create(&occ)?, create(&wls)?, clock, &scenario.input);
-    let mut sink = Tee(csv, columns);
+    // The as-written reading of a bracket is this run: a probe rides along.
+    let probe = plan
+        .as_ref()
+        .and_then(|(_, p)| p.as_written)
+        .map(|_| Probe::new(scenario.input.workloads.len(), scenario.input.subnets.len()));
+    let mut sink = Tee(Tee(csv, columns), probe);
     let output = scenario
         .run_with(Some(&mut sink))
         .map_err(|e| print_errors(&e))?;
-    let Tee(csv, columns) = sink;
+    let Tee(Tee(csv, columns), probe) = sink;
+    let bracket = plan
+        .map(|(base, plan)| {
+            let own = probe.map(|p| p.outcome("", &output));
+            bracket::run(&base, &plan, seed, own).map_err(|e| print_errors(&e))
+        })
+        .transpose()?;
     csv.finish()
         .with_context(|| format!("cannot write {} or {}", occ.display(), wls.display()))?;
     let mut ctx = Context::new(&scenario.def.name, &scenario.input);
@@ -339,6 +379,7 @@ fn run(
     let report = RunReport {
         report: &report,
         cost: cost.as_ref(),
+        bracket: bracket.as_ref(),
     };
     let report_path = dir.join("report.json");
     let json_text = serde_json::to_string_pretty(&report)?;
@@ -365,6 +406,9 @@ fn run(
         {
             charts.push(l.path.display().to_string());
         }
+        if let Some(b) = &bracket {
+            charts.push(bracket_chart(b, report.report, clock, &dir)?);
+        }
     }
     if json {
         println!("{json_text}");
@@ -372,6 +416,10 @@ fn run(
         print!("{}", ipsim_report::summary_text(report.report));
         if let Some(l) = &cost_line {
             println!("{l}");
+        }
+        if let Some(b) = &bracket {
+            println!();
+            print!("{}", bracket::text(b, &|t| clock.fmt(t)));
         }
         println!();
         println!(
@@ -393,10 +441,96 @@ fn run(
             return Ok(4);
         }
     }
-    if fail && output.summary.first_exhaustion.is_some() {
+    // With a bracket, the gate holds only if every reading is safe.
+    let failed = match &bracket {
+        Some(b) => b.failing > 0,
+        None => output.summary.first_exhaustion.is_some(),
+    };
+    if fail && failed {
         return Ok(3);
     }
     Ok(0)
+}
+
+/// The readings `ipsim run --bracket` tries (`sets`: its `--readings`), with the scenario
+/// they edit.
+fn bracket_plan(path: &Path, sets: &[String]) -> Result<(ipsim_study::Base, bracket::Plan)> {
+    let sets = bracket::parse_sets(sets).map_err(fail_lines)?;
+    let base = ipsim_study::Base::load(path).map_err(|e| print_errors(&e))?;
+    let plan = bracket::plan(&base, &sets).map_err(|e| print_errors(&e))?;
+    Ok((base, plan))
+}
+
+/// `bracket.png`: free addresses under every reading, the worst, as-written and best drawn.
+fn bracket_chart(
+    b: &bracket::Bracket,
+    report: &Report,
+    clock: Clock,
+    dir: &Path,
+) -> Result<String> {
+    // Worst, as written and best, each once, with every role it has.
+    let mut roles: Vec<(usize, Vec<&str>)> = Vec::new();
+    for (tag, i) in [
+        ("worst", Some(b.worst)),
+        ("as written", b.as_written),
+        ("best", Some(b.best)),
+    ] {
+        let Some(i) = i else { continue };
+        match roles.iter_mut().find(|r| r.0 == i) {
+            Some(r) => r.1.push(tag),
+            None => roles.push((i, vec![tag])),
+        }
+    }
+    let shown: Vec<(String, usize, Option<u64>)> = roles
+        .into_iter()
+        .filter_map(|(i, tags)| {
+            let o = b.readings.get(i)?;
+            Some((
+                format!("{}: {}", tags.join(", "), o.reading),
+                i,
+                o.first_exhaustion_ms,
+            ))
+        })
+        .collect();
+    let fixed: Vec<&str> = report
+        .assumptions
+        .iter()
+        .filter(|a| {
+            a.status == ipsim_report::Status::ModelChoice
+                && !b.choices.iter().any(|c| {
+                    ipsim_report::assumptions::Choice::from_key(c)
+                        .is_some_and(|c| c.parameter() == a.parameter)
+                })
+        })
+        .map(|a| a.parameter.as_str())
+        .collect();
+    let chart = SpreadChart {
+        title: format!(
+            "{}: {}",
+            report.scenario,
+            b.verdict.split(" (").next().unwrap_or(&b.verdict)
+        ),
+        subtitle: format!(
+            "addresses in free blocks under {} readings of {}; also assumed: {}",
+            b.n,
+            b.choices.join(", "),
+            ipsim_report::assumptions::choices_text(
+                &report
+                    .assumptions
+                    .iter()
+                    .filter(|a| fixed.contains(&a.parameter.as_str()))
+                    .cloned()
+                    .collect::<Vec<_>>()
+            )
+        ),
+        duration_ms: report.duration_ms,
+        clock,
+        all: b.readings.iter().map(|r| r.free.clone()).collect(),
+        shown,
+    };
+    let p = dir.join("bracket.png");
+    draw_spread(&chart, &p).context("cannot draw the bracket")?;
+    Ok(p.display().to_string())
 }
 
 /// `report.json`: the run's report and, when the scenario is priced, the egress cost
@@ -410,6 +544,9 @@ struct RunReport<'a> {
         serialize_with = "sorted_keys"
     )]
     cost: Option<&'a CostReport>,
+    /// `ipsim run --bracket`: every reading of the undocumented choices, and the verdict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bracket: Option<&'a bracket::Bracket>,
 }
 
 /// Writes the cost section with its keys in sorted order, as report.json always has

@@ -99,7 +99,7 @@ pub struct ResolvedParams {
     pub block_size: u32,
     /// `service`, `revision` or `subnet`.
     pub block_scope: String,
-    /// `excluded` or `partial` when every subnet has it; else `mixed`.
+    /// `excluded` or `partial` when every subnet has it (a connector's aside); else `mixed`.
     pub edge_blocks: String,
     /// How long a wholly free block stays with its owner.
     pub block_linger_ms: u64,
@@ -211,10 +211,19 @@ impl ResolvedParams {
     /// The parameters of `input`, with the demand parameters if known.
     pub fn of(input: &SimInput, demand: Option<DemandParams>) -> ResolvedParams {
         let p = &input.params;
+        // A connector's /28 holds no Cloud Run block: its policy is not a reading.
+        let connector = |i: usize| {
+            input
+                .workloads
+                .iter()
+                .any(|w| w.subnet == i && matches!(w.kind, ipsim_core::Kind::Connector(_)))
+        };
         let edges: Vec<&str> = input
             .subnets
             .iter()
-            .map(|s| edge_name(s.edge_blocks))
+            .enumerate()
+            .filter(|(i, _)| !connector(*i))
+            .map(|(_, s)| edge_name(s.edge_blocks))
             .collect();
         let edge_blocks = match edges.first() {
             None => "excluded".to_string(),

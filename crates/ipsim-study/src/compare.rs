@@ -2,12 +2,12 @@
 //!
 //! A variant is a `+`-joined list of changes to the scenario's parameters: a strategy name
 //! (`first-fit`, `next-fit`, `best-fit`, `random`) or `KEY=VALUE` with KEY one of `scope`
-//! (service, revision, subnet), `block` (addresses per block, or a prefix like `/27`), `ips`
+//! (service, revision, subnet), `edges` (excluded, partial), `block` (addresses per block, or a prefix like `/27`), `ips`
 //! (addresses per instance), `retention` (fixed, uniform) and `linger` (a duration). For
 //! example `best-fit+scope=revision` or `block=/27`.
 
 use ipsim_core::{Output, Strategy};
-use ipsim_scenario::def::{RetentionDef, ScopeDef};
+use ipsim_scenario::def::{EdgeDef, RetentionDef, ScopeDef};
 use ipsim_scenario::{Duration, ScenarioErrors};
 
 use crate::variation::{Base, Edit, Field, ParamField, strategy_def};
@@ -33,7 +33,7 @@ pub fn parse_variant(text: &str) -> Result<Variant, String> {
         let Some((k, v)) = part.split_once('=') else {
             let names: Vec<_> = Strategy::ALL.iter().map(|s| s.name()).collect();
             return Err(bad(format!(
-                "{part:?} is neither a strategy ({}) nor KEY=VALUE with KEY scope, block, ips, retention or linger",
+                "{part:?} is neither a strategy ({}) nor KEY=VALUE with KEY scope, edges, block, ips, retention or linger",
                 names.join(", ")
             )));
         };
@@ -72,6 +72,11 @@ pub fn parse_variant(text: &str) -> Result<Variant, String> {
                 }
                 _ => return Err(bad(format!("ips {v:?} is not from 1 to 64"))),
             },
+            "edges" => match v {
+                "excluded" => Edit::EdgeBlocks(EdgeDef::Excluded),
+                "partial" => Edit::EdgeBlocks(EdgeDef::Partial),
+                _ => return Err(bad(format!("edges {v:?} is not excluded or partial"))),
+            },
             "retention" => match v {
                 "fixed" => Edit::Retention(RetentionDef::Fixed),
                 "uniform" => Edit::Retention(RetentionDef::Uniform),
@@ -83,7 +88,7 @@ pub fn parse_variant(text: &str) -> Result<Variant, String> {
             },
             other => {
                 return Err(bad(format!(
-                    "unknown key {other:?}; keys: scope, block, ips, retention, linger"
+                    "unknown key {other:?}; keys: scope, edges, block, ips, retention, linger"
                 )));
             }
         };

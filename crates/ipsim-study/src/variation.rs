@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 
 use ipsim_core::Strategy;
 use ipsim_scenario::def::{
-    DemandDef, RetentionDef, ScenarioDef, ScopeDef, StrategyDef, SubnetDef, WorkloadDef,
+    DemandDef, EdgeDef, KindDef, RetentionDef, ScenarioDef, ScopeDef, StrategyDef, SubnetDef,
+    WorkloadDef,
 };
 use ipsim_scenario::{Duration, Overrides, Scenario, ScenarioError, ScenarioErrors};
 use serde_json::Value;
@@ -118,6 +119,9 @@ pub enum Edit {
     BlockScope(ScopeDef),
     /// Set `params.retention`.
     Retention(RetentionDef),
+    /// Set `edge_blocks` of every subnet no connector uses (a connector's /28 holds no Cloud
+    /// Run block).
+    EdgeBlocks(EdgeDef),
 }
 
 /// A numeric field of a scenario.
@@ -554,6 +558,19 @@ pub fn apply(def: &mut ScenarioDef, edits: &[Edit]) -> Result<(), String> {
             Edit::Strategy(s) => def.params.strategy = Some(*s),
             Edit::BlockScope(s) => def.params.block_scope = Some(*s),
             Edit::Retention(r) => def.params.retention = Some(*r),
+            Edit::EdgeBlocks(e) => {
+                let connectors: Vec<String> = def
+                    .workloads
+                    .iter()
+                    .filter(|w| w.kind == KindDef::Connector)
+                    .map(|w| w.subnet.clone())
+                    .collect();
+                for s in &mut def.subnets {
+                    if !connectors.contains(&s.name) {
+                        s.edge_blocks = Some(*e);
+                    }
+                }
+            }
         }
     }
     if json.is_empty() {
