@@ -179,6 +179,14 @@ enum Command {
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
+        /// Size for the scenario's own reading of the undocumented choices alone [default:
+        /// the smallest prefix that holds under every reading].
+        #[arg(long)]
+        as_written: bool,
+        /// Size under only these readings: KEY=A,B with KEY scope, retention or edges
+        /// (repeat for several).
+        #[arg(long = "readings")]
+        readings: Vec<String>,
     },
 }
 
@@ -279,7 +287,15 @@ fn dispatch(cli: Cli) -> Result<u8> {
             confidence,
             threads,
             json,
-        } => with_threads(threads, || size(&scenario, seeds, confidence, json)),
+            as_written,
+            readings,
+        } => with_threads(threads, || {
+            if as_written {
+                size(&scenario, seeds, confidence, json)
+            } else {
+                size_safe(&scenario, &readings, seeds, confidence, json)
+            }
+        }),
         Command::Schema => {
             println!(
                 "{}",
@@ -799,6 +815,24 @@ fn size(path: &Path, seeds: Option<u64>, confidence: f64, json: bool) -> Result<
         println!("{}", serde_json::to_string_pretty(&r)?);
     } else {
         print!("{}", ipsim_study::size::size_text(&r));
+    }
+    Ok(0)
+}
+
+/// `ipsim size` by default: the smallest prefix that holds under every reading.
+fn size_safe(
+    path: &Path,
+    readings: &[String],
+    seeds: Option<u64>,
+    confidence: f64,
+    json: bool,
+) -> Result<u8> {
+    let (base, plan) = bracket_plan(path, readings)?;
+    let r = ipsim_study::size::size_safe(&base, &plan, seeds, confidence).map_err(fail_lines)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+    } else {
+        print!("{}", ipsim_study::size::safe_size_text(&r));
     }
     Ok(0)
 }

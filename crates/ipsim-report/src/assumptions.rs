@@ -157,6 +157,34 @@ impl Choice {
         }
     }
 
+    /// What reading `value` means for the addresses a run needs.
+    pub fn meaning(self, value: &str) -> &'static str {
+        match (self, value) {
+            (Choice::BlockScope, "service") => {
+                "each workload reserves its own blocks, so a workload of a few instances still takes a whole block"
+            }
+            (Choice::BlockScope, "revision") => {
+                "each revision or job execution reserves its own blocks, so a new revision cannot use the free addresses in the old one's blocks"
+            }
+            (Choice::BlockScope, "subnet") => {
+                "one pool for the subnet: workloads share blocks, so fewer are needed"
+            }
+            (Choice::Retention, "fixed") => {
+                "stopped instances keep their addresses for the full retention"
+            }
+            (Choice::Retention, "uniform") => {
+                "stopped instances keep their addresses for a seeded draw up to the retention (half of it on average)"
+            }
+            (Choice::EdgeBlocks, "excluded") => {
+                "the first and last blocks, which hold Google's reserved addresses, cannot be reserved"
+            }
+            (Choice::EdgeBlocks, "partial") => {
+                "the first and last blocks can be reserved, with their usable addresses"
+            }
+            _ => "not a reading ipsim knows",
+        }
+    }
+
     /// The choice whose key is `key`.
     pub fn from_key(key: &str) -> Option<Choice> {
         Choice::ALL.into_iter().find(|c| c.key() == key)

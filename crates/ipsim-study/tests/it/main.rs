@@ -4,6 +4,7 @@
 
 mod bracket;
 mod cost;
+mod size;
 mod sweep;
 
 use std::path::{Path, PathBuf};
