@@ -721,8 +721,8 @@ fn write_sweep(dir: &Path, r: &sweep::SweepResult) -> Result<()> {
             subtitle: ipsim_report::assumptions::subtitle(&r.assumptions),
             x_label: a.path.clone(),
             y_label: b.path.clone(),
-            xs: a.values.clone(),
-            ys: b.values.clone(),
+            xs: a.values.iter().map(|v| a.label(*v)).collect(),
+            ys: b.values.iter().map(|v| b.label(*v)).collect(),
             cells,
         };
         draw_heatmap(&h, &dir.join("heatmap.png"), Format::Png)

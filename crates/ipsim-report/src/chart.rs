@@ -888,7 +888,7 @@ fn titled<DB: DrawingBackend>(
     head.draw(&Text::new(
         subtitle.to_string(),
         (20, 46),
-        font(16).color(&SUBTITLE_GREY),
+        font(14).color(&SUBTITLE_GREY),
     ))
     .map_err(de)?;
     Ok(body)
@@ -905,10 +905,10 @@ pub struct Heatmap {
     pub x_label: String,
     /// The second varied field (y axis).
     pub y_label: String,
-    /// Its values.
-    pub xs: Vec<f64>,
-    /// Its values.
-    pub ys: Vec<f64>,
+    /// Its values, as labels (numbers, or names like `service`).
+    pub xs: Vec<String>,
+    /// Its values, as labels.
+    pub ys: Vec<String>,
     /// `cells[yi][xi]`: failure probability, if that point was run.
     pub cells: Vec<Vec<Option<f64>>>,
 }
@@ -924,14 +924,6 @@ fn heat(p: f64) -> RGBColor {
     } else {
         let t = (p - 0.5) * 2.0;
         RGBColor(lerp(250, 210, t), lerp(210, 40, t), lerp(60, 40, t))
-    }
-}
-
-fn fmt_value(v: f64) -> String {
-    if v.fract() == 0.0 {
-        format!("{v:.0}")
-    } else {
-        format!("{v}")
     }
 }
 
@@ -986,14 +978,14 @@ fn heatmap_on<DB: DrawingBackend>(
     let (step_x, step_y) = ((nx / 12).max(1), (ny / 12).max(1));
     for (i, v) in xs.iter().enumerate().filter(|(i, _)| i % step_x == 0) {
         let (px, py) = chart.backend_coord(&(i as f64 + 0.5, 0.0));
-        let l = fmt_value(*v);
+        let l = v.clone();
         let half = (l.chars().count() as i32) * 9 / 2;
         root.draw(&Text::new(l, (px - half, py + 8), font(16)))
             .map_err(de)?;
     }
     for (i, v) in ys.iter().enumerate().filter(|(i, _)| i % step_y == 0) {
         let (px, py) = chart.backend_coord(&(0.0, i as f64 + 0.5));
-        let l = fmt_value(*v);
+        let l = v.clone();
         let wdt = (l.chars().count() as i32) * 9;
         root.draw(&Text::new(l, (px - wdt - 10, py - 8), font(16)))
             .map_err(de)?;

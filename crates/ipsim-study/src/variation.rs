@@ -137,8 +137,60 @@ pub enum Field {
     Param(ParamField),
     /// `duration`: the run's length.
     Duration,
+    /// `params.block_scope`, `params.retention`, `params.edge_blocks`, `params.strategy`: a
+    /// parameter that takes a name; the value is the index of the name in
+    /// [`Named::names`].
+    Named(Named),
     /// Any other path, into the scenario's JSON.
     Json(JsonPath),
+}
+
+/// A parameter that takes one of a few names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Named {
+    /// An undocumented choice: block scope, retention, edge blocks (every subnet no
+    /// connector uses).
+    Choice(ipsim_report::assumptions::Choice),
+    /// The placement strategy.
+    Strategy,
+}
+
+impl Named {
+    /// `params.block_scope` and the like.
+    pub fn of_path(path: &str) -> Option<Named> {
+        use ipsim_report::assumptions::Choice;
+        match path {
+            "params.block_scope" => Some(Named::Choice(Choice::BlockScope)),
+            "params.retention" => Some(Named::Choice(Choice::Retention)),
+            "params.edge_blocks" => Some(Named::Choice(Choice::EdgeBlocks)),
+            "params.strategy" => Some(Named::Strategy),
+            _ => None,
+        }
+    }
+
+    /// Its names, in order.
+    pub fn names(self) -> Vec<&'static str> {
+        match self {
+            Named::Choice(c) => c.readings().to_vec(),
+            Named::Strategy => Strategy::ALL.iter().map(|s| s.name()).collect(),
+        }
+    }
+
+    /// The edit that sets it to its `i`th name.
+    pub fn edit(self, i: usize) -> Result<Edit, String> {
+        let names = self.names();
+        let name = names
+            .get(i)
+            .ok_or_else(|| format!("{i} is not the index of one of {}", names.join(", ")))?;
+        let key = match self {
+            Named::Choice(c) => format!("{}={name}", c.key()),
+            Named::Strategy => name.to_string(),
+        };
+        let mut v = crate::compare::parse_variant(&key)?;
+        v.edits
+            .pop()
+            .ok_or_else(|| format!("{key} changes nothing"))
+    }
 }
 
 /// A numeric field of a workload.
@@ -321,11 +373,9 @@ impl Field {
             }
             "params" if !rest.is_empty() => match PARAMS.iter().find(|p| p.0 == rest) {
                 Some(&(_, f)) => Ok(Field::Param(f)),
-                None if ["strategy", "block_scope", "retention", "edge_blocks"].contains(&rest) => {
-                    Err(format!(
-                        "params.{rest} is not a number (ipsim compare tries strategies and policies)"
-                    ))
-                }
+                None if Named::of_path(path).is_some() => Ok(Field::Named(
+                    Named::of_path(path).unwrap_or(Named::Strategy),
+                )),
                 None => Err(format!(
                     "params has no number field {rest:?}; its fields: {}",
                     PARAMS.map(|p| p.0).join(", ")
@@ -344,6 +394,14 @@ impl Field {
             Kind::Count => whole(v, u64::from(u32::MAX)).map(drop),
             Kind::Duration => duration(v).map(drop),
             Kind::Real | Kind::Json => Ok(()),
+            Kind::Named(n) => {
+                let names = n.names();
+                if v.fract() == 0.0 && v >= 0.0 && (v as usize) < names.len() {
+                    Ok(())
+                } else {
+                    Err(format!("{v} is not one of {}", names.join(", ")))
+                }
+            }
         }
     }
 
@@ -374,6 +432,7 @@ impl Field {
                 }
             },
             Field::Duration => Kind::Duration,
+            Field::Named(n) => Kind::Named(*n),
             Field::Json(_) => Kind::Json,
         }
     }
@@ -385,6 +444,7 @@ enum Kind {
     Count,
     Duration,
     Real,
+    Named(Named),
     Json,
 }
 
@@ -541,6 +601,7 @@ fn set(def: &mut ScenarioDef, field: &Field, v: f64) -> Result<(), String> {
         }
         Field::Param(p) => set_param(def, *p, v)?,
         Field::Duration => def.duration = duration(v)?,
+        Field::Named(n) => apply(def, &[n.edit(whole(v, 64)? as usize)?])?,
         // `apply` sets JSON paths itself, all in one pass.
         Field::Json(p) => return Err(format!("{:?} is a JSON path", p.text)),
     }
@@ -787,7 +848,7 @@ mod tests {
                 "has surge demand, not a diurnal demand",
             ),
             ("params.hold", 1.0, "params has no number field \"hold\""),
-            ("params.strategy", 1.0, "is not a number"),
+            ("params.nope", 1.0, "params has no number field"),
             (
                 "surge.value",
                 1.0,
