@@ -143,9 +143,11 @@ enum Command {
         /// The scenario file.
         scenario: PathBuf,
         /// Comma-separated variants: strategies (first-fit, next-fit, best-fit, random) or
-        /// KEY=VALUE (scope, block, ips, retention, linger), joined by '+' to combine.
-        #[arg(long, default_value = "first-fit,next-fit,best-fit,random")]
-        strategies: String,
+        /// KEY=VALUE (scope, edges, retention, block, ips, linger; the levers rollout, deploy,
+        /// max, move), joined by '+' to combine [default: each reading of scope, retention and
+        /// edges, the choices that can change an outcome].
+        #[arg(long, visible_alias = "variants")]
+        strategies: Option<String>,
         /// Replace the scenario's seed.
         #[arg(long)]
         seed: Option<u64>,
@@ -280,7 +282,12 @@ fn dispatch(cli: Cli) -> Result<u8> {
             strategies,
             seed,
             out,
-        } => compare(&scenario, &strategies, seed, out),
+        } => compare(
+            &scenario,
+            &strategies.unwrap_or_else(ipsim_study::compare::default_variants),
+            seed,
+            out,
+        ),
         Command::Size {
             scenario,
             seeds,

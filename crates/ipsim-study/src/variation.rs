@@ -122,6 +122,111 @@ pub enum Edit {
     /// Set `edge_blocks` of every subnet no connector uses (a connector's /28 holds no Cloud
     /// Run block).
     EdgeBlocks(EdgeDef),
+    /// A lever: what the user controls.
+    Lever(Lever),
+}
+
+/// What a user controls, for `ipsim compare` to weigh beside the undocumented choices. A
+/// `None` workload means every workload it applies to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lever {
+    /// Every swap's gradual rollout takes this long.
+    Rollout(Option<String>, Duration),
+    /// The first swap moves to this time; later swaps keep their distance to it.
+    DeployAt(Option<String>, Duration),
+    /// `max_instances` of services and worker pools.
+    MaxInstances(Option<String>, u32),
+    /// The workload moves to another subnet: one of the scenario's, or a new one of this CIDR
+    /// (named `WORKLOAD-subnet`).
+    Move(String, String),
+}
+
+fn picks(w: &WorkloadDef, name: &Option<String>) -> bool {
+    name.as_ref().is_none_or(|n| *n == w.name)
+}
+
+fn lever(def: &mut ScenarioDef, l: &Lever) -> Result<(), String> {
+    let check = |def: &ScenarioDef, name: &Option<String>| -> Result<(), String> {
+        match name {
+            Some(n) if !def.workloads.iter().any(|w| w.name == *n) => {
+                let names: Vec<&str> = def.workloads.iter().map(|w| w.name.as_str()).collect();
+                Err(format!(
+                    "there is no workload named {n:?}; there are: {}",
+                    names.join(", ")
+                ))
+            }
+            _ => Ok(()),
+        }
+    };
+    match l {
+        Lever::Rollout(name, d) => {
+            check(def, name)?;
+            let mut n = 0;
+            for w in def.workloads.iter_mut().filter(|w| picks(w, name)) {
+                for s in &mut w.swaps {
+                    s.rollout = *d;
+                    n += 1;
+                }
+            }
+            if n == 0 {
+                return Err("no workload has a swap to roll out".into());
+            }
+        }
+        Lever::DeployAt(name, t) => {
+            check(def, name)?;
+            let mut n = 0;
+            for w in def.workloads.iter_mut().filter(|w| picks(w, name)) {
+                let Some(first) = w.swaps.first().map(|s| s.at.ms()) else {
+                    continue;
+                };
+                for s in &mut w.swaps {
+                    s.at = Duration(s.at.ms().saturating_sub(first).saturating_add(t.ms()));
+                    n += 1;
+                }
+            }
+            if n == 0 {
+                return Err("no workload has a swap to move".into());
+            }
+        }
+        Lever::MaxInstances(name, m) => {
+            check(def, name)?;
+            for w in def.workloads.iter_mut().filter(|w| picks(w, name)) {
+                if matches!(w.kind, KindDef::Service | KindDef::WorkerPool) {
+                    w.max_instances = Some(*m);
+                }
+            }
+        }
+        Lever::Move(name, target) => {
+            let wl = Some(name.clone());
+            check(def, &wl)?;
+            let subnet = if def.subnets.iter().any(|s| s.name == *target) {
+                target.clone()
+            } else if target.contains('/') {
+                let new = format!("{name}-subnet");
+                if !def.subnets.iter().any(|s| s.name == new) {
+                    def.subnets.push(SubnetDef {
+                        name: new.clone(),
+                        cidr: target.clone(),
+                        statics: Vec::new(),
+                        edge_blocks: None,
+                        allow_small_subnet: false,
+                        allow_unsupported_range: false,
+                    });
+                }
+                new
+            } else {
+                let names: Vec<&str> = def.subnets.iter().map(|s| s.name.as_str()).collect();
+                return Err(format!(
+                    "{target:?} is neither a subnet of the scenario ({}) nor a CIDR like 10.0.8.0/24",
+                    names.join(", ")
+                ));
+            };
+            for w in def.workloads.iter_mut().filter(|w| w.name == *name) {
+                w.subnet = subnet.clone();
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A numeric field of a scenario.
@@ -619,6 +724,7 @@ pub fn apply(def: &mut ScenarioDef, edits: &[Edit]) -> Result<(), String> {
             Edit::Strategy(s) => def.params.strategy = Some(*s),
             Edit::BlockScope(s) => def.params.block_scope = Some(*s),
             Edit::Retention(r) => def.params.retention = Some(*r),
+            Edit::Lever(l) => lever(def, l)?,
             Edit::EdgeBlocks(e) => {
                 let connectors: Vec<String> = def
                     .workloads
