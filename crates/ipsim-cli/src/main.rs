@@ -21,11 +21,12 @@ use clap::builder::RangedU64ValueParser;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use ipsim_report::chart::{
-    ChartOptions, ChartSink, CompareChart, Format, Heatmap, Tee, draw_compare, draw_heatmap,
-    render_dir, render_run,
+    ChartOptions, ChartSink, CompareChart, Format, Heatmap, SpreadChart, Tee, draw_compare,
+    draw_heatmap, draw_spread, render_dir, render_run,
 };
 use ipsim_report::{Clock, Context, CsvSink, OccupancyCol, Report, WorkloadCol};
 use ipsim_scenario::{Overrides, Scenario, ScenarioErrors};
+use ipsim_study::bracket::{self, Probe};
 use ipsim_study::cost::{self, CostReport};
 use ipsim_study::sweep;
 use serde::Serialize;
@@ -85,6 +86,17 @@ enum Command {
         /// Do not draw charts.
         #[arg(long)]
         no_chart: bool,
+        /// Also run every reading of what Google does not document (block scope, retention,
+        /// edge blocks) and give one verdict over them; see docs/strategies.md.
+        #[arg(long)]
+        bracket: bool,
+        /// Bracket only these choices and readings: KEY=A,B with KEY scope, retention or
+        /// edges (repeat for several; implies --bracket).
+        #[arg(long = "readings")]
+        readings: Vec<String>,
+        /// Worker threads of the bracket [default: all cores].
+        #[arg(long)]
+        threads: Option<usize>,
     },
     /// Redraw the charts of a run from its saved report.json, occupancy.csv and workloads.csv.
     Chart {
@@ -161,9 +173,11 @@ enum Command {
         /// The scenario file.
         scenario: PathBuf,
         /// Comma-separated variants: strategies (first-fit, next-fit, best-fit, random) or
-        /// KEY=VALUE (scope, block, ips, retention, linger), joined by '+' to combine.
-        #[arg(long, default_value = "first-fit,next-fit,best-fit,random", value_parser = args::variants)]
-        strategies: Variants,
+        /// KEY=VALUE (scope, edges, retention, block, ips, linger; the levers rollout, deploy,
+        /// max, move), joined by '+' to combine [default: each reading of scope, retention and
+        /// edges, the choices that can change an outcome].
+        #[arg(long, visible_alias = "variants", value_parser = args::variants)]
+        strategies: Option<Variants>,
         /// Replace the scenario's seed.
         #[arg(long)]
         seed: Option<u64>,
@@ -201,6 +215,14 @@ enum Command {
         /// seeds is above P, from 0 to 1 [default: 0, any failed seed].
         #[arg(long, value_name = "P", value_parser = gates::parse_probability)]
         fail_if_probability_above: Option<f64>,
+        /// Size for the scenario's own reading of the undocumented choices alone [default:
+        /// the smallest prefix that holds under every reading].
+        #[arg(long)]
+        as_written: bool,
+        /// Size under only these readings: KEY=A,B with KEY scope, retention or edges
+        /// (repeat for several).
+        #[arg(long = "readings")]
+        readings: Vec<String>,
     },
     /// Print a shell completion script.
     Completions {
@@ -236,6 +258,9 @@ fn dispatch(cli: Cli) -> Result<u8> {
             check,
             svg,
             no_chart,
+            bracket,
+            readings,
+            threads,
         } => {
             if fail_on_exhaustion && !fail_on.contains(&Condition::Exhaustion) {
                 fail_on.insert(0, Condition::Exhaustion);
@@ -247,14 +272,18 @@ fn dispatch(cli: Cli) -> Result<u8> {
                 }
             }
             let chart = (!no_chart).then_some(if svg { Format::Svg } else { Format::Png });
-            run(&RunArgs {
-                path: &scenario,
-                seed,
-                out_dir: out,
-                json,
-                conditions,
-                check,
-                chart,
+            let bracket = (bracket || !readings.is_empty()).then_some(readings);
+            with_threads(threads, || {
+                run(&RunArgs {
+                    path: &scenario,
+                    seed,
+                    out_dir: out,
+                    json,
+                    conditions,
+                    check,
+                    chart,
+                    bracket,
+                })
             })
         }
         Command::Chart {
@@ -296,7 +325,13 @@ fn dispatch(cli: Cli) -> Result<u8> {
             strategies,
             seed,
             out,
-        } => compare(&scenario, strategies, seed, out),
+        } => {
+            let variants = match strategies {
+                Some(v) => v,
+                None => args::variants(&ipsim_study::compare::default_variants()).map_err(usage)?,
+            };
+            compare(&scenario, variants, seed, out)
+        }
         Command::Size {
             scenario,
             seeds,
@@ -304,14 +339,15 @@ fn dispatch(cli: Cli) -> Result<u8> {
             threads,
             json,
             fail_if_probability_above,
+            as_written,
+            readings,
         } => with_threads(threads, || {
-            size(
-                &scenario,
-                seeds,
-                confidence,
-                json,
-                fail_if_probability_above.unwrap_or(0.0),
-            )
+            let above = fail_if_probability_above.unwrap_or(0.0);
+            if as_written {
+                size(&scenario, seeds, confidence, json, above)
+            } else {
+                size_safe(&scenario, &readings, seeds, confidence, json, above)
+            }
         }),
         Command::Schema => {
             outln!(
@@ -347,6 +383,8 @@ struct RunArgs<'a> {
     conditions: Vec<Condition>,
     check: bool,
     chart: Option<Format>,
+    /// `--bracket`: the `--readings` sets (empty: every reading).
+    bracket: Option<Vec<String>>,
 }
 
 fn run(a: &RunArgs<'_>) -> Result<u8> {
@@ -358,6 +396,11 @@ fn run(a: &RunArgs<'_>) -> Result<u8> {
             path.display()
         )));
     }
+    let plan = a
+        .bracket
+        .as_ref()
+        .map(|sets| bracket_plan(path, sets))
+        .transpose()?;
     let dir = a
         .out_dir
         .clone()
@@ -395,29 +438,54 @@ fn run(a: &RunArgs<'_>) -> Result<u8> {
     let csv = CsvSink::new(create(&occ)?, create(&wls)?, clock, &scenario.input);
     let short = Shortfall::new(scenario.input.workloads.iter().map(|w| w.tag()));
     let instances = cost::InstanceTime::new(&scenario.input);
-    let mut sink = Tee(Tee(Tee(csv, columns), Some(short)), Some(instances));
+    // The as-written reading of a bracket is this run: a probe rides along.
+    let probe = plan
+        .as_ref()
+        .and_then(|(_, p)| p.as_written)
+        .map(|_| Probe::new(scenario.input.workloads.len(), scenario.input.subnets.len()));
+    let mut sink = Tee(
+        Tee(Tee(Tee(csv, columns), Some(short)), Some(instances)),
+        probe,
+    );
     let output = scenario
         .run_with(Some(&mut sink))
         .map_err(|e| print_errors(&e))?;
-    let Tee(Tee(Tee(csv, columns), short), instances) = sink;
+    let Tee(Tee(Tee(Tee(csv, columns), short), instances), probe) = sink;
     let short = short.unwrap_or_default();
     let instances = instances.unwrap_or_default();
+    let bracket = plan
+        .map(|(base, plan)| {
+            let own = probe.map(|p| p.outcome("", &output));
+            bracket::run(&base, &plan, a.seed, own).map_err(|e| print_errors(&e))
+        })
+        .transpose()?;
     csv.finish()
         .with_context(|| format!("cannot write {} or {}", occ.display(), wls.display()))?;
     let mut ctx = Context::new(&scenario.def.name, &scenario.input);
     ctx.description = scenario.def.description.clone();
     ctx.clock = clock;
+    ctx.params = ipsim_study::variation::resolved_params(&scenario);
     let report = Report::new(&output, &ctx);
     let cost = cost::applies(&scenario)
         .then(|| cost::compare_with(&scenario, &output, &cost::options(&scenario), &instances))
         .transpose()
         .map_err(|e| fail_lines(vec![format!("{}: {e}", path.display())]))?;
     let cost_line = cost.as_ref().map(cost::summary_line);
-    let gates = gates::judge(&a.conditions, &output, &short, clock);
+    let mut gates = gates::judge(&a.conditions, &output, &short, clock);
+    // With a bracket, exhaustion holds if a start fails under any reading.
+    if let Some(b) = &bracket {
+        for g in gates.iter_mut().filter(|g| g.condition == "exhaustion") {
+            if b.failing > 0 && !g.failed {
+                g.failed = true;
+                g.detail = format!("under the bracket: {}", b.verdict);
+            }
+        }
+    }
     let report = RunReport {
         report: &report,
         cost: cost.as_ref(),
         gates: &gates,
+        bracket: bracket.as_ref(),
     };
     let report_path = dir.join("report.json");
     let json_text = serde_json::to_string_pretty(&report)?;
@@ -444,6 +512,9 @@ fn run(a: &RunArgs<'_>) -> Result<u8> {
         {
             charts.push(l.path.display().to_string());
         }
+        if let Some(b) = &bracket {
+            charts.push(bracket_chart(b, report.report, clock, &dir)?);
+        }
     }
     if a.json {
         outln!("{json_text}")?;
@@ -469,6 +540,10 @@ fn run(a: &RunArgs<'_>) -> Result<u8> {
                     format!(" ({})", failed.join(", "))
                 }
             ));
+        }
+        if let Some(b) = &bracket {
+            text.push('\n');
+            text.push_str(&bracket::text(b, &|t| clock.fmt(t)));
         }
         text.push('\n');
         text.push_str(&format!(
@@ -500,6 +575,87 @@ fn run(a: &RunArgs<'_>) -> Result<u8> {
     Ok(OK)
 }
 
+/// The readings `ipsim run --bracket` tries (`sets`: its `--readings`), with the scenario
+/// they edit.
+fn bracket_plan(path: &Path, sets: &[String]) -> Result<(ipsim_study::Base, bracket::Plan)> {
+    let sets = bracket::parse_sets(sets).map_err(fail_lines)?;
+    let base = ipsim_study::Base::load(path).map_err(|e| print_errors(&e))?;
+    let plan = bracket::plan(&base, &sets).map_err(|e| print_errors(&e))?;
+    Ok((base, plan))
+}
+
+/// `bracket.png`: free addresses under every reading, the worst, as-written and best drawn.
+fn bracket_chart(
+    b: &bracket::Bracket,
+    report: &Report,
+    clock: Clock,
+    dir: &Path,
+) -> Result<String> {
+    // Worst, as written and best, each once, with every role it has.
+    let mut roles: Vec<(usize, Vec<&str>)> = Vec::new();
+    for (tag, i) in [
+        ("worst", Some(b.worst)),
+        ("as written", b.as_written),
+        ("best", Some(b.best)),
+    ] {
+        let Some(i) = i else { continue };
+        match roles.iter_mut().find(|r| r.0 == i) {
+            Some(r) => r.1.push(tag),
+            None => roles.push((i, vec![tag])),
+        }
+    }
+    let shown: Vec<(String, usize, Option<u64>)> = roles
+        .into_iter()
+        .filter_map(|(i, tags)| {
+            let o = b.readings.get(i)?;
+            Some((
+                format!("{}: {}", tags.join(", "), o.reading),
+                i,
+                o.first_exhaustion_ms,
+            ))
+        })
+        .collect();
+    let fixed: Vec<&str> = report
+        .assumptions
+        .iter()
+        .filter(|a| {
+            a.status == ipsim_report::Status::ModelChoice
+                && !b.choices.iter().any(|c| {
+                    ipsim_report::assumptions::Choice::from_key(c)
+                        .is_some_and(|c| c.parameter() == a.parameter)
+                })
+        })
+        .map(|a| a.parameter.as_str())
+        .collect();
+    let chart = SpreadChart {
+        title: format!(
+            "{}: {}",
+            report.scenario,
+            b.verdict.split(" (").next().unwrap_or(&b.verdict)
+        ),
+        subtitle: format!(
+            "addresses in free blocks under {} readings of {}; also assumed: {}",
+            b.n,
+            b.choices.join(", "),
+            ipsim_report::assumptions::choices_text(
+                &report
+                    .assumptions
+                    .iter()
+                    .filter(|a| fixed.contains(&a.parameter.as_str()))
+                    .cloned()
+                    .collect::<Vec<_>>()
+            )
+        ),
+        duration_ms: report.duration_ms,
+        clock,
+        all: b.readings.iter().map(|r| r.free.clone()).collect(),
+        shown,
+    };
+    let p = dir.join("bracket.png");
+    draw_spread(&chart, &p).context("cannot draw the bracket")?;
+    Ok(p.display().to_string())
+}
+
 /// `report.json`: the run's report and, when the scenario is priced, the egress cost
 /// comparison as section `cost`, and the judged `--fail-on` conditions as `gates`.
 #[derive(Serialize)]
@@ -514,6 +670,9 @@ struct RunReport<'a> {
     /// The `--fail-on` conditions as judged, when some were given.
     #[serde(skip_serializing_if = "<[Gate]>::is_empty")]
     gates: &'a [Gate],
+    /// `ipsim run --bracket`: every reading of the undocumented choices, and the verdict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bracket: Option<&'a bracket::Bracket>,
 }
 
 /// Writes the cost section with its keys in sorted order, as report.json always has
@@ -680,10 +839,11 @@ fn write_sweep(dir: &Path, r: &sweep::SweepResult) -> Result<()> {
                 "{}: failure probability over {} seed(s)",
                 r.scenario, r.seeds
             ),
+            subtitle: ipsim_report::assumptions::subtitle(&r.assumptions),
             x_label: a.path.clone(),
             y_label: b.path.clone(),
-            xs: a.values.clone(),
-            ys: b.values.clone(),
+            xs: a.values.iter().map(|v| a.label(*v)).collect(),
+            ys: b.values.iter().map(|v| b.label(*v)).collect(),
             cells,
         };
         draw_heatmap(&h, &dir.join("heatmap.png"), Format::Png)
@@ -734,6 +894,10 @@ fn compare(path: &Path, variants: Variants, seed: Option<u64>, out: Option<PathB
             .with_context(|| format!("cannot write {}", dir.display()))?;
         let chart = CompareChart {
             title: format!("{}: addresses in free blocks, per variant", c.scenario),
+            subtitle: format!(
+                "{} (each variant changes its own)",
+                ipsim_report::assumptions::subtitle(&c.assumptions)
+            ),
             duration_ms: c.duration_ms,
             clock,
             series: c.runs.into_iter().map(|r| (r.name, r.free)).collect(),
@@ -771,13 +935,18 @@ fn size(path: &Path, seeds: Option<u64>, confidence: f64, json: bool, above: f64
     } else {
         output::out(&ipsim_study::size::size_text(&r))?;
     }
-    // The declared prefix is too small when more of its seeds fail than the gate allows.
+    Ok(size_gate(r.subnets.iter(), r.seeds, above))
+}
+
+/// The declared prefix is too small when more of its seeds fail than the gate allows: each
+/// such subnet is named on standard error, and the code is 3.
+fn size_gate<'s>(
+    subnets: impl Iterator<Item = &'s ipsim_study::size::SubnetSize>,
+    seeds: u64,
+    above: f64,
+) -> u8 {
     let mut code = OK;
-    for s in r
-        .subnets
-        .iter()
-        .filter(|s| s.declared_failure_probability > above)
-    {
+    for s in subnets.filter(|s| s.declared_failure_probability > above) {
         let needs = match s.smallest_prefix {
             Some(p) => format!("/{p} survives"),
             None => format!("even /{} fails", s.largest_tried),
@@ -787,11 +956,35 @@ fn size(path: &Path, seeds: Option<u64>, confidence: f64, json: bool, above: f64
             s.name,
             s.declared_prefix,
             s.declared_failure_probability,
-            r.seeds
+            seeds
         );
         code = GATE;
     }
-    Ok(code)
+    code
+}
+
+/// `ipsim size` by default: the smallest prefix that holds under every reading.
+fn size_safe(
+    path: &Path,
+    readings: &[String],
+    seeds: Option<u64>,
+    confidence: f64,
+    json: bool,
+    above: f64,
+) -> Result<u8> {
+    let (base, plan) = bracket_plan(path, readings)?;
+    let r = ipsim_study::size::size_safe(&base, &plan, seeds, confidence).map_err(fail_lines)?;
+    if json {
+        outln!("{}", serde_json::to_string_pretty(&r)?)?;
+    } else {
+        output::out(&ipsim_study::size::safe_size_text(&r))?;
+    }
+    // Judged under the reading that decides, the one that needs the largest subnet.
+    Ok(size_gate(
+        r.subnets.iter().map(|s| &s.sizing),
+        r.seeds,
+        above,
+    ))
 }
 
 fn validate(paths: &[PathBuf]) -> Result<u8> {

@@ -205,6 +205,9 @@ const PALETTE: [RGBColor; 9] = [
     RGBColor(127, 127, 127),
 ];
 
+/// The colour of a chart's assumptions subtitle.
+const SUBTITLE_GREY: RGBColor = RGBColor(90, 90, 90);
+
 fn font(size: u32) -> TextStyle<'static> {
     ("sans-serif", size).into_font().into()
 }
@@ -288,13 +291,16 @@ struct Panels<DB: DrawingBackend> {
     legend_bottom: DrawingArea<DB, Shift>,
 }
 
+/// Height of a chart's title area: title, verdict, and the assumptions subtitle.
+const TITLE_H: u32 = 100;
+
 fn panels<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>) -> Panels<DB> {
     let (w, h) = root.dim_in_pixel();
-    let (title, body) = root.split_vertically(70);
+    let (title, body) = root.split_vertically(TITLE_H);
     let legend_w = 290.min(w / 4);
     let (plots, legend) = body.split_horizontally(w - legend_w);
-    let (top, bottom) = plots.split_vertically((h - 70) * 62 / 100);
-    let (legend_top, legend_bottom) = legend.split_vertically((h - 70) * 62 / 100);
+    let (top, bottom) = plots.split_vertically((h - TITLE_H) * 62 / 100);
+    let (legend_top, legend_bottom) = legend.split_vertically((h - TITLE_H) * 62 / 100);
     Panels {
         title,
         top,
@@ -424,6 +430,13 @@ fn draw<DB: DrawingBackend>(
     };
     title_area
         .draw(&Text::new(verdict, (20, 46), font(20).color(&vcolor)))
+        .map_err(de)?;
+    title_area
+        .draw(&Text::new(
+            crate::assumptions::subtitle(&report.assumptions),
+            (20, 74),
+            font(16).color(&SUBTITLE_GREY),
+        ))
         .map_err(de)?;
 
     // --- occupancy panel ---
@@ -862,19 +875,40 @@ mod tests {
     }
 }
 
+/// Draws a title and its subtitle (the assumptions) across the top of `root` and returns
+/// the area below them.
+fn titled<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    subtitle: &str,
+) -> Result<DrawingArea<DB, Shift>, ChartError> {
+    let (head, body) = root.split_vertically(72);
+    head.draw(&Text::new(title.to_string(), (20, 12), font(26)))
+        .map_err(de)?;
+    head.draw(&Text::new(
+        subtitle.to_string(),
+        (20, 46),
+        font(14).color(&SUBTITLE_GREY),
+    ))
+    .map_err(de)?;
+    Ok(body)
+}
+
 /// A grid of failure probabilities over two varied fields.
 #[derive(Debug, Clone)]
 pub struct Heatmap {
     /// Title.
     pub title: String,
+    /// Subtitle: the assumptions the varied runs share.
+    pub subtitle: String,
     /// The first varied field (x axis).
     pub x_label: String,
     /// The second varied field (y axis).
     pub y_label: String,
-    /// Its values.
-    pub xs: Vec<f64>,
-    /// Its values.
-    pub ys: Vec<f64>,
+    /// Its values, as labels (numbers, or names like `service`).
+    pub xs: Vec<String>,
+    /// Its values, as labels.
+    pub ys: Vec<String>,
     /// `cells[yi][xi]`: failure probability, if that point was run.
     pub cells: Vec<Vec<Option<f64>>>,
 }
@@ -890,14 +924,6 @@ fn heat(p: f64) -> RGBColor {
     } else {
         let t = (p - 0.5) * 2.0;
         RGBColor(lerp(250, 210, t), lerp(210, 40, t), lerp(60, 40, t))
-    }
-}
-
-fn fmt_value(v: f64) -> String {
-    if v.fract() == 0.0 {
-        format!("{v:.0}")
-    } else {
-        format!("{v}")
     }
 }
 
@@ -926,13 +952,13 @@ fn heatmap_on<DB: DrawingBackend>(
     h: &Heatmap,
 ) -> Result<(), ChartError> {
     root.fill(&WHITE).map_err(de)?;
-    let (w, _) = root.dim_in_pixel();
-    let (main, legend) = root.split_horizontally(w - 170);
+    let body = titled(&root, &h.title, &h.subtitle)?;
+    let (w, _) = body.dim_in_pixel();
+    let (main, legend) = body.split_horizontally(w - 170);
     let (nx, ny) = (h.xs.len().max(1), h.ys.len().max(1));
     let xs = h.xs.clone();
     let ys = h.ys.clone();
     let mut chart = ChartBuilder::on(&main)
-        .caption(&h.title, font(26))
         .margin(20)
         .x_label_area_size(70)
         .y_label_area_size(90)
@@ -952,16 +978,16 @@ fn heatmap_on<DB: DrawingBackend>(
     let (step_x, step_y) = ((nx / 12).max(1), (ny / 12).max(1));
     for (i, v) in xs.iter().enumerate().filter(|(i, _)| i % step_x == 0) {
         let (px, py) = chart.backend_coord(&(i as f64 + 0.5, 0.0));
-        let l = fmt_value(*v);
+        let l = v.clone();
         let half = (l.chars().count() as i32) * 9 / 2;
-        main.draw(&Text::new(l, (px - half, py + 8), font(16)))
+        root.draw(&Text::new(l, (px - half, py + 8), font(16)))
             .map_err(de)?;
     }
     for (i, v) in ys.iter().enumerate().filter(|(i, _)| i % step_y == 0) {
         let (px, py) = chart.backend_coord(&(0.0, i as f64 + 0.5));
-        let l = fmt_value(*v);
+        let l = v.clone();
         let wdt = (l.chars().count() as i32) * 9;
-        main.draw(&Text::new(l, (px - wdt - 10, py - 8), font(16)))
+        root.draw(&Text::new(l, (px - wdt - 10, py - 8), font(16)))
             .map_err(de)?;
     }
     let big = nx <= 16 && ny <= 16;
@@ -1021,6 +1047,8 @@ fn heatmap_on<DB: DrawingBackend>(
 pub struct CompareChart {
     /// Title.
     pub title: String,
+    /// Subtitle: the assumptions the variants share.
+    pub subtitle: String,
     /// Run length.
     pub duration_ms: u64,
     /// Clock of t = 0.
@@ -1035,8 +1063,9 @@ pub fn draw_compare(c: &CompareChart, out: &Path) -> Result<(), ChartError> {
     register_font();
     let root = BitMapBackend::new(out, (1600, 900)).into_drawing_area();
     root.fill(&WHITE).map_err(de)?;
-    let (w, _) = root.dim_in_pixel();
-    let (main, legend) = root.split_horizontally(w - 300);
+    let body = titled(&root, &c.title, &c.subtitle)?;
+    let (w, _) = body.dim_in_pixel();
+    let (main, legend) = body.split_horizontally(w - 300);
     let y_max = c
         .series
         .iter()
@@ -1047,7 +1076,6 @@ pub fn draw_compare(c: &CompareChart, out: &Path) -> Result<(), ChartError> {
         * 1.08;
     let long = c.duration_ms > 2 * 86_400_000;
     let mut chart = ChartBuilder::on(&main)
-        .caption(&c.title, font(26))
         .margin(15)
         .x_label_area_size(62)
         .y_label_area_size(80)
@@ -1056,7 +1084,6 @@ pub fn draw_compare(c: &CompareChart, out: &Path) -> Result<(), ChartError> {
     let (px, py) = chart.plotting_area().get_pixel_range();
     let n = (px.end - px.start).max(1) as usize;
     chart = ChartBuilder::on(&main)
-        .caption(&c.title, font(26))
         .margin(15)
         .x_label_area_size(62)
         .y_label_area_size(80)
@@ -1118,6 +1145,198 @@ pub fn draw_compare(c: &CompareChart, out: &Path) -> Result<(), ChartError> {
         "time (UTC)"
     } else {
         "time since start"
+    };
+    draw_time_axis(
+        &root,
+        &px,
+        py.end,
+        &ticks,
+        &x_px,
+        |t| tick_label(c.clock, t, long),
+        desc,
+    )?;
+    root.present()
+        .map_err(|e| err(format!("cannot write {}: {e}", out.display())))
+}
+
+/// The spread of a bracket: addresses in free blocks over time under every reading (a grey
+/// band from the lowest to the highest), with a few readings drawn as lines (worst, as
+/// written, best) and each one's first failed start marked.
+#[derive(Debug, Clone)]
+pub struct SpreadChart {
+    /// Title.
+    pub title: String,
+    /// Subtitle: the verdict and the assumptions the readings share.
+    pub subtitle: String,
+    /// Run length.
+    pub duration_ms: u64,
+    /// Clock of t = 0.
+    pub clock: Clock,
+    /// Every reading's (time, addresses in free blocks) step function.
+    pub all: Vec<Vec<(u64, u64)>>,
+    /// The readings drawn as lines: a label (`ROLES: READING`, the roles `worst`, `as written`
+    /// or `best`, which pick the colour), the index into `all`, its first failed start.
+    pub shown: Vec<(String, usize, Option<u64>)>,
+}
+
+/// Column minima of a step function over `n` columns of `[0, duration)`; NaN where no row.
+fn column_minima(s: &[(u64, u64)], duration_ms: u64, n: usize) -> Vec<f64> {
+    let mut cols = Columns::starting_at(0, duration_ms.max(1), n, 1, f64::NEG_INFINITY);
+    for &(t, v) in s {
+        cols.set(t, &[-(v as f64)]);
+    }
+    cols.finish();
+    cols.levels[0]
+        .iter()
+        .map(|v| if v.is_finite() { -v } else { f64::NAN })
+        .collect()
+}
+
+/// Draws a bracket's spread as a PNG.
+pub fn draw_spread(c: &SpreadChart, out: &Path) -> Result<(), ChartError> {
+    register_font();
+    let root = BitMapBackend::new(out, (1600, 900)).into_drawing_area();
+    root.fill(&WHITE).map_err(de)?;
+    let body = titled(&root, &c.title, &c.subtitle)?;
+    let (w, _) = body.dim_in_pixel();
+    let (main, legend) = body.split_horizontally(w - 420);
+    let y_max = c
+        .all
+        .iter()
+        .flat_map(|s| s.iter().map(|p| p.1))
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64
+        * 1.08;
+    let long = c.duration_ms > 2 * 86_400_000;
+    let build = |x_max: f64| {
+        ChartBuilder::on(&main)
+            .margin(15)
+            .x_label_area_size(62)
+            .y_label_area_size(80)
+            .build_cartesian_2d(0f64..x_max, 0f64..y_max)
+            .map_err(de)
+    };
+    let (px, py) = build(1.0)?.plotting_area().get_pixel_range();
+    let n = (px.end - px.start).max(1) as usize;
+    let mut chart = build(n as f64)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(0)
+        .y_desc("addresses in free blocks")
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .axis_desc_style(font(20))
+        .label_style(font(16))
+        .draw()
+        .map_err(de)?;
+    let minima: Vec<Vec<f64>> = c
+        .all
+        .iter()
+        .map(|s| column_minima(s, c.duration_ms, n))
+        .collect();
+    // The band: per column, the lowest and the highest reading.
+    let band = RGBColor(215, 215, 215);
+    for i in 0..n {
+        let vals = minima.iter().map(|m| m[i]).filter(|v| !v.is_nan());
+        let (lo, hi) = vals.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+        if lo.is_finite() {
+            let x = i as f64;
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(x, lo), (x + 1.0, hi.max(lo + y_max / 400.0))],
+                    band.filled(),
+                )))
+                .map_err(de)?;
+        }
+    }
+    let x_of = |t: u64| t as f64 / c.duration_ms.max(1) as f64 * n as f64;
+    for (k, (label, idx, fail)) in c.shown.iter().enumerate() {
+        // The colour says the role: worst red, as written blue, best green.
+        let color = if label.starts_with("worst") {
+            MARKER_RED
+        } else if label.starts_with("as written") {
+            RGBColor(31, 119, 180)
+        } else if label.starts_with("best") {
+            RGBColor(44, 160, 44)
+        } else {
+            PALETTE[k % PALETTE.len()]
+        };
+        let Some(m) = minima.get(*idx) else { continue };
+        let pts: Vec<(f64, f64)> = (0..n)
+            .filter(|&i| !m[i].is_nan())
+            .flat_map(|i| [(i as f64, m[i]), (i as f64 + 1.0, m[i])])
+            .collect();
+        chart
+            .draw_series(LineSeries::new(pts, color.stroke_width(3)))
+            .map_err(de)?;
+        if let Some(t) = fail {
+            // The first failed start: a vertical line in the reading's colour, an X on the axis.
+            let x = x_of(*t).min(n as f64 - 0.5);
+            chart
+                .draw_series(LineSeries::new(
+                    [(x, 0.0), (x, y_max)],
+                    color.stroke_width(1),
+                ))
+                .map_err(de)?;
+            chart
+                .draw_series(std::iter::once(Cross::new(
+                    (x, y_max / 60.0),
+                    9,
+                    color.stroke_width(3),
+                )))
+                .map_err(de)?;
+        }
+        let y = 60 + 74 * k as i32;
+        let (tag, reading) = label.split_once(": ").unwrap_or((label.as_str(), ""));
+        legend
+            .draw(&Rectangle::new([(10, y + 6), (40, y + 12)], color.filled()))
+            .map_err(de)?;
+        legend
+            .draw(&Text::new(tag.to_string(), (50, y), font(17)))
+            .map_err(de)?;
+        legend
+            .draw(&Text::new(clip(reading, 48), (50, y + 20), font(14)))
+            .map_err(de)?;
+        let what = match fail {
+            Some(t) => {
+                let at = c.clock.fmt(*t);
+                let at = at.split_once('T').map_or(at.as_str(), |x| x.1);
+                format!("X: first failed start {}", at.trim_end_matches('Z'))
+            }
+            None => "never fails".to_string(),
+        };
+        legend
+            .draw(&Text::new(what, (50, y + 38), font(14).color(&color)))
+            .map_err(de)?;
+    }
+    let y = 60 + 74 * c.shown.len() as i32;
+    legend
+        .draw(&Rectangle::new([(10, y), (40, y + 18)], band.filled()))
+        .map_err(de)?;
+    legend
+        .draw(&Text::new(
+            format!("range of all {} readings", c.all.len()),
+            (50, y),
+            font(16),
+        ))
+        .map_err(de)?;
+    legend
+        .draw(&Text::new("reading", (10, 24), font(19)))
+        .map_err(de)?;
+    let step = tick_step(c.duration_ms.max(1));
+    let ticks: Vec<u64> = (0..=c.duration_ms / step).map(|k| k * step).collect();
+    let x_px = |t: u64| {
+        px.start
+            + ((t as f64 / c.duration_ms.max(1) as f64) * f64::from(px.end - px.start)).round()
+                as i32
+    };
+    let desc = if c.clock.start.is_some() {
+        "time (UTC)"
+    } else {
+        "time since start (h:mm)"
     };
     draw_time_axis(
         &root,

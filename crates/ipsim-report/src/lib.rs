@@ -27,6 +27,7 @@
 //! assert_eq!(report.summary.first_exhaustion.unwrap().time, "+00:10:00");
 //! ```
 
+pub mod assumptions;
 pub mod chart;
 pub mod schema;
 
@@ -38,7 +39,14 @@ use ipsim_core::{
 };
 use serde::{Deserialize, Serialize};
 
+pub use assumptions::{Assumption, DemandParams, ResolvedParams, Status};
 pub use schema::{OccupancyCol, WorkloadCol};
+
+/// The version of ipsim that wrote a report.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The number of the report format (`format` in report.json).
+pub const FORMAT: u32 = 2;
 
 /// Formats simulation times for people.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -128,6 +136,11 @@ pub struct Context {
     pub clock: Clock,
     /// Swaps and job execution starts.
     pub markers: Vec<Marker>,
+    /// The run's parameters, fully resolved (set `params.demand` when the run came from a
+    /// scenario file).
+    pub params: ResolvedParams,
+    /// Each subnet's edge-block policy, in input order.
+    pub edge_blocks: Vec<String>,
 }
 
 impl Context {
@@ -171,6 +184,12 @@ impl Context {
             seed: input.seed,
             clock: Clock::default(),
             markers,
+            params: ResolvedParams::of(input, None),
+            edge_blocks: input
+                .subnets
+                .iter()
+                .map(|s| assumptions::edge_name(s.edge_blocks).to_string())
+                .collect(),
         }
     }
 }
@@ -283,6 +302,9 @@ pub struct SubnetReport {
     pub reservable_blocks: u32,
     /// Addresses in reservable blocks.
     pub reservable: u32,
+    /// Whether its edge blocks can be reserved: `excluded` or `partial`.
+    #[serde(default)]
+    pub edge_blocks: String,
     /// Figures.
     #[serde(flatten)]
     pub figures: Figures,
@@ -334,6 +356,9 @@ pub struct WorkloadReport {
 pub struct Report {
     /// Format version.
     pub format: u32,
+    /// The version of ipsim that wrote it.
+    #[serde(default)]
+    pub ipsim_version: String,
     /// Scenario name.
     pub scenario: String,
     /// Scenario description.
@@ -344,6 +369,12 @@ pub struct Report {
     pub duration_ms: u64,
     /// Clock time of t = 0, if known.
     pub start: Option<String>,
+    /// Every parameter, as resolved.
+    #[serde(default)]
+    pub params: ResolvedParams,
+    /// What the run assumes: each parameter, its value, documented or a model choice.
+    #[serde(default)]
+    pub assumptions: Vec<Assumption>,
     /// Run-wide figures.
     pub summary: Figures,
     /// Per subnet.
@@ -434,7 +465,8 @@ impl Report {
         let subnets = out
             .subnets
             .iter()
-            .map(|s| SubnetReport {
+            .enumerate()
+            .map(|(k, s)| SubnetReport {
                 name: s.name.clone(),
                 cidr: fmt_cidr(s.base, s.prefix_len),
                 usable: s.usable,
@@ -442,6 +474,7 @@ impl Report {
                 blocks: s.n_blocks,
                 reservable_blocks: s.n_reservable_blocks,
                 reservable: s.reservable,
+                edge_blocks: ctx.edge_blocks.get(k).cloned().unwrap_or_default(),
                 figures: n.figures(&s.summary),
             })
             .collect();
@@ -472,12 +505,15 @@ impl Report {
             })
             .collect();
         Report {
-            format: 1,
+            format: FORMAT,
+            ipsim_version: VERSION.to_string(),
             scenario: ctx.scenario.clone(),
             description: ctx.description.clone(),
             seed: ctx.seed,
             duration_ms: out.duration_ms,
             start: ctx.clock.start.map(|s| s.to_string()),
+            params: ctx.params.clone(),
+            assumptions: ctx.params.assumptions(),
             summary: n.figures(&out.summary),
             subnets,
             workloads,
@@ -655,6 +691,7 @@ pub fn summary_text(r: &Report) -> String {
     if !r.description.is_empty() {
         line(&mut o, format!("  {}", r.description));
     }
+    line(&mut o, assumptions::summary_line(&r.assumptions));
     line(&mut o, String::new());
     let s = &r.summary;
     match &s.first_exhaustion {

@@ -2,15 +2,23 @@
 //!
 //! A variant is a `+`-joined list of changes to the scenario's parameters: a strategy name
 //! (`first-fit`, `next-fit`, `best-fit`, `random`) or `KEY=VALUE` with KEY one of `scope`
-//! (service, revision, subnet), `block` (addresses per block, or a prefix like `/27`), `ips`
-//! (addresses per instance), `retention` (fixed, uniform) and `linger` (a duration). For
-//! example `best-fit+scope=revision` or `block=/27`.
+//! (service, revision, subnet), `edges` (excluded, partial), `block` (addresses per block, or a prefix like `/27`), `ips`
+//! (addresses per instance), `retention` (fixed, uniform) and `linger` (a duration); and the
+//! levers a user controls: `rollout` (every swap's rollout duration), `deploy` (the first
+//! swap's time), `max` (max instances), each optionally `WORKLOAD:VALUE`, and `move`
+//! (`WORKLOAD:SUBNET` or `WORKLOAD:CIDR`, a second subnet). For example
+//! `best-fit+scope=revision`, `block=/27` or `move=nightly:10.0.8.0/24`.
+//!
+//! By default ([`default_variants`]) a comparison runs each reading of the undocumented
+//! choices that can change an outcome. The placement strategies cannot while blocks are
+//! interchangeable (equal size, edge blocks excluded): which free block an owner gets changes
+//! which addresses it uses, never how many blocks are free.
 
 use ipsim_core::{Output, Strategy};
-use ipsim_scenario::def::{RetentionDef, ScopeDef};
+use ipsim_scenario::def::{EdgeDef, RetentionDef, ScopeDef};
 use ipsim_scenario::{Duration, ScenarioErrors};
 
-use crate::variation::{Base, Edit, Field, ParamField, strategy_def};
+use crate::variation::{Base, Edit, Field, Lever, ParamField, strategy_def};
 
 /// One variant, as named on the command line.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,7 +41,7 @@ pub fn parse_variant(text: &str) -> Result<Variant, String> {
         let Some((k, v)) = part.split_once('=') else {
             let names: Vec<_> = Strategy::ALL.iter().map(|s| s.name()).collect();
             return Err(bad(format!(
-                "{part:?} is neither a strategy ({}) nor KEY=VALUE with KEY scope, block, ips, retention or linger",
+                "{part:?} is neither a strategy ({}) nor KEY=VALUE with KEY scope, edges, retention, block, ips, linger, rollout, deploy, max or move",
                 names.join(", ")
             )));
         };
@@ -72,10 +80,41 @@ pub fn parse_variant(text: &str) -> Result<Variant, String> {
                 }
                 _ => return Err(bad(format!("ips {v:?} is not from 1 to 64"))),
             },
+            "edges" => match v {
+                "excluded" => Edit::EdgeBlocks(EdgeDef::Excluded),
+                "partial" => Edit::EdgeBlocks(EdgeDef::Partial),
+                _ => return Err(bad(format!("edges {v:?} is not excluded or partial"))),
+            },
             "retention" => match v {
                 "fixed" => Edit::Retention(RetentionDef::Fixed),
                 "uniform" => Edit::Retention(RetentionDef::Uniform),
                 _ => return Err(bad(format!("retention {v:?} is not fixed or uniform"))),
+            },
+            "rollout" | "deploy" => {
+                let (name, d) = named_value(v);
+                let d = Duration::parse(d).map_err(|e| bad(format!("{k}: {e}")))?;
+                Edit::Lever(if k.trim() == "rollout" {
+                    Lever::Rollout(name, d)
+                } else {
+                    Lever::DeployAt(name, d)
+                })
+            }
+            "max" => {
+                let (name, n) = named_value(v);
+                match n.parse::<u32>() {
+                    Ok(n) => Edit::Lever(Lever::MaxInstances(name, n)),
+                    Err(_) => return Err(bad(format!("max {n:?} is not a whole number"))),
+                }
+            }
+            "move" => match v.split_once(':') {
+                Some((w, t)) if !w.is_empty() && !t.is_empty() => {
+                    Edit::Lever(Lever::Move(w.to_string(), t.to_string()))
+                }
+                _ => {
+                    return Err(bad(format!(
+                        "move {v:?}: expected WORKLOAD:SUBNET or WORKLOAD:CIDR"
+                    )));
+                }
             },
             "linger" => match Duration::parse(v) {
                 Ok(d) => Edit::Set(Field::Param(ParamField::BlockLinger), d.ms() as f64),
@@ -83,7 +122,7 @@ pub fn parse_variant(text: &str) -> Result<Variant, String> {
             },
             other => {
                 return Err(bad(format!(
-                    "unknown key {other:?}; keys: scope, block, ips, retention, linger"
+                    "unknown key {other:?}; keys: scope, edges, retention, block, ips, linger, rollout, deploy, max, move"
                 )));
             }
         };
@@ -93,6 +132,24 @@ pub fn parse_variant(text: &str) -> Result<Variant, String> {
         name: text.trim().to_string(),
         edits: changes,
     })
+}
+
+/// `NAME:VALUE` or `VALUE`: the workload a lever applies to (every one if none) and its value.
+fn named_value(v: &str) -> (Option<String>, &str) {
+    match v.split_once(':') {
+        Some((n, x)) => (Some(n.to_string()), x),
+        None => (None, v),
+    }
+}
+
+/// The variants `ipsim compare` runs by default: each reading of each undocumented choice
+/// that can change an outcome (block scope, retention, edge blocks), the others as written.
+pub fn default_variants() -> String {
+    ipsim_report::assumptions::Choice::ALL
+        .iter()
+        .flat_map(|c| c.readings().iter().map(move |r| format!("{}={r}", c.key())))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Parses a comma-separated list of variants; every bad one is an error.
@@ -136,6 +193,8 @@ pub struct Comparison {
     pub duration_ms: u64,
     /// The runs, in variant order.
     pub runs: Vec<VariantRun>,
+    /// What the scenario as written assumes (each variant changes some of it).
+    pub assumptions: Vec<ipsim_report::Assumption>,
 }
 
 /// Runs every variant of `base`, with `seed` replacing the scenario's seed.
@@ -144,11 +203,13 @@ pub fn compare(
     variants: &[Variant],
     seed: Option<u64>,
 ) -> Result<Comparison, ScenarioErrors> {
+    let declared = base.scenario(&[], seed)?;
     let mut c = Comparison {
         scenario: base.def.name.clone(),
-        start: None,
-        duration_ms: 1,
+        start: declared.start,
+        duration_ms: declared.input.duration_ms,
         runs: Vec::new(),
+        assumptions: crate::variation::resolved_params(&declared).assumptions(),
     };
     for v in variants {
         let mut s = base.scenario(&v.edits, seed)?;
@@ -175,6 +236,10 @@ pub fn compare(
 /// The table `ipsim compare` prints; `clock` formats a time.
 pub fn table_text(c: &Comparison, clock: &dyn Fn(u64) -> String) -> String {
     let mut o = format!("ipsim compare: {}\n", c.scenario);
+    o.push_str(&format!(
+        "Assumes (undocumented) as written, each variant changing its own: {}\n",
+        ipsim_report::assumptions::choices_text(&c.assumptions)
+    ));
     o.push_str(&format!(
         "{:<28} {:>15} {:>22} {:>17} {:>10} {:>13} {:>9} {:>10} {:>10}\n",
         "variant",
@@ -315,6 +380,54 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_default_is_every_reading_of_the_choices_that_can_change_an_outcome() {
+        assert_eq!(
+            default_variants(),
+            "scope=service,scope=revision,scope=subnet,retention=fixed,retention=uniform,\
+             edges=excluded,edges=partial"
+        );
+    }
+
+    #[test]
+    fn levers_edit_the_scenario() {
+        let base = Base::parse(
+            br#"{"name": "v", "description": "", "duration": "1h",
+                 "subnets": [{"name": "main", "cidr": "10.0.0.0/24"}],
+                 "workloads": [{"name": "api", "subnet": "main",
+                     "demand": {"type": "constant", "value": 10},
+                     "swaps": [{"at": "10m"}, {"at": "30m"}]}]}"#,
+            std::path::Path::new("v.json"),
+        )
+        .unwrap();
+        let v = parse_variant("rollout=api:5m+deploy=20m+max=7+move=api:10.0.8.0/24").unwrap();
+        let d = base.edited(&v.edits).unwrap();
+        let w = &d.workloads[0];
+        let ipsim_scenario::def::WorkloadKindDef::Service(sc) = &w.kind else {
+            panic!("a service")
+        };
+        let swaps: Vec<(u64, u64)> = sc
+            .swaps
+            .iter()
+            .map(|s| (s.at.ms(), s.rollout.ms()))
+            .collect();
+        assert_eq!(swaps, [(1_200_000, 300_000), (2_400_000, 300_000)]);
+        assert_eq!(sc.max_instances, Some(7));
+        assert_eq!(w.subnet, "api-subnet");
+        assert_eq!(d.subnets[1].cidr, "10.0.8.0/24");
+        let e = base
+            .edited(&parse_variant("max=web:3").unwrap().edits)
+            .unwrap_err();
+        assert!(e.contains("no workload named \"web\""), "{e}");
+        let e = base
+            .edited(&parse_variant("move=api:elsewhere").unwrap().edits)
+            .unwrap_err();
+        assert!(
+            e.contains("neither a subnet of the scenario (main) nor a CIDR"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn variants() {
         let v = parse_variant("best-fit+scope=revision+block=/27+linger=5m").unwrap();
         let base = Base::parse(
@@ -338,6 +451,9 @@ mod tests {
             ("block=/25", "is not 4, 8, 16, 32 or 64"),
             ("ips=0", "is not from 1 to 64"),
             ("color=red", "unknown key \"color\""),
+            ("move=api", "expected WORKLOAD:SUBNET"),
+            ("max=api:lots", "is not a whole number"),
+            ("rollout=soon", "rollout"),
         ] {
             assert!(parse_variant(bad).unwrap_err().contains(msg), "{bad}");
         }

@@ -4,12 +4,15 @@
 //! into a [`Base`], each variation is a list of typed [`Edit`]s applied to a clone of its
 //! definition, and the edited definition is checked by [`ipsim_scenario::resolve`] and run.
 //!
+//! - [`bracket`]: the scenario under every reading of what Google does not document (block
+//!   scope, retention, edge blocks), one verdict over them.
 //! - [`sweep`]: `--vary` fields over ranges, every point over seeds, in parallel; shards and
 //!   `merge`.
 //! - [`size`]: the smallest prefix of each subnet with no exhaustion, beside the rule of thumb.
 //! - [`compare`]: allocation strategies and policies side by side.
 //! - [`cost`]: the egress cost comparison (Direct VPC + DNS, connector, connector + NAT).
 
+pub mod bracket;
 pub mod compare;
 pub mod cost;
 pub mod size;

@@ -113,13 +113,23 @@ pub fn size(path: &Path, seeds: Option<u64>, confidence: f64) -> Result<SizeRepo
     size_of(&base, seeds, confidence)
 }
 
-/// Sizes every subnet of a loaded scenario.
+/// Sizes every subnet of a loaded scenario, as written.
 pub fn size_of(
     base: &Base,
     seeds: Option<u64>,
     confidence: f64,
 ) -> Result<SizeReport, Vec<String>> {
-    let def = &base.def;
+    size_with(base, &[], seeds, confidence)
+}
+
+/// Sizes every subnet of `base` with `edits` applied (a reading of the undocumented choices).
+pub fn size_with(
+    base: &Base,
+    edits: &[Edit],
+    seeds: Option<u64>,
+    confidence: f64,
+) -> Result<SizeReport, Vec<String>> {
+    let def = &base.edited(edits).map_err(|e| vec![e])?;
     let declared = base.resolve(def.clone(), None).map_err(lines)?;
     if !(confidence > 0.0 && confidence < 1.0) {
         return Err(vec![format!(
@@ -154,10 +164,12 @@ pub fn size_of(
         let lo = widest_prefix(spec.base, sd.allow_unsupported_range);
         let hi = if sd.allow_small_subnet { 29 } else { 26 };
         let at_prefix = |p: u8| {
-            [Edit::Set(
+            let mut e = edits.to_vec();
+            e.push(Edit::Set(
                 Field::SubnetPrefix(sd.name.clone()),
                 f64::from(p),
-            )]
+            ));
+            e
         };
         // Failed seeds at the declared prefix, for the declared-prefix gate.
         let declared_failed = std::sync::atomic::AtomicU64::new(0);
@@ -470,4 +482,245 @@ mod tests {
             "{reasons}"
         );
     }
+}
+
+/// One reading's answer for one subnet.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReadingAnswer {
+    /// The reading (`scope=revision+retention=fixed+edges=excluded`).
+    pub reading: String,
+    /// Whether it is the scenario as written.
+    pub as_written: bool,
+    /// Its smallest prefix with no exhaustion; `None` if even the largest subnet fails.
+    pub smallest_prefix: Option<u8>,
+}
+
+/// The safe sizing of one subnet: the smallest prefix that holds under every reading.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SafeSubnet {
+    /// The sizing under the reading that decides (needs the largest subnet): its probes, rule
+    /// of thumb and reasons; `smallest_prefix` is the safe answer.
+    #[serde(flatten)]
+    pub sizing: SubnetSize,
+    /// The reading that decides.
+    pub decided_by: String,
+    /// Every reading's answer, in reading order.
+    pub answers: Vec<ReadingAnswer>,
+    /// Why the readings' answers differ: each choice that alone changes the answer, then the
+    /// readings that differ only in combination.
+    pub differences: Vec<String>,
+}
+
+/// `ipsim size` by default: every subnet sized under every reading of the undocumented choices.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SafeSizeReport {
+    /// Scenario name.
+    pub scenario: String,
+    /// The choices bracketed, by key.
+    pub choices: Vec<String>,
+    /// Readings tried.
+    pub readings: usize,
+    /// Most seeds per probe of any reading (1 when none draws at random).
+    pub seeds: u64,
+    /// The confidence asked for.
+    pub confidence: f64,
+    /// The largest failure-probability bound of the random readings (0 if none is random).
+    pub failure_bound: f64,
+    /// Whether any reading draws at random.
+    pub random: bool,
+    /// Per subnet.
+    pub subnets: Vec<SafeSubnet>,
+}
+
+/// `a` needs a larger subnet than `b` (a shorter prefix; `None`, failing even the largest, is
+/// the largest need of all).
+fn needs_more(a: Option<u8>, b: Option<u8>) -> bool {
+    match (a, b) {
+        (None, Some(_)) => true,
+        (Some(x), Some(y)) => x < y,
+        _ => false,
+    }
+}
+
+fn prefix_text(p: Option<u8>) -> String {
+    p.map_or("fails at any size".into(), |p| format!("/{p}"))
+}
+
+/// Sizes every subnet of `base` under every reading of `plan`, in parallel; the readings
+/// are collected in order, so the answer is the same whatever the thread count.
+pub fn size_safe(
+    base: &Base,
+    plan: &crate::bracket::Plan,
+    seeds: Option<u64>,
+    confidence: f64,
+) -> Result<SafeSizeReport, Vec<String>> {
+    let per: Vec<Result<SizeReport, Vec<String>>> = plan
+        .readings
+        .par_iter()
+        .map(|r| size_with(base, &r.edits, seeds, confidence))
+        .collect();
+    let per: Vec<SizeReport> = per.into_iter().collect::<Result<_, _>>()?;
+    let Some(first) = per.first() else {
+        return Err(vec!["no reading to size under".into()]);
+    };
+    let mut subnets = Vec::new();
+    for (k, s0) in first.subnets.iter().enumerate() {
+        let answers: Vec<ReadingAnswer> = plan
+            .readings
+            .iter()
+            .zip(&per)
+            .enumerate()
+            .map(|(i, (r, rep))| ReadingAnswer {
+                reading: r.name.clone(),
+                as_written: Some(i) == plan.as_written,
+                smallest_prefix: rep.subnets.get(k).and_then(|s| s.smallest_prefix),
+            })
+            .collect();
+        // The deciding reading: the largest need; of equals, the scenario as written, else the
+        // first.
+        let mut d = plan.as_written.unwrap_or(0).min(answers.len() - 1);
+        for (i, a) in answers.iter().enumerate() {
+            if needs_more(a.smallest_prefix, answers[d].smallest_prefix) {
+                d = i;
+            }
+        }
+        let decided = &plan.readings[d];
+        // Each choice on its own: the reading that differs from the deciding one in that
+        // choice alone. Readings whose answer differs only through a combination are named.
+        let mut differences = Vec::new();
+        let mut explained = vec![false; answers.len()];
+        for (i, a) in answers.iter().enumerate() {
+            let changed: Vec<usize> = (0..decided.values.len())
+                .filter(|&j| plan.readings[i].values.get(j) != decided.values.get(j))
+                .collect();
+            if a.smallest_prefix == answers[d].smallest_prefix {
+                explained[i] = true;
+                continue;
+            }
+            if let [j] = changed[..] {
+                let (c, v) = &plan.readings[i].values[j];
+                differences.push(format!(
+                    "{}={v} instead of {} needs {}: {}",
+                    c.key(),
+                    decided.values[j].1,
+                    prefix_text(a.smallest_prefix),
+                    c.meaning(v)
+                ));
+                explained[i] = true;
+            }
+        }
+        // A reading that has a choice which alone changes the answer is explained by it.
+        let alone: Vec<&(ipsim_report::assumptions::Choice, String)> = (0..answers.len())
+            .filter(|&i| explained[i] && answers[i].smallest_prefix != answers[d].smallest_prefix)
+            .flat_map(|i| {
+                plan.readings[i]
+                    .values
+                    .iter()
+                    .zip(&decided.values)
+                    .filter(|(x, y)| x != y)
+                    .map(|(x, _)| x)
+            })
+            .collect();
+        let rest: Vec<&str> = answers
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| {
+                !explained[i] && !plan.readings[i].values.iter().any(|v| alone.contains(&v))
+            })
+            .map(|(_, a)| a.reading.as_str())
+            .collect();
+        if !rest.is_empty() {
+            differences.push(format!("only in combination: {}", rest.join(", ")));
+        }
+        let mut sizing = per[d].subnets.get(k).cloned().unwrap_or_else(|| s0.clone());
+        sizing.smallest_prefix = answers[d].smallest_prefix;
+        subnets.push(SafeSubnet {
+            sizing,
+            decided_by: decided.name.clone(),
+            answers,
+            differences,
+        });
+    }
+    let mut choices: Vec<String> = Vec::new();
+    for r in &plan.readings {
+        for (c, _) in &r.values {
+            if !choices.iter().any(|x| x == c.key()) {
+                choices.push(c.key().to_string());
+            }
+        }
+    }
+    Ok(SafeSizeReport {
+        scenario: first.scenario.clone(),
+        choices,
+        readings: plan.readings.len(),
+        seeds: per.iter().map(|r| r.seeds).max().unwrap_or(1),
+        confidence,
+        failure_bound: per.iter().map(|r| r.failure_bound).fold(0.0, f64::max),
+        random: per.iter().any(|r| r.random),
+        subnets,
+    })
+}
+
+/// The human answer of `ipsim size` under every reading.
+pub fn safe_size_text(r: &SafeSizeReport) -> String {
+    let mut o = format!(
+        "ipsim size: {}: the smallest subnet that holds under all {} readings of the undocumented choices ({}); --as-written for the scenario's own reading alone\n",
+        r.scenario,
+        r.readings,
+        r.choices.join(", ")
+    );
+    if r.random {
+        o.push_str(&format!(
+            "  readings that draw at random use up to {} seeds per probe: no failure in all of them bounds the failure probability below {:.2}% at {:.0}% confidence\n",
+            r.seeds,
+            r.failure_bound * 100.0,
+            r.confidence * 100.0
+        ));
+    }
+    for s in &r.subnets {
+        o.push('\n');
+        let z = &s.sizing;
+        match z.smallest_prefix {
+            Some(p) => o.push_str(&format!(
+                "subnet {}: smallest prefix that holds under every reading: /{p} ({} usable addresses); declared /{}\n",
+                z.name,
+                usable(p),
+                z.declared_prefix
+            )),
+            None => o.push_str(&format!(
+                "subnet {}: fails under some reading even as a /{}, the largest subnet its range allows\n",
+                z.name, z.largest_tried
+            )),
+        }
+        o.push_str(&format!("  decided by {}\n", s.decided_by));
+        let w = s.answers.iter().map(|a| a.reading.len()).max().unwrap_or(0);
+        for a in &s.answers {
+            let tag = if a.as_written { "  (as written)" } else { "" };
+            o.push_str(&format!(
+                "    {:<w$}  {}{tag}\n",
+                a.reading,
+                prefix_text(a.smallest_prefix)
+            ));
+        }
+        if !s.differences.is_empty() {
+            o.push_str("  why the answers differ:\n");
+            for d in &s.differences {
+                o.push_str(&format!("    - {d}\n"));
+            }
+        }
+        // The deciding reading's detail, as `--as-written` prints a reading.
+        let detail = size_text(&SizeReport {
+            scenario: String::new(),
+            seeds: r.seeds,
+            confidence: r.confidence,
+            failure_bound: r.failure_bound,
+            random: r.random,
+            subnets: vec![z.clone()],
+        });
+        o.push_str(&format!("  under {}:\n", s.decided_by));
+        for l in detail.lines().skip_while(|l| !l.starts_with("  probed")) {
+            o.push_str(&format!("  {l}\n"));
+        }
+    }
+    o
 }

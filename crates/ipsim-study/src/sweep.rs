@@ -41,8 +41,25 @@ pub const MAX_RUNS: usize = 1_000_000;
 pub struct Vary {
     /// The path as given.
     pub path: String,
-    /// Its values, in order.
+    /// Its values, in order (for a named parameter, the index of each name in `names`).
     pub values: Vec<f64>,
+    /// For a named parameter (`params.block_scope=service,subnet`): the names, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<String>,
+}
+
+impl Vary {
+    /// How value `v` of it reads: its name for a named parameter, else the number.
+    pub fn label(&self, v: f64) -> String {
+        if !self.names.is_empty() {
+            if let Some(n) = self.values.iter().position(|x| *x == v) {
+                if let Some(name) = self.names.get(n) {
+                    return name.clone();
+                }
+            }
+        }
+        format!("{v}")
+    }
 }
 
 fn parse_value(s: &str) -> Result<f64, String> {
@@ -69,6 +86,27 @@ pub fn parse_vary(expr: &str) -> Result<Vary, String> {
     let path = path.trim();
     if path.is_empty() {
         return Err(bad("the path before '=' is empty".into()));
+    }
+    if let Some(n) = crate::variation::Named::of_path(path) {
+        let all = n.names();
+        let mut names: Vec<String> = Vec::new();
+        let mut values = Vec::new();
+        for v in range.split(',').map(str::trim) {
+            match all.iter().position(|x| *x == v) {
+                Some(i) => {
+                    names.push(v.to_string());
+                    values.push(i as f64);
+                }
+                None => {
+                    return Err(bad(format!("{v:?} is not one of {}", all.join(", "))));
+                }
+            }
+        }
+        return Ok(Vary {
+            path: path.to_string(),
+            values,
+            names,
+        });
     }
     let values = if let Some((a, rest)) = range.split_once("..") {
         let (b, step) = match rest.split_once(':') {
@@ -104,6 +142,7 @@ pub fn parse_vary(expr: &str) -> Result<Vary, String> {
     Ok(Vary {
         path: path.to_string(),
         values,
+        names: Vec::new(),
     })
 }
 
@@ -167,6 +206,9 @@ pub struct SweepResult {
     pub shard: Option<String>,
     /// Rows, by point.
     pub points: Vec<PointRow>,
+    /// What the scenario as written assumes (a varied parameter changes its own).
+    #[serde(default)]
+    pub assumptions: Vec<ipsim_report::Assumption>,
 }
 
 /// A planned sweep.
@@ -180,6 +222,8 @@ pub struct Sweep {
     pub vary: Vec<Vary>,
     /// Seeds per point.
     pub seeds: u64,
+    /// What the scenario as written assumes.
+    pub assumptions: Vec<ipsim_report::Assumption>,
 }
 
 impl Sweep {
@@ -243,8 +287,12 @@ impl Sweep {
         if !errs.is_empty() {
             return Err(errs);
         }
+        let declared = base
+            .resolve(base.def.clone(), None)
+            .map_err(|e| e.0.iter().map(|e| e.to_string()).collect::<Vec<_>>())?;
         Ok(Sweep {
             scenario: base.def.name.clone(),
+            assumptions: crate::variation::resolved_params(&declared).assumptions(),
             base,
             fields,
             vary,
@@ -343,6 +391,7 @@ impl Sweep {
             total_points: self.total_points(),
             shard: shard.map(|(i, n)| format!("{i}/{n}")),
             points: rows,
+            assumptions: self.assumptions.clone(),
         }
     }
 }
@@ -387,9 +436,10 @@ pub fn merge(parts: Vec<SweepResult>) -> Result<SweepResult, String> {
             || p.vary != first.vary
             || p.seeds != first.seeds
             || p.total_points != first.total_points
+            || p.assumptions != first.assumptions
         {
             return Err(format!(
-                "shard {} is of another sweep (scenario, --vary or --seeds differ)",
+                "shard {} is of another sweep (scenario, --vary, --seeds or assumptions differ)",
                 p.shard.as_deref().unwrap_or("?")
             ));
         }
@@ -429,8 +479,9 @@ pub fn to_csv(r: &SweepResult) -> String {
     out.push_str(",runs,failure_probability,mean_failed_attempts,worst_failed_attempts,peak_held,mean_peak_held,first_exhaustion_ms,mean_deploy_failures,mean_unmet_instance_seconds\n");
     for p in &r.points {
         out.push_str(&p.point.to_string());
-        for v in &p.values {
-            out.push_str(&format!(",{v}"));
+        for (k, v) in p.values.iter().enumerate() {
+            let label = r.vary.get(k).map_or(format!("{v}"), |x| x.label(*v));
+            out.push_str(&format!(",{label}"));
         }
         out.push_str(&format!(
             ",{},{:.6},{:.3},{},{},{:.3},{},{:.3},{:.3}\n",

@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 
 use ipsim_core::Strategy;
 use ipsim_scenario::def::{
-    DemandDef, KindDef, RetentionDef, ScenarioDef, ScopeDef, StrategyDef, SubnetDef, WorkloadDef,
-    WorkloadKindDef,
+    DemandDef, EdgeDef, KindDef, RetentionDef, ScenarioDef, ScopeDef, StrategyDef, SubnetDef,
+    WorkloadDef, WorkloadKindDef,
 };
 use ipsim_scenario::{Duration, Overrides, Scenario, ScenarioError, ScenarioErrors};
 use serde_json::Value;
@@ -87,6 +87,20 @@ impl Base {
     }
 }
 
+/// The parameters `s` runs with, fully resolved, the demand parameters included.
+pub fn resolved_params(s: &Scenario) -> ipsim_report::ResolvedParams {
+    let pd = &s.def.params;
+    let d = ipsim_report::DemandParams::default();
+    let demand = ipsim_report::DemandParams {
+        concurrency: pd.concurrency.unwrap_or(d.concurrency),
+        target_utilization: pd.target_utilization.unwrap_or(d.target_utilization),
+        sample_interval_ms: pd
+            .sample_interval
+            .map_or(d.sample_interval_ms, Duration::ms),
+    };
+    ipsim_report::ResolvedParams::of(&s.input, Some(demand))
+}
+
 /// Turns off what studies never read: subnet and workload series, and the event log.
 pub fn quiet(s: &mut Scenario) {
     s.input.options.record_subnet_series = false;
@@ -105,6 +119,124 @@ pub enum Edit {
     BlockScope(ScopeDef),
     /// Set `params.retention`.
     Retention(RetentionDef),
+    /// Set `edge_blocks` of every subnet no connector uses (a connector's /28 holds no Cloud
+    /// Run block).
+    EdgeBlocks(EdgeDef),
+    /// A lever: what the user controls.
+    Lever(Lever),
+}
+
+/// What a user controls, for `ipsim compare` to weigh beside the undocumented choices. A
+/// `None` workload means every workload it applies to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lever {
+    /// Every swap's gradual rollout takes this long.
+    Rollout(Option<String>, Duration),
+    /// The first swap moves to this time; later swaps keep their distance to it.
+    DeployAt(Option<String>, Duration),
+    /// `max_instances` of services and worker pools.
+    MaxInstances(Option<String>, u32),
+    /// The workload moves to another subnet: one of the scenario's, or a new one of this CIDR
+    /// (named `WORKLOAD-subnet`).
+    Move(String, String),
+}
+
+fn picks(w: &WorkloadDef, name: &Option<String>) -> bool {
+    name.as_ref().is_none_or(|n| *n == w.name)
+}
+
+fn lever(def: &mut ScenarioDef, l: &Lever) -> Result<(), String> {
+    let check = |def: &ScenarioDef, name: &Option<String>| -> Result<(), String> {
+        match name {
+            Some(n) if !def.workloads.iter().any(|w| w.name == *n) => {
+                let names: Vec<&str> = def.workloads.iter().map(|w| w.name.as_str()).collect();
+                Err(format!(
+                    "there is no workload named {n:?}; there are: {}",
+                    names.join(", ")
+                ))
+            }
+            _ => Ok(()),
+        }
+    };
+    match l {
+        Lever::Rollout(name, d) => {
+            check(def, name)?;
+            let mut n = 0;
+            for w in def.workloads.iter_mut().filter(|w| picks(w, name)) {
+                for s in swaps_mut(w) {
+                    s.rollout = *d;
+                    n += 1;
+                }
+            }
+            if n == 0 {
+                return Err("no workload has a swap to roll out".into());
+            }
+        }
+        Lever::DeployAt(name, t) => {
+            check(def, name)?;
+            let mut n = 0;
+            for w in def.workloads.iter_mut().filter(|w| picks(w, name)) {
+                let swaps = swaps_mut(w);
+                let Some(first) = swaps.first().map(|s| s.at.ms()) else {
+                    continue;
+                };
+                for s in swaps {
+                    s.at = Duration(s.at.ms().saturating_sub(first).saturating_add(t.ms()));
+                    n += 1;
+                }
+            }
+            if n == 0 {
+                return Err("no workload has a swap to move".into());
+            }
+        }
+        Lever::MaxInstances(name, m) => {
+            check(def, name)?;
+            for w in def.workloads.iter_mut().filter(|w| picks(w, name)) {
+                if let WorkloadKindDef::Service(sc) | WorkloadKindDef::WorkerPool(sc) = &mut w.kind
+                {
+                    sc.max_instances = Some(*m);
+                }
+            }
+        }
+        Lever::Move(name, target) => {
+            let wl = Some(name.clone());
+            check(def, &wl)?;
+            let subnet = if def.subnets.iter().any(|s| s.name == *target) {
+                target.clone()
+            } else if target.contains('/') {
+                let new = format!("{name}-subnet");
+                if !def.subnets.iter().any(|s| s.name == new) {
+                    def.subnets.push(SubnetDef {
+                        name: new.clone(),
+                        cidr: target.clone(),
+                        statics: Vec::new(),
+                        edge_blocks: None,
+                        allow_small_subnet: false,
+                        allow_unsupported_range: false,
+                    });
+                }
+                new
+            } else {
+                let names: Vec<&str> = def.subnets.iter().map(|s| s.name.as_str()).collect();
+                return Err(format!(
+                    "{target:?} is neither a subnet of the scenario ({}) nor a CIDR like 10.0.8.0/24",
+                    names.join(", ")
+                ));
+            };
+            for w in def.workloads.iter_mut().filter(|w| w.name == *name) {
+                w.subnet = subnet.clone();
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The swaps of a service or worker pool (none for other kinds).
+fn swaps_mut(w: &mut WorkloadDef) -> &mut [ipsim_scenario::def::SwapDef] {
+    match &mut w.kind {
+        WorkloadKindDef::Service(s) | WorkloadKindDef::WorkerPool(s) => &mut s.swaps,
+        WorkloadKindDef::Job(_) | WorkloadKindDef::Connector(_) => &mut [],
+    }
 }
 
 /// A numeric field of a scenario.
@@ -120,8 +252,60 @@ pub enum Field {
     Param(ParamField),
     /// `duration`: the run's length.
     Duration,
+    /// `params.block_scope`, `params.retention`, `params.edge_blocks`, `params.strategy`: a
+    /// parameter that takes a name; the value is the index of the name in
+    /// [`Named::names`].
+    Named(Named),
     /// Any other path, into the scenario's JSON.
     Json(JsonPath),
+}
+
+/// A parameter that takes one of a few names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Named {
+    /// An undocumented choice: block scope, retention, edge blocks (every subnet no
+    /// connector uses).
+    Choice(ipsim_report::assumptions::Choice),
+    /// The placement strategy.
+    Strategy,
+}
+
+impl Named {
+    /// `params.block_scope` and the like.
+    pub fn of_path(path: &str) -> Option<Named> {
+        use ipsim_report::assumptions::Choice;
+        match path {
+            "params.block_scope" => Some(Named::Choice(Choice::BlockScope)),
+            "params.retention" => Some(Named::Choice(Choice::Retention)),
+            "params.edge_blocks" => Some(Named::Choice(Choice::EdgeBlocks)),
+            "params.strategy" => Some(Named::Strategy),
+            _ => None,
+        }
+    }
+
+    /// Its names, in order.
+    pub fn names(self) -> Vec<&'static str> {
+        match self {
+            Named::Choice(c) => c.readings().to_vec(),
+            Named::Strategy => Strategy::ALL.iter().map(|s| s.name()).collect(),
+        }
+    }
+
+    /// The edit that sets it to its `i`th name.
+    pub fn edit(self, i: usize) -> Result<Edit, String> {
+        let names = self.names();
+        let name = names
+            .get(i)
+            .ok_or_else(|| format!("{i} is not the index of one of {}", names.join(", ")))?;
+        let key = match self {
+            Named::Choice(c) => format!("{}={name}", c.key()),
+            Named::Strategy => name.to_string(),
+        };
+        let mut v = crate::compare::parse_variant(&key)?;
+        v.edits
+            .pop()
+            .ok_or_else(|| format!("{key} changes nothing"))
+    }
 }
 
 /// A numeric field of a workload.
@@ -304,11 +488,9 @@ impl Field {
             }
             "params" if !rest.is_empty() => match PARAMS.iter().find(|p| p.0 == rest) {
                 Some(&(_, f)) => Ok(Field::Param(f)),
-                None if ["strategy", "block_scope", "retention", "edge_blocks"].contains(&rest) => {
-                    Err(format!(
-                        "params.{rest} is not a number (ipsim compare tries strategies and policies)"
-                    ))
-                }
+                None if Named::of_path(path).is_some() => Ok(Field::Named(
+                    Named::of_path(path).unwrap_or(Named::Strategy),
+                )),
                 None => Err(format!(
                     "params has no number field {rest:?}; its fields: {}",
                     PARAMS.map(|p| p.0).join(", ")
@@ -327,6 +509,14 @@ impl Field {
             Kind::Count => whole(v, u64::from(u32::MAX)).map(drop),
             Kind::Duration => duration(v).map(drop),
             Kind::Real | Kind::Json => Ok(()),
+            Kind::Named(n) => {
+                let names = n.names();
+                if v.fract() == 0.0 && v >= 0.0 && (v as usize) < names.len() {
+                    Ok(())
+                } else {
+                    Err(format!("{v} is not one of {}", names.join(", ")))
+                }
+            }
         }
     }
 
@@ -357,6 +547,7 @@ impl Field {
                 }
             },
             Field::Duration => Kind::Duration,
+            Field::Named(n) => Kind::Named(*n),
             Field::Json(_) => Kind::Json,
         }
     }
@@ -368,6 +559,7 @@ enum Kind {
     Count,
     Duration,
     Real,
+    Named(Named),
     Json,
 }
 
@@ -570,6 +762,7 @@ fn set(def: &mut ScenarioDef, field: &Field, v: f64) -> Result<(), String> {
         }
         Field::Param(p) => set_param(def, *p, v)?,
         Field::Duration => def.duration = duration(v)?,
+        Field::Named(n) => apply(def, &[n.edit(whole(v, 64)? as usize)?])?,
         // `apply` sets JSON paths itself, all in one pass.
         Field::Json(p) => return Err(format!("{:?} is a JSON path", p.text)),
     }
@@ -587,6 +780,20 @@ pub fn apply(def: &mut ScenarioDef, edits: &[Edit]) -> Result<(), String> {
             Edit::Strategy(s) => def.params.strategy = Some(*s),
             Edit::BlockScope(s) => def.params.block_scope = Some(*s),
             Edit::Retention(r) => def.params.retention = Some(*r),
+            Edit::Lever(l) => lever(def, l)?,
+            Edit::EdgeBlocks(e) => {
+                let connectors: Vec<String> = def
+                    .workloads
+                    .iter()
+                    .filter(|w| w.kind.tag() == KindDef::Connector)
+                    .map(|w| w.subnet.clone())
+                    .collect();
+                for s in &mut def.subnets {
+                    if !connectors.contains(&s.name) {
+                        s.edge_blocks = Some(*e);
+                    }
+                }
+            }
         }
     }
     if json.is_empty() {
@@ -817,7 +1024,7 @@ mod tests {
                 "has surge demand, not a diurnal demand",
             ),
             ("params.hold", 1.0, "params has no number field \"hold\""),
-            ("params.strategy", 1.0, "is not a number"),
+            ("params.nope", 1.0, "params has no number field"),
             (
                 "surge.value",
                 1.0,

@@ -227,7 +227,18 @@ fn a_sweep_without_vary_is_a_multi_seed_gate() {
 
 #[test]
 fn size_exits_3_when_the_declared_prefix_is_too_small() {
+    // By default judged under the reading that decides (here a uniform-retention one, so
+    // over its 459 seeds); `--as-written` judges the scenario's own reading.
     let o = ipsim(&["size", "scenarios/shared-subnet.json"]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains(
+            "gate failed: subnet shared: the declared /24 is too small: failure probability 1 over 459 seed(s) is above 0; /23 survives"
+        ),
+        "{}",
+        text(&o.stderr)
+    );
+    let o = ipsim(&["size", "scenarios/shared-subnet.json", "--as-written"]);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o.stderr));
     assert!(
         text(&o.stderr).contains(
@@ -239,6 +250,7 @@ fn size_exits_3_when_the_declared_prefix_is_too_small() {
     let o = ipsim(&[
         "size",
         "scenarios/shared-subnet.json",
+        "--as-written",
         "--json",
         "--fail-if-probability-above",
         "1",

@@ -2,6 +2,7 @@
 
 #![allow(missing_docs)]
 
+mod bracket;
 mod charts;
 mod conventions;
 mod gates;

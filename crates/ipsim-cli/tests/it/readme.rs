@@ -194,11 +194,26 @@ impl Run {
 
     /// `ipsim size --json` on this scenario: the sizing of its only subnet.
     fn size(&self) -> Value {
-        let o = ipsim(&["size", &format!("scenarios/{}", self.file), "--json"]);
-        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
-        crate::sweeps::assert_size_gate(&o, &v);
-        v["subnets"][0].clone()
+        size_json(&format!("scenarios/{}", self.file))["subnets"][0].clone()
     }
+}
+
+/// `ipsim size FILE --json`, run once per file for all the tests that quote it (under every
+/// reading it is the slowest command here).
+fn size_json(file: &str) -> Value {
+    static CACHE: std::sync::Mutex<std::collections::BTreeMap<String, Value>> =
+        std::sync::Mutex::new(std::collections::BTreeMap::new());
+    if let Some(v) = CACHE.lock().unwrap_or_else(|e| e.into_inner()).get(file) {
+        return v.clone();
+    }
+    let o = ipsim(&["size", file, "--json"]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    crate::sweeps::assert_size_gate(&o, &v);
+    CACHE
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(file.to_string(), v.clone());
+    v
 }
 
 /// The scenario of another bundled file, as written.
@@ -720,12 +735,7 @@ fn readme_size_example_is_true() {
             "README.md no longer says {phrase:?}"
         );
     }
-    let size = |file: &str| -> Value {
-        let o = ipsim(&["size", file, "--json"]);
-        let v = serde_json::from_slice::<Value>(&o.stdout).unwrap();
-        crate::sweeps::assert_size_gate(&o, &v);
-        v["subnets"][0].clone()
-    };
+    let size = |file: &str| -> Value { size_json(file)["subnets"][0].clone() };
     let shared = size("scenarios/shared-subnet.json");
     assert_eq!(shared["smallest_prefix"], 23, "{shared}");
     assert_eq!(shared["overlap_rule"], 58, "{shared}");

@@ -72,7 +72,7 @@ fn tight_swap_fails_always_on_a_24_and_never_on_a_23() {
 
 #[test]
 fn size_answers_23_for_the_revision_swap() {
-    let o = ipsim(&["size", "scenarios/revision-swap.json"]);
+    let o = ipsim(&["size", "scenarios/revision-swap.json", "--as-written"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let out = text(&o.stdout);
     assert!(
@@ -81,11 +81,26 @@ fn size_answers_23_for_the_revision_swap() {
         ),
         "{out}"
     );
+    // By default, under every reading of the undocumented choices: a /23 still.
+    let o = ipsim(&["size", "scenarios/revision-swap.json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let safe = text(&o.stdout);
+    assert!(
+        safe.contains(
+            "subnet run-subnet: smallest prefix that holds under every reading: /23 (508 usable addresses)"
+        ),
+        "{safe}"
+    );
     assert!(
         out.contains("rule of thumb: 2 x peak overlapping instances = 400 addresses"),
         "{out}"
     );
-    let o = ipsim(&["size", "scenarios/shared-subnet.json", "--json"]);
+    let o = ipsim(&[
+        "size",
+        "scenarios/shared-subnet.json",
+        "--json",
+        "--as-written",
+    ]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["subnets"][0]["smallest_prefix"], 23);
     assert_eq!(v["subnets"][0]["rule_prefix"], 25);

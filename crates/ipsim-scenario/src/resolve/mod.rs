@@ -267,7 +267,11 @@ impl Resolver<'_> {
     /// The number at `path` as written in the file (its JSON token), `v` being what serde read
     /// there; a token that is missing or does not read back as `v` falls back to `v`'s decimal.
     fn exact(&mut self, path: &JsonPath, v: f64) -> Exact {
-        if let Some(tok) = self.loc.token_at(path).filter(|t| t.parse::<f64>() == Ok(v)) {
+        if let Some(tok) = self
+            .loc
+            .token_at(path)
+            .filter(|t| t.parse::<f64>() == Ok(v))
+        {
             match Exact::parse(tok) {
                 Ok(x) => return x,
                 Err(e @ ParseError::OutOfRange) => self.err(path.clone(), format!("{tok} is {e}")),

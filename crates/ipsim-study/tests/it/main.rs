@@ -2,7 +2,9 @@
 
 #![allow(missing_docs)]
 
+mod bracket;
 mod cost;
+mod size;
 mod sweep;
 
 use std::path::{Path, PathBuf};

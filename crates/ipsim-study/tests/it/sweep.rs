@@ -37,3 +37,34 @@ fn every_value_is_checked_before_anything_runs() {
         "{e:?}"
     );
 }
+
+#[test]
+fn named_parameters_can_be_swept() {
+    let vs = vec![
+        parse_vary("params.block_scope=service,revision,subnet").unwrap(),
+        parse_vary("params.edge_blocks=excluded,partial").unwrap(),
+    ];
+    let sw = Sweep::new(&repo().join("scenarios/shared-subnet.json"), vs, 1).unwrap();
+    let rows = sw.run(&sw.shard_points(None), &|_| {}).unwrap();
+    let failing: Vec<f64> = rows.iter().map(|r| r.failure_probability).collect();
+    // Blocks run out with one owner per service or revision, unless the edge blocks count.
+    assert_eq!(failing, [1.0, 0.0, 1.0, 0.0, 0.0, 0.0]);
+    let csv = ipsim_study::sweep::to_csv(&sw.result(rows, None));
+    assert!(
+        csv.contains("\n0,service,excluded,1,1.000000,720.000,720,"),
+        "{csv}"
+    );
+    assert!(csv.contains("\n5,subnet,partial,1,0.000000,"), "{csv}");
+    for (bad, msg) in [
+        (
+            "params.block_scope=team",
+            "\"team\" is not one of service, revision, subnet",
+        ),
+        (
+            "params.strategy=worst-fit",
+            "is not one of first-fit, next-fit, best-fit, random",
+        ),
+    ] {
+        assert!(parse_vary(bad).unwrap_err().contains(msg), "{bad}");
+    }
+}
