@@ -103,6 +103,9 @@ impl Resolver<'_> {
         let index = |name: &str| def.subnets.iter().position(|s| s.name == name);
         for (i, w) in def.workloads.iter().enumerate() {
             let Some(si) = index(&w.subnet) else { continue };
+            if self.gaps.within(&JsonPath::from("subnets").index(si)) {
+                continue; // its size is not known
+            }
             let (sd, spec) = (&def.subnets[si], &subnets[si]);
             if matches!(w.kind, WorkloadKindDef::Connector(_)) {
                 if spec.prefix_len != 28 {
