@@ -18,13 +18,13 @@ fn service(demand: &str) -> String {
 }
 
 /// (case name, files, fragments the reported errors must contain)
-type Case = (
+pub(crate) type Case = (
     &'static str,
     Vec<(&'static str, Vec<u8>)>,
     Vec<&'static str>,
 );
 
-fn corpus() -> Vec<Case> {
+pub(crate) fn corpus() -> Vec<Case> {
     let s = |body: &str| vec![("scenario.json", scenario(body).into_bytes())];
     let with_trace = |body: &str, trace: &[u8]| {
         vec![
@@ -418,6 +418,51 @@ fn corpus() -> Vec<Case> {
             "rps without requests",
             with_trace(&rps_body, b"time,workload,rps\n0,api,10\n"),
             vec!["workloads[0].requests: trace \"t\" gives requests per second"],
+        ),
+        (
+            "connector with 20 instances",
+            s(r#""subnets": [{"name": "c", "cidr": "10.8.0.0/28"}],
+  "workloads": [{"name": "c", "kind": "connector", "subnet": "c", "max_instances": 20, "demand": {"type": "constant", "value": 100}}]"#),
+            vec![
+                "workloads[0].max_instances: max_instances 20: a connector runs at most 10 instances",
+            ],
+        ),
+        (
+            "negative count",
+            s(&service(
+                r#"{"type": "constant", "value": 1}, "min_instances": -1"#,
+            )),
+            vec!["workloads[0].min_instances: invalid value: integer `-1`, expected u32"],
+        ),
+        (
+            "repeat count alone",
+            s(&format!(
+                "{BASE_SUBNETS},\n  \"workloads\": [{{\"name\": \"j\", \"kind\": \"job\", \"subnet\": \"main\", \"executions\": [{{\"start\": 0, \"tasks\": 1, \"task_duration\": \"1m\", \"repeat_count\": 3}}]}}]"
+            )),
+            vec!["workloads[0].executions[0].repeat_count: repeat_count goes with repeat_every"],
+        ),
+        (
+            "bad static prefix",
+            s(
+                r#""subnets": [{"name": "main", "cidr": "10.0.0.0/24", "statics": [{"prefix": "10.0.0.16/33"}]}]"#,
+            ),
+            vec!["subnets[0].statics[0].prefix: \"10.0.0.16/33\" is not an IPv4 range"],
+        ),
+        (
+            "concurrency zero",
+            s(&service(
+                r#"{"type": "constant", "value": 100}, "requests": {"latency": "1s", "concurrency": 0}"#,
+            )),
+            vec!["workloads[0].requests.concurrency: 0 is not a concurrency from 1 to 1000"],
+        ),
+        (
+            "structural and value errors together",
+            vec![("scenario.json", MANY_PROBLEMS.as_bytes().to_vec())],
+            vec![
+                "scenario.json:11:39: workloads[0].colour: unknown field `colour`",
+                "scenario.json:13:93: workloads[2].executions[0].tasks: invalid type",
+                "scenario.json:7:32: subnets[1].cidr: \"10.1.0.300/24\" is not an IPv4 range",
+            ],
         ),
     ]
 }
