@@ -44,9 +44,12 @@ pub(super) struct Gaps {
 }
 
 impl Gaps {
-    /// Whether `path` is a gap or inside one.
+    /// Whether `path` is a gap, inside one, or holds one (an error about an object may
+    /// follow from a member left out: a static with its only field left out has none).
     pub(super) fn covers(&self, path: &JsonPath) -> bool {
-        self.paths.iter().any(|g| path.starts_with(g))
+        self.paths
+            .iter()
+            .any(|g| path.starts_with(g) || g.starts_with(path))
     }
 
     /// Whether some gap is at or inside `path`.
@@ -230,7 +233,10 @@ impl Reader<'_> {
                 .and_then(|rest| rest.split_once('`'))
                 .map(|(f, _)| f.to_string())
             {
-                msg = msg[MISPLACED.len() + field.len() + 3..].to_string();
+                msg = msg
+                    .get(MISPLACED.len() + field.len() + 3..)
+                    .unwrap_or_default()
+                    .to_string();
                 rel.push(Seg::Key(field));
                 // Not a gap: the field means nothing for the workload's kind.
                 self.key_error(&join(at, &rel), msg);

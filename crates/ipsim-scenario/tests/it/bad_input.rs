@@ -609,6 +609,11 @@ fn a_part_left_out_brings_no_second_error() {
             vec!["workloads[0].demand"],
         ),
         (
+            "unreadable static",
+            r#""subnets": [{"name": "main", "cidr": "10.0.0.0/24", "statics": [{"count": "ten"}]}]"#,
+            vec!["subnets[0].statics[0].count"],
+        ),
+        (
             "duplicate field",
             r#""subnets": [{"name": "main", "cidr": "10.0.0.0/24", "cidr": "10.1.0.0/24"}]"#,
             vec!["subnets[0].cidr"],
