@@ -1,6 +1,7 @@
 //! The JSON Schema (`ipsim schema`, docs/scenario.schema.json) is as strict as the loader
 //! wherever a JSON Schema can say the rule: every bundled scenario validates, and every case
 //! of the bad-input corpus is refused, but for the cases listed in [`BEYOND_SCHEMA`].
+//! `SHOW_SCHEMA=1` prints what the schema says of each corpus case.
 
 use crate::bad_input::corpus;
 use crate::repo;
@@ -115,7 +116,14 @@ fn every_bundled_scenario_validates() {
 fn the_schema_refuses_every_bad_input_it_can_express() {
     let v = validator();
     let mut accepted = Vec::new();
-    for (name, files, _) in corpus() {
+    let cases = corpus();
+    for (n, _) in BEYOND_SCHEMA {
+        assert!(
+            cases.iter().any(|(c, _, _)| c == n),
+            "BEYOND_SCHEMA names {n:?}, which is not a corpus case"
+        );
+    }
+    for (name, files, _) in cases {
         let text = &files.iter().find(|(f, _)| *f == "scenario.json").unwrap().1;
         // Not JSON (a syntax error, bytes that are not UTF-8): nothing for a schema to accept.
         let Ok(json) = serde_json::from_slice::<serde_json::Value>(text) else {
