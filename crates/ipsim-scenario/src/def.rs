@@ -17,6 +17,7 @@ pub struct ScenarioDef {
     #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<String>,
     /// Short name, used for the default output folder `out/<name>`.
+    #[schemars(regex(pattern = NAME_PATTERN))]
     pub name: String,
     /// What the scenario shows and what outcome to expect.
     pub description: String,
@@ -24,6 +25,7 @@ pub struct ScenarioDef {
     #[serde(default)]
     pub seed: u64,
     /// How long the run covers.
+    #[schemars(schema_with = "crate::duration::positive_schema")]
     pub duration: Duration,
     /// Clock time of the scenario start (RFC 3339), so that reports show clock times; traces
     /// with RFC 3339 timestamps are placed relative to it.
@@ -33,6 +35,7 @@ pub struct ScenarioDef {
     #[serde(default)]
     pub params: ParamsDef,
     /// Subnets.
+    #[schemars(length(min = 1))]
     pub subnets: Vec<SubnetDef>,
     /// Services, worker pools and jobs, in order (the order breaks ties).
     #[serde(default)]
@@ -111,8 +114,10 @@ pub struct PricesDef {
 #[serde(deny_unknown_fields)]
 pub struct ParamsDef {
     /// Addresses per service or worker-pool instance (2; 4 replays the pre-2025 rule).
+    #[schemars(range(min = 1, max = 64))]
     pub ips_per_instance: Option<u32>,
     /// Addresses per job task (1).
+    #[schemars(range(min = 1, max = 64))]
     pub ips_per_task: Option<u32>,
     /// Retention after an instance stops ("20m").
     pub service_retention: Option<Duration>,
@@ -121,22 +126,30 @@ pub struct ParamsDef {
     /// "fixed" (the maximum) or "uniform" (seeded draw in [0, max]).
     pub retention: Option<RetentionDef>,
     /// Addresses per block: 16 (/28), or 8, 32, 64; a power of two from 4 to 64.
+    #[schemars(extend("enum" = [4, 8, 16, 32, 64, null]))]
     pub block_size: Option<u32>,
     /// Block owner: "service", "revision" or "subnet".
     pub block_scope: Option<ScopeDef>,
     /// How long a wholly free block stays with its owner ("0s").
     pub block_linger: Option<Duration>,
     /// Time between start attempts of a pending instance or task ("10s").
+    #[serde(default)]
+    #[schemars(schema_with = "crate::duration::positive_option_schema")]
     pub retry_interval: Option<Duration>,
     /// Retries of a job task before it fails (3).
+    #[schemars(range(max = 10))]
     pub max_task_retries: Option<u32>,
     /// Block choice: "first-fit" (default), "next-fit", "best-fit" or "random".
     pub strategy: Option<StrategyDef>,
     /// Maximum concurrent requests per instance (80), for request-rate demand.
+    #[schemars(range(min = 1, max = 1000))]
     pub concurrency: Option<u32>,
     /// Target share of the concurrency (0.6), for request-rate demand.
+    #[schemars(extend("exclusiveMinimum" = 0, "maximum" = 1))]
     pub target_utilization: Option<f64>,
     /// Sampling step of generators ("1m").
+    #[serde(default)]
+    #[schemars(schema_with = "crate::duration::positive_option_schema")]
     pub sample_interval: Option<Duration>,
 }
 
@@ -192,7 +205,8 @@ pub enum EdgeDef {
 pub struct SubnetDef {
     /// Name (Cloud Run's SUBNET_ID in messages); workloads refer to it.
     pub name: String,
-    /// IPv4 range, host bits zero: "10.0.0.0/24".
+    /// IPv4 range, host bits zero: "10.0.0.0/24"; /8 to /29.
+    #[schemars(regex(pattern = SUBNET_PATTERN))]
     pub cidr: String,
     /// Other resources' addresses: VMs, load balancers, databases.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -211,15 +225,22 @@ pub struct SubnetDef {
 /// A static allocation: exactly one of `address`, `prefix` or `count`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("oneOf" = [
+    { "required": ["address"] },
+    { "required": ["prefix"] },
+    { "required": ["count"] }
+]))]
 pub struct StaticDef {
     /// What holds it (for people; not used).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// One address: "10.0.0.5".
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = ADDRESS_PATTERN))]
     pub address: Option<String>,
     /// A range: "10.0.0.64/28".
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = PREFIX_PATTERN))]
     pub prefix: Option<String>,
     /// This many addresses, the lowest usable ones left.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -277,11 +298,10 @@ impl MachineDef {
 }
 
 /// A workload as the file writes it: one JSON object whose `kind` says which of these fields
-/// it may have (the JSON Schema is derived from it). Reading it gives a [`WorkloadDef`], where
-/// each kind carries only its own fields.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+/// it may have. Reading it gives a [`WorkloadDef`], where each kind carries only its own
+/// fields (and whose JSON Schema has one subschema per kind).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[schemars(rename = "WorkloadDef")]
 pub struct WorkloadFile {
     /// Name.
     pub name: String,
@@ -340,13 +360,162 @@ pub struct WorkloadDef {
     pub kind: WorkloadKindDef,
 }
 
+/// One subschema per kind, each with only that kind's fields, as [`WorkloadDef`]'s
+/// `TryFrom<WorkloadFile>` reads them; a workload without `kind` is a service.
 impl JsonSchema for WorkloadDef {
     fn schema_name() -> std::borrow::Cow<'static, str> {
-        WorkloadFile::schema_name()
+        "WorkloadDef".into()
     }
-    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        WorkloadFile::json_schema(generator)
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        use serde_json::{Value, json};
+        let demand = Value::from(g.subschema_for::<DemandDef>());
+        let requests = Value::from(g.subschema_for::<RequestsDef>());
+        let noise = Value::from(g.subschema_for::<NoiseDef>());
+        let duration = Value::from(g.subschema_for::<Duration>());
+        let swap = Value::from(g.subschema_for::<SwapDef>());
+        let execution = Value::from(g.subschema_for::<ExecutionDef>());
+        let machine = Value::from(g.subschema_for::<MachineDef>());
+        let count = |what: &str| json!({ "description": what, "type": "integer", "minimum": 0, "maximum": 100_000 });
+        let kind = |kind: &str, what: &str, fields: Value| {
+            let mut props = json!({
+                "name": { "description": "Name (unique).", "type": "string" },
+                "kind": { "description": what, "const": kind },
+                "subnet": { "description": "Name of its subnet.", "type": "string" },
+            });
+            if let (Some(p), Value::Object(f)) = (props.as_object_mut(), fields) {
+                p.extend(f);
+            }
+            json!({
+                "title": kind,
+                "type": "object",
+                "additionalProperties": false,
+                "properties": props,
+                "required": if kind == "service" {
+                    json!(["name", "subnet"])
+                } else {
+                    json!(["name", "kind", "subnet"])
+                },
+            })
+        };
+        let scaled = |name: &str, what: &str| {
+            let mut s = kind(
+                name,
+                what,
+                json!({
+                    "min_instances": count("Lower clamp of the instance count (0)."),
+                    "max_instances": count("Upper clamp of the instance count (none)."),
+                    "quota": count("Direct VPC egress instance quota per revision (none)."),
+                    "demand": demand,
+                    "requests": requests,
+                    "noise": noise,
+                    "idle_delay": duration,
+                    "swaps": { "description": "Revision swaps (deploys).", "type": "array", "items": swap },
+                }),
+            );
+            if let Some(o) = s.as_object_mut() {
+                // Demand, or a floor of instances; requests only with demand; no noise on a trace.
+                o.insert(
+                    "anyOf".into(),
+                    json!([
+                        { "required": ["demand"] },
+                        { "required": ["min_instances"], "properties": { "min_instances": { "minimum": 1 } } }
+                    ]),
+                );
+                o.insert(
+                    "dependentRequired".into(),
+                    json!({ "requests": ["demand"] }),
+                );
+                o.insert(
+                    "not".into(),
+                    json!({
+                        "required": ["noise", "demand"],
+                        "properties": { "demand": { "properties": { "type": { "const": "trace" } } } }
+                    }),
+                );
+            }
+            s
+        };
+        let mut job = kind(
+            "job",
+            "A Cloud Run job.",
+            json!({
+                "quota": count("Direct VPC egress instance quota per execution: caps the parallelism."),
+                "executions": { "description": "Executions (at least one).", "type": "array", "items": execution, "minItems": 1 },
+            }),
+        );
+        let mut connector = kind(
+            "connector",
+            "A Serverless VPC Access connector: VMs in a dedicated /28, one address each, scaling out on throughput (its demand, in Mbps) and never in.",
+            json!({
+                "min_instances": { "description": "Fewest instances (2 to 10, default 2).", "type": "integer", "minimum": 2, "maximum": 10 },
+                "max_instances": { "description": "Most instances (at most 10, default 10).", "type": "integer", "minimum": 1, "maximum": 10 },
+                "demand": {
+                    "description": "Throughput in Mbps, from a generator (not a trace).",
+                    "allOf": [demand, { "not": { "properties": { "type": { "const": "trace" } } } }]
+                },
+                "noise": noise,
+                "machine_type": machine,
+                "throughput_per_instance": { "description": "Mbps one instance carries, instead of the machine type's figure.", "type": "integer", "minimum": 1, "maximum": u32::MAX },
+            }),
+        );
+        for key in ["demand", "executions"] {
+            let s = if key == "demand" {
+                &mut connector
+            } else {
+                &mut job
+            };
+            if let Some(r) = s.get_mut("required").and_then(Value::as_array_mut) {
+                r.push(key.into());
+            }
+        }
+        let schema = json!({
+            "description": "A workload: a service (the default kind), a worker pool, a job or a connector, each with only its own fields.",
+            "oneOf": [
+                scaled("service", "A Cloud Run service (the default kind)."),
+                scaled("worker_pool", "A Cloud Run worker pool."),
+                job,
+                connector,
+            ]
+        });
+        schemars::Schema::try_from(schema).unwrap_or_default()
     }
+}
+
+/// A scenario name: not blank, no `/` or `\`, not starting with `.` (it names a folder).
+const NAME_PATTERN: &str = r"^([^./\\\s]|\s+[^/\\\s])[^/\\]*$";
+/// An octet of a dotted IPv4 address, no leading zeros.
+macro_rules! octet {
+    () => {
+        r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+    };
+}
+/// An IPv4 address.
+macro_rules! address {
+    () => {
+        concat!(octet!(), r"\.", octet!(), r"\.", octet!(), r"\.", octet!())
+    };
+}
+/// `a.b.c.d`, surrounding blanks allowed.
+const ADDRESS_PATTERN: &str = concat!(r"^\s*", address!(), r"\s*$");
+/// `a.b.c.d/len`, len 0 to 32.
+const PREFIX_PATTERN: &str = concat!(r"^\s*", address!(), r"/(3[0-2]|[12]?[0-9])\s*$");
+/// A subnet's range: `a.b.c.d/len`, len 8 to 29 (the sizes the core lays out).
+const SUBNET_PATTERN: &str = concat!(r"^\s*", address!(), r"/(2[0-9]|1[0-9]|[89])\s*$");
+
+/// A step function's points: at least one `[time, value]` pair, values 0 to 1e9.
+fn points_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let duration = serde_json::Value::from(g.subschema_for::<Duration>());
+    schemars::json_schema!({
+        "description": "Points.",
+        "type": "array",
+        "minItems": 1,
+        "items": {
+            "type": "array",
+            "prefixItems": [duration, { "type": "number", "minimum": 0, "maximum": 1e9 }],
+            "minItems": 2,
+            "maxItems": 2
+        }
+    })
 }
 
 /// A workload's kind, with the fields of that kind.
@@ -625,12 +794,15 @@ impl From<WorkloadDef> for WorkloadFile {
 #[serde(deny_unknown_fields)]
 pub struct RequestsDef {
     /// Mean request latency.
+    #[schemars(schema_with = "crate::duration::positive_schema")]
     pub latency: Duration,
     /// Overrides params.concurrency for this workload.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 1000))]
     pub concurrency: Option<u32>,
     /// Overrides params.target_utilization for this workload.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("exclusiveMinimum" = 0, "maximum" = 1))]
     pub target_utilization: Option<f64>,
 }
 
@@ -649,18 +821,22 @@ pub enum DemandDef {
     /// The same value throughout.
     Constant {
         /// The value.
+        #[schemars(range(min = 0, max = 1e9))]
         value: f64,
     },
     /// A step function: [[time, value], ...], times increasing; 0 before the first.
     Step {
         /// Points.
+        #[schemars(schema_with = "points_schema")]
         points: Vec<(Duration, f64)>,
     },
     /// base until start, a linear rise to peak, a hold, a linear fall back to base.
     Surge {
         /// Value before and after.
+        #[schemars(range(min = 0, max = 1e9))]
         base: f64,
         /// Value during the hold.
+        #[schemars(range(min = 0, max = 1e9))]
         peak: f64,
         /// When the rise begins.
         start: Duration,
@@ -674,14 +850,17 @@ pub enum DemandDef {
     /// mean + amplitude * sin(2 pi (t - phase) / period), at least 0.
     Diurnal {
         /// Mean.
+        #[schemars(range(min = 0, max = 1e9))]
         mean: f64,
         /// Amplitude.
+        #[schemars(range(min = 0, max = 1e9))]
         amplitude: f64,
         /// Phase shift ("0s").
         #[serde(default)]
         phase: Duration,
         /// Period ("24h").
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schemars(schema_with = "crate::duration::positive_option_schema")]
         period: Option<Duration>,
     },
     /// A series of a trace file.
@@ -730,10 +909,12 @@ pub enum TaskDurationDef {
 /// A job execution, optionally repeated.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("dependentRequired" = { "repeat_count": ["repeat_every"] }))]
 pub struct ExecutionDef {
     /// When it starts.
     pub start: Duration,
-    /// Number of tasks.
+    /// Number of tasks (at most 10,000).
+    #[schemars(range(max = 10_000))]
     pub tasks: u32,
     /// Tasks at once; 0 or absent: all.
     #[serde(default)]
@@ -742,6 +923,7 @@ pub struct ExecutionDef {
     pub task_duration: TaskDurationDef,
     /// Start another execution this long after each start...
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "crate::duration::positive_option_schema")]
     pub repeat_every: Option<Duration>,
     /// ...this many executions in all (default: until the end of the run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -764,6 +946,11 @@ pub enum TraceFormat {
 /// A trace file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend(
+    "if" = { "properties": { "format": { "const": "azure-functions" } } },
+    "then" = { "required": ["functions"] },
+    "else" = { "not": { "required": ["functions"] } }
+))]
 pub struct TraceDef {
     /// Name that workloads' `{"type": "trace"}` demand refers to.
     pub name: String,
@@ -782,12 +969,21 @@ pub struct TraceDef {
 /// Which Azure functions become workloads, and how.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend(
+    "oneOf" = [
+        { "required": ["top"], "properties": { "hashes": { "maxItems": 0 } } },
+        { "required": ["hashes"], "properties": { "hashes": { "minItems": 1 } }, "not": { "required": ["top"] } }
+    ],
+    "anyOf" = [{ "required": ["latency"] }, { "required": ["durations_file"] }]
+))]
 pub struct FunctionsDef {
-    /// The N functions with the most invocations.
+    /// The N functions with the most invocations (1 to 10,000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 10_000))]
     pub top: Option<u32>,
     /// Functions by HashFunction (full, or a prefix of at least 8 hex digits).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(inner(regex(pattern = r"^[0-9a-fA-F]{8,}$")))]
     pub hashes: Vec<String>,
     /// Subnet of the generated services.
     pub subnet: String,

@@ -142,6 +142,39 @@ impl JsonSchema for Duration {
     }
 }
 
+/// A duration that must be positive, for the schema only.
+struct PositiveDuration;
+
+impl JsonSchema for PositiveDuration {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "PositiveDuration".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let unit = "(ms|d|h|m|s)";
+        schemars::json_schema!({
+            "description": "A positive duration: numbers with units d, h, m, s or ms (\"20m\", \"1h30m\", \"90s\"), or an integer of milliseconds; not 0",
+            "oneOf": [
+                {
+                    "type": "string",
+                    "pattern": format!("^\\s*([0-9]*[1-9][0-9]*|([0-9]+{unit})*[0-9]*[1-9][0-9]*{unit}([0-9]+{unit})*)\\s*$")
+                },
+                { "type": "integer", "minimum": 1 }
+            ]
+        })
+    }
+}
+
+/// The schema of a duration field that must be positive.
+pub(crate) fn positive_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    g.subschema_for::<PositiveDuration>()
+}
+
+/// [`positive_schema`], or `null` (an optional field left out).
+pub(crate) fn positive_option_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let inner = serde_json::Value::from(positive_schema(g));
+    schemars::json_schema!({ "anyOf": [inner, { "type": "null" }] })
+}
+
 #[cfg(test)]
 mod tests {
     use super::Duration;

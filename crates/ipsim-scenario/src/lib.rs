@@ -42,7 +42,7 @@ pub mod trace;
 pub use duration::Duration;
 pub use error::{ScenarioError, ScenarioErrors};
 pub use resolve::{
-    MAX_DURATION_MS, Overrides, Scenario, load, load_with, parse, parse_def, resolve,
+    MAX_DURATION_MS, Overrides, Scenario, load, load_with, parse, parse_def, read_def, resolve,
 };
 
 /// The JSON Schema of scenario files, generated from [`def::ScenarioDef`].

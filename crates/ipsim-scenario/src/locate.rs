@@ -80,6 +80,27 @@ pub(crate) fn locate(text: &str, path: &JsonPath) -> Option<(u64, u64)> {
     Locator::new(text).locate(path)
 }
 
+/// 1-based (line, column) of the key of the member at `path` (which ends with a key), or of
+/// its value's nearest enclosing value if there is no such member: where an unknown or
+/// misplaced field is written.
+pub(crate) fn locate_key(text: &str, path: &JsonPath) -> Option<(u64, u64)> {
+    let b = text.as_bytes();
+    let Some((Seg::Key(key), parent)) = path.0.split_last() else {
+        return locate(text, path);
+    };
+    let mut pos = skip_ws(b, 0);
+    for seg in parent {
+        pos = match find_child(b, pos, seg) {
+            Some(p) => p,
+            None => return locate(text, path),
+        };
+    }
+    match find_member(b, pos, key) {
+        Some((k, _)) => Some(Locator::new(text).line_col(k)),
+        None => locate(text, path),
+    }
+}
+
 /// Finds many paths in one text in time linear in the text overall: the element offsets of
 /// each array walked are kept, so `workloads[i]` is found at once for every `i` after the
 /// first walk (a walk from the start for each of a million workloads would be quadratic), and
@@ -230,26 +251,7 @@ fn skip_string(b: &[u8], i: usize) -> usize {
 /// Position of the child value `seg` of the value at `i`.
 fn find_child(b: &[u8], i: usize, seg: &Seg) -> Option<usize> {
     match (b.get(i)?, seg) {
-        (b'{', Seg::Key(key)) => {
-            let mut j = skip_ws(b, i + 1);
-            while j < b.len() && b[j] == b'"' {
-                let end = skip_string(b, j);
-                let k = std::str::from_utf8(&b[j + 1..end.saturating_sub(1)]).ok()?;
-                j = skip_ws(b, end);
-                if b.get(j) != Some(&b':') {
-                    return None;
-                }
-                j = skip_ws(b, j + 1);
-                if k == key {
-                    return Some(j);
-                }
-                j = skip_ws(b, skip_value(b, j));
-                if b.get(j) == Some(&b',') {
-                    j = skip_ws(b, j + 1);
-                }
-            }
-            None
-        }
+        (b'{', Seg::Key(key)) => find_member(b, i, key).map(|(_, v)| v),
         (b'[', Seg::Index(n)) => {
             let mut j = skip_ws(b, i + 1);
             let mut k = 0;
@@ -269,9 +271,35 @@ fn find_child(b: &[u8], i: usize, seg: &Seg) -> Option<usize> {
     }
 }
 
+/// Positions of the key and the value of member `key` of the object at `i`.
+fn find_member(b: &[u8], i: usize, key: &str) -> Option<(usize, usize)> {
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    let mut j = skip_ws(b, i + 1);
+    while j < b.len() && b[j] == b'"' {
+        let start = j;
+        let end = skip_string(b, j);
+        let k = std::str::from_utf8(&b[j + 1..end.saturating_sub(1)]).ok()?;
+        j = skip_ws(b, end);
+        if b.get(j) != Some(&b':') {
+            return None;
+        }
+        j = skip_ws(b, j + 1);
+        if k == key {
+            return Some((start, j));
+        }
+        j = skip_ws(b, skip_value(b, j));
+        if b.get(j) == Some(&b',') {
+            j = skip_ws(b, j + 1);
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{JsonPath, Locator, locate};
+    use super::{JsonPath, Locator, locate, locate_key};
 
     fn token_at<'t>(text: &'t str, path: &JsonPath) -> Option<&'t str> {
         Locator::new(text).token_at(path)
@@ -287,6 +315,8 @@ mod tests {
         assert_eq!(locate(text, &w.index(1).key("x")), Some((5, 11)));
         assert_eq!(locate(text, &w.index(1).key("missing")), Some((5, 5)));
         assert_eq!(locate(text, &"a".into()), Some((2, 8)));
+        assert_eq!(locate_key(text, &"a".into()), Some((2, 3)));
+        assert_eq!(locate_key(text, &w.index(0).key("d")), Some((4, 19)));
         assert_eq!(token_at(text, &peak), Some("-5"));
         assert_eq!(token_at(text, &w.index(1).key("missing")), None);
         let pts = r#"{"p": [["1m", 48.00000002], [ "2m" , 1e-3 ]]}"#;

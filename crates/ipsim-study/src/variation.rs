@@ -48,7 +48,7 @@ impl Base {
 
     /// Parses scenario text; `path` names it in errors and anchors relative trace paths.
     pub fn parse(bytes: &[u8], path: &Path) -> Result<Base, ScenarioErrors> {
-        let def = ipsim_scenario::parse_def(bytes, path).map_err(|e| ScenarioErrors(vec![e]))?;
+        let def = ipsim_scenario::read_def(bytes, path)?;
         Ok(Base {
             path: path.to_path_buf(),
             def,

@@ -51,6 +51,9 @@ impl Resolver<'_> {
             }
         };
         let Some(&subnet) = subnet_idx.get(&f.subnet) else {
+            if self.gaps.unnamed.contains("subnets") {
+                return; // perhaps the unread one
+            }
             self.err(
                 p.key("subnet"),
                 format!("subnet {:?} is not declared", f.subnet),

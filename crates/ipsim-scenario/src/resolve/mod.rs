@@ -13,6 +13,7 @@ mod azure;
 mod demand;
 mod expect;
 mod params;
+mod read;
 mod subnets;
 mod traces;
 mod workloads;
@@ -30,7 +31,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::def::ScenarioDef;
 use crate::error::{ScenarioError, ScenarioErrors};
 use crate::exact::{Exact, ParseError};
-use crate::locate::{JsonPath, Locator, locate};
+use crate::locate::{JsonPath, Locator};
 use crate::trace::csv::{CsvFeed, CsvTrace};
 
 /// The longest run accepted: 400 days.
@@ -155,9 +156,25 @@ pub fn load_with(path: &Path, ov: &Overrides) -> Result<Scenario, ScenarioErrors
 }
 
 /// Parses and checks scenario text; `path` names it in errors and anchors relative trace paths.
+///
+/// Every problem is reported at once: a syntax error alone (nothing else can be read then);
+/// otherwise every structural error (unknown fields, types, enum values, a field of another
+/// kind, missing fields), then the value checks of everything that could be read.
 pub fn parse(bytes: &[u8], path: &Path, ov: &Overrides) -> Result<Scenario, ScenarioErrors> {
-    let def = parse_def(bytes, path).map_err(|e| ScenarioErrors(vec![e]))?;
-    resolve(def, path, &String::from_utf8_lossy(bytes), ov)
+    let text = String::from_utf8_lossy(bytes);
+    let read = read::read(bytes, &text, path).map_err(|e| ScenarioErrors(vec![e]))?;
+    let mut errs = read.errs;
+    let Some(def) = read.def else {
+        return Err(ScenarioErrors(errs));
+    };
+    match check(def, path, &text, ov, read.gaps) {
+        Ok(s) if errs.is_empty() => Ok(s),
+        Ok(_) => Err(ScenarioErrors(errs)),
+        Err(e) => {
+            errs.extend(e.0);
+            Err(ScenarioErrors(errs))
+        }
+    }
 }
 
 /// Checks a definition already parsed (and perhaps edited since): `path` names it in errors
@@ -169,11 +186,23 @@ pub fn resolve(
     text: &str,
     ov: &Overrides,
 ) -> Result<Scenario, ScenarioErrors> {
+    check(def, path, text, ov, read::Gaps::default())
+}
+
+/// The value checks of `def`, which leave alone the `gaps` that reading it left.
+fn check(
+    def: ScenarioDef,
+    path: &Path,
+    text: &str,
+    ov: &Overrides,
+    gaps: read::Gaps,
+) -> Result<Scenario, ScenarioErrors> {
     let mut r = Resolver {
         path,
         loc: Locator::new(text),
         errs: Vec::new(),
-        paths: Vec::new(),
+        paths: gaps.paths.clone(),
+        gaps,
     };
     let out = r.resolve(def, ov);
     if r.errs.is_empty() {
@@ -184,60 +213,24 @@ pub fn resolve(
     Err(ScenarioErrors(r.errs))
 }
 
-/// Deserializes the definition; a syntax or type error names its line, column and JSON path.
-pub fn parse_def(bytes: &[u8], path: &Path) -> Result<ScenarioDef, ScenarioError> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let def: ScenarioDef = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let inner = e.inner();
-        let mut msg = inner.to_string();
-        if let Some(i) = msg.rfind(" at line ") {
-            msg.truncate(i);
-        }
-        if inner.is_eof() {
-            msg = format!("{msg} (the file ends early: is it truncated?)");
-        }
-        if msg.starts_with("invalid unicode") {
-            msg.push_str(" (scenario files must be UTF-8)");
-        }
-        let p = e.path().to_string();
-        let p = if p == "." || p == "?" {
-            String::new()
-        } else {
-            p
-        };
-        // A field of another kind is refused once the workload's object is read: name the
-        // field and point at it.
-        if let Some(field) = msg
-            .strip_prefix(crate::def::MISPLACED)
-            .and_then(|rest| rest.split_once('`'))
-            .map(|(f, _)| f.to_string())
-        {
-            let at = misplaced_path(e.path(), &field);
-            let (l, c) = locate(&String::from_utf8_lossy(bytes), &at).unzip();
-            let msg = msg[crate::def::MISPLACED.len() + field.len() + 3..].to_string();
-            return ScenarioError::new(path, at.to_string(), msg).at(l, c);
-        }
-        ScenarioError::new(path, p, msg).at(Some(inner.line() as u64), Some(inner.column() as u64))
-    })?;
-    de.end().map_err(|e| {
-        ScenarioError::new(path, "", "unexpected text after the scenario object")
-            .at(Some(e.line() as u64), Some(e.column() as u64))
-    })?;
-    Ok(def)
+/// Reads the definition, every structural problem at once (see [`parse`]), without the value
+/// checks.
+pub fn read_def(bytes: &[u8], path: &Path) -> Result<ScenarioDef, ScenarioErrors> {
+    let text = String::from_utf8_lossy(bytes);
+    let read = read::read(bytes, &text, path).map_err(|e| ScenarioErrors(vec![e]))?;
+    match read.def {
+        Some(def) if read.errs.is_empty() => Ok(def),
+        _ => Err(ScenarioErrors(read.errs)),
+    }
 }
 
-/// The JSON path of field `field` of the workload at serde's `at`.
-fn misplaced_path(at: &serde_path_to_error::Path, field: &str) -> JsonPath {
-    let mut p = JsonPath::root();
-    for seg in at.iter() {
-        p = match seg {
-            serde_path_to_error::Segment::Seq { index } => p.index(*index),
-            serde_path_to_error::Segment::Map { key } => p.key(key),
-            serde_path_to_error::Segment::Enum { variant } => p.key(variant),
-            serde_path_to_error::Segment::Unknown => p,
-        };
-    }
-    p.key(field)
+/// Reads the definition like [`read_def`], reporting only the first problem in the file.
+pub fn parse_def(bytes: &[u8], path: &Path) -> Result<ScenarioDef, ScenarioError> {
+    read_def(bytes, path).map_err(|e| {
+        e.0.into_iter()
+            .next()
+            .unwrap_or_else(|| ScenarioError::new(path, "", "the scenario cannot be read"))
+    })
 }
 
 /// Walks one definition, collecting every problem with its place in the file.
@@ -246,13 +239,18 @@ struct Resolver<'a> {
     /// The file's text, to place errors and read numbers as written.
     loc: Locator<'a>,
     errs: Vec<ScenarioError>,
-    /// The JSON path of each error found in the file itself.
+    /// The JSON path of each error found in the file itself (and of each gap).
     paths: Vec<JsonPath>,
+    /// What reading the file left out or filled in: not checked here.
+    gaps: read::Gaps,
 }
 
 impl Resolver<'_> {
     fn err(&mut self, path: impl Into<JsonPath>, msg: impl Into<String>) {
         let path = path.into();
+        if self.gaps.covers(&path) {
+            return; // a placeholder's, or about a part left out
+        }
         let (l, c) = self.loc.locate(&path).unzip();
         self.errs
             .push(ScenarioError::new(self.path, path.to_string(), msg).at(l, c));

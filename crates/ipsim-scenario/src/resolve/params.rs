@@ -178,7 +178,7 @@ impl Resolver<'_> {
                     param("sample_interval"),
                     "the sample interval must be positive (1m)",
                 );
-            } else if duration / s.ms() > MAX_SAMPLES {
+            } else if duration / s.ms() > MAX_SAMPLES && !self.gaps.duration {
                 self.err(param("sample_interval"), format!("{s} gives more than {MAX_SAMPLES} samples over the run; use a longer interval"));
             }
         }

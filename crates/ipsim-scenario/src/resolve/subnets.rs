@@ -120,6 +120,9 @@ impl Resolver<'_> {
             let Some(&si) = index.get(w.subnet.as_str()) else {
                 continue;
             };
+            if self.gaps.within(&JsonPath::from("subnets").index(si)) {
+                continue; // its size is not known
+            }
             let (sd, spec) = (&def.subnets[si], &subnets[si]);
             let at = JsonPath::from("workloads").index(i).key("subnet");
             if spec.prefix_len != 28 {

@@ -69,6 +69,9 @@ impl Resolver<'_> {
             }
         }
         for (i, t) in def.traces.iter().enumerate() {
+            if self.gaps.within(&JsonPath::from("traces").index(i)) {
+                continue; // not read until the file can say what it is
+            }
             let file = self.file(&t.file);
             match t.format {
                 TraceFormat::Csv => match crate::trace::csv::read_unit(&file) {
@@ -102,6 +105,9 @@ impl Resolver<'_> {
     ) {
         let p = w.p;
         let Some(&t) = tr.idx.get(trace) else {
+            if self.gaps.unnamed.contains("traces") {
+                return; // perhaps the unread one
+            }
             self.err(
                 p.key("demand").key("trace"),
                 format!("trace {trace:?} is not declared in traces"),
@@ -185,6 +191,9 @@ impl Resolver<'_> {
 
     /// Every series of an export should be used unless `ignore_unknown`.
     pub(super) fn unused_series(&mut self, def: &ScenarioDef, tr: &Traces) {
+        if self.gaps.within(&JsonPath::from("workloads")) {
+            return; // a workload not wholly read may take them
+        }
         for (i, x) in &tr.exports {
             if def.traces[*i].ignore_unknown {
                 continue;
@@ -220,6 +229,9 @@ impl Resolver<'_> {
                 start,
             };
             if trace.targets.is_empty() {
+                if self.gaps.within(&JsonPath::from("workloads")) {
+                    continue; // a workload not wholly read may take it
+                }
                 self.err(
                     JsonPath::from("traces").index(i),
                     format!("no workload takes demand from trace {:?}", t.name),

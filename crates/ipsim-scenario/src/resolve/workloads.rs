@@ -56,6 +56,7 @@ impl Resolver<'_> {
             }
             let subnet = match subnet_idx.get(&w.subnet) {
                 Some(&s) => s,
+                None if self.gaps.unnamed.contains("subnets") => 0, // perhaps the unread one
                 None => {
                     let known: Vec<_> = def.subnets.iter().map(|s| s.name.as_str()).collect();
                     self.err(
@@ -247,7 +248,7 @@ impl Resolver<'_> {
     ) {
         let p = cx.p;
         for (j, sw) in w.swaps.iter().enumerate() {
-            if sw.at.ms() >= s.duration && s.duration > 0 {
+            if sw.at.ms() >= s.duration && s.duration > 0 && !self.gaps.duration {
                 self.err(
                     p.key("swaps").index(j).key("at"),
                     format!(
@@ -265,7 +266,7 @@ impl Resolver<'_> {
         }
         match &w.demand {
             None => {
-                if w.min_instances.unwrap_or(0) == 0 {
+                if w.min_instances.unwrap_or(0) == 0 && !self.gaps.covers(&p.key("min_instances")) {
                     self.err(
                         p.key("demand"),
                         "a service or worker pool needs demand (or min_instances)",
@@ -299,7 +300,7 @@ impl Resolver<'_> {
                 }
             }
         }
-        if w.requests.is_some() && w.demand.is_none() {
+        if w.requests.is_some() && w.demand.is_none() && !self.gaps.covers(&p.key("demand")) {
             self.err(
                 p.key("requests"),
                 "requests go with demand in requests per second; this workload has no demand",

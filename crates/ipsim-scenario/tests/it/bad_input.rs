@@ -18,13 +18,13 @@ fn service(demand: &str) -> String {
 }
 
 /// (case name, files, fragments the reported errors must contain)
-type Case = (
+pub(crate) type Case = (
     &'static str,
     Vec<(&'static str, Vec<u8>)>,
     Vec<&'static str>,
 );
 
-fn corpus() -> Vec<Case> {
+pub(crate) fn corpus() -> Vec<Case> {
     let s = |body: &str| vec![("scenario.json", scenario(body).into_bytes())];
     let with_trace = |body: &str, trace: &[u8]| {
         vec![
@@ -92,12 +92,14 @@ fn corpus() -> Vec<Case> {
         (
             "unknown field",
             s(&format!("{BASE_SUBNETS},\n  \"duraton\": \"2h\"")),
-            vec!["scenario.json:6:11: duraton: unknown field `duraton`, expected one of"],
+            vec!["scenario.json:6:3: duraton: unknown field `duraton`, expected one of"],
         ),
         (
             "unknown demand field",
             s(&service(r#"{"type": "constant", "value": 1, "vaule": 2}"#)),
-            vec!["workloads[0].demand: unknown field `vaule`"],
+            vec![
+                "scenario.json:6:94: workloads[0].demand.vaule: unknown field `vaule`, expected `value`",
+            ],
         ),
         (
             "unknown demand type",
@@ -136,7 +138,7 @@ fn corpus() -> Vec<Case> {
                 "scenario.json",
                 scenario(BASE_SUBNETS).replace("\"1h\"", "-5").into_bytes(),
             )],
-            vec!["scenario.json:4:16: duration: duration -5 is negative"],
+            vec!["scenario.json:4:15: duration: duration -5 is negative"],
         ),
         (
             "bad duration text",
@@ -238,7 +240,7 @@ fn corpus() -> Vec<Case> {
             s(&format!(
                 "{BASE_SUBNETS},\n  \"workloads\": [{{\"name\": \"w\", \"subnet\": \"main\", \"demand\": {{\"type\": \"constant\", \"value\": 1}}, \"executions\": [{{\"start\": 0, \"tasks\": 1, \"task_duration\": \"1m\"}}]}}]"
             )),
-            vec!["scenario.json:6:107: workloads[0].executions: a service has no executions"],
+            vec!["scenario.json:6:93: workloads[0].executions: a service has no executions"],
         ),
         (
             "connector with a quota",
@@ -417,6 +419,51 @@ fn corpus() -> Vec<Case> {
             with_trace(&rps_body, b"time,workload,rps\n0,api,10\n"),
             vec!["workloads[0].requests: trace \"t\" gives requests per second"],
         ),
+        (
+            "connector with 20 instances",
+            s(r#""subnets": [{"name": "c", "cidr": "10.8.0.0/28"}],
+  "workloads": [{"name": "c", "kind": "connector", "subnet": "c", "max_instances": 20, "demand": {"type": "constant", "value": 100}}]"#),
+            vec![
+                "workloads[0].max_instances: max_instances 20: a connector runs at most 10 instances",
+            ],
+        ),
+        (
+            "negative count",
+            s(&service(
+                r#"{"type": "constant", "value": 1}, "min_instances": -1"#,
+            )),
+            vec!["workloads[0].min_instances: invalid value: integer `-1`, expected u32"],
+        ),
+        (
+            "repeat count alone",
+            s(&format!(
+                "{BASE_SUBNETS},\n  \"workloads\": [{{\"name\": \"j\", \"kind\": \"job\", \"subnet\": \"main\", \"executions\": [{{\"start\": 0, \"tasks\": 1, \"task_duration\": \"1m\", \"repeat_count\": 3}}]}}]"
+            )),
+            vec!["workloads[0].executions[0].repeat_count: repeat_count goes with repeat_every"],
+        ),
+        (
+            "bad static prefix",
+            s(
+                r#""subnets": [{"name": "main", "cidr": "10.0.0.0/24", "statics": [{"prefix": "10.0.0.16/33"}]}]"#,
+            ),
+            vec!["subnets[0].statics[0].prefix: \"10.0.0.16/33\" is not an IPv4 range"],
+        ),
+        (
+            "concurrency zero",
+            s(&service(
+                r#"{"type": "constant", "value": 100}, "requests": {"latency": "1s", "concurrency": 0}"#,
+            )),
+            vec!["workloads[0].requests.concurrency: 0 is not a concurrency from 1 to 1000"],
+        ),
+        (
+            "structural and value errors together",
+            vec![("scenario.json", MANY_PROBLEMS.as_bytes().to_vec())],
+            vec![
+                "scenario.json:11:39: workloads[0].colour: unknown field `colour`",
+                "scenario.json:13:93: workloads[2].executions[0].tasks: invalid type",
+                "scenario.json:7:32: subnets[1].cidr: \"10.1.0.300/24\" is not an IPv4 range",
+            ],
+        ),
     ]
 }
 
@@ -467,4 +514,123 @@ fn all_problems_at_once() {
         ]
     );
     assert!(e.0.iter().all(|e| e.line.is_some()));
+}
+
+/// Structural errors (an unknown field, a wrong type, a bad enum value, a field of another
+/// kind) and value errors are reported together, each with its path, line and column: each
+/// subnet, workload and trace is read on its own, and the value checks run on what was read.
+#[test]
+fn structural_and_value_problems_at_once() {
+    let e = load_files(
+        "structural-and-value",
+        &[("scenario.json", MANY_PROBLEMS.as_bytes())],
+    )
+    .unwrap_err();
+    let got: Vec<String> =
+        e.0.iter()
+            .map(|e| {
+                format!(
+                    "{}:{}: {}: {}",
+                    e.line.unwrap(),
+                    e.column.unwrap(),
+                    e.path,
+                    e.message
+                )
+            })
+            .collect();
+    let want = [
+        // Structural, in file order.
+        "9:45: params.retention: unknown variant `sometimes`, expected `fixed` or `uniform`",
+        "11:39: workloads[0].colour: unknown field `colour`, expected one of",
+        "13:93: workloads[2].executions[0].tasks: invalid type: string \"ten\", expected u32",
+        "14:54: workloads[3].demand: a job has no demand",
+        // Then the value checks of what was read.
+        "7:32: subnets[1].cidr: \"10.1.0.300/24\" is not an IPv4 range like \"10.0.0.0/24\"",
+        "12:79: workloads[1].demand.value: -3 is not an instance count of 0 or more",
+        "14:46: workloads[3].subnet: subnet \"nope\" is not declared; declared subnets: main, second",
+        // The core's, last.
+        "9:28: params.block_size: 12 is not a power of two from 4 to 64",
+    ];
+    assert_eq!(got.len(), want.len(), "{got:#?}");
+    for (g, w) in got.iter().zip(want) {
+        assert!(g.starts_with(w), "expected {w:?}, got {g:?} in {got:#?}");
+    }
+}
+
+/// Four structural errors and four value errors (see `structural_and_value_problems_at_once`).
+const MANY_PROBLEMS: &str = r#"{
+  "name": "bad",
+  "description": "structural and value errors together",
+  "duration": "1h",
+  "subnets": [
+    {"name": "main", "cidr": "10.0.0.0/24"},
+    {"name": "second", "cidr": "10.1.0.300/24"}
+  ],
+  "params": {"block_size": 12, "retention": "sometimes"},
+  "workloads": [
+    {"name": "api", "subnet": "main", "colour": "blue", "demand": {"type": "constant", "value": 1}},
+    {"name": "web", "subnet": "main", "demand": {"type": "constant", "value": -3}},
+    {"name": "batch", "kind": "job", "subnet": "main", "executions": [{"start": 0, "tasks": "ten", "task_duration": "1m"}]},
+    {"name": "etl", "kind": "job", "subnet": "nope", "demand": {"type": "constant", "value": 1}, "executions": [{"start": 0, "tasks": 1, "task_duration": "1m"}]}
+  ]
+}
+"#;
+
+/// What could not be read is reported once: the value checks say nothing about a placeholder
+/// or about what follows only from a part left out (a reference to a subnet whose name is
+/// unreadable, a swap after an unreadable duration, a trace whose only taker was not read).
+#[test]
+fn a_part_left_out_brings_no_second_error() {
+    for (name, body, want) in [
+        (
+            "unreadable subnet",
+            r#""subnets": [{"name": 5, "cidr": "10.0.0.0/24"}],
+  "workloads": [{"name": "api", "subnet": "main", "demand": {"type": "constant", "value": 1}}]"#,
+            vec!["subnets[0].name"],
+        ),
+        (
+            "subnet not an object",
+            r#""subnets": ["10.0.0.0/24"],
+  "workloads": [{"name": "api", "subnet": "main", "demand": {"type": "constant", "value": -1}}]"#,
+            vec!["subnets[0]", "workloads[0].demand.value"],
+        ),
+        (
+            "unreadable kind",
+            r#""subnets": [{"name": "main", "cidr": "10.0.0.0/24"}],
+  "workloads": [{"name": "j", "kind": "jobb", "subnet": "main", "executions": []},
+                {"name": "j", "subnet": "main", "demand": {"type": "constant", "value": 1}}]"#,
+            vec!["workloads[0].kind", "workloads[1].name"],
+        ),
+        (
+            "unreadable demand",
+            r#""subnets": [{"name": "main", "cidr": "10.0.0.0/24"}],
+  "workloads": [{"name": "api", "subnet": "main", "requests": {"latency": "1s"},
+                 "demand": {"type": "constant", "value": "many"}}]"#,
+            vec!["workloads[0].demand"],
+        ),
+        (
+            "unreadable static",
+            r#""subnets": [{"name": "main", "cidr": "10.0.0.0/24", "statics": [{"count": "ten"}]}]"#,
+            vec!["subnets[0].statics[0].count"],
+        ),
+        (
+            "duplicate field",
+            r#""subnets": [{"name": "main", "cidr": "10.0.0.0/24", "cidr": "10.1.0.0/24"}]"#,
+            vec!["subnets[0].cidr"],
+        ),
+    ] {
+        let text = scenario(body);
+        let e = load_files("left-out", &[("scenario.json", text.as_bytes())]).unwrap_err();
+        let paths: Vec<&str> = e.0.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, want, "{name}: {e}");
+        assert!(e.0.iter().all(|e| e.line.is_some()), "{name}: {e}");
+    }
+    let text = scenario(&format!(
+        "{},\n  \"workloads\": [{{\"name\": \"api\", \"subnet\": \"main\", \"demand\": {{\"type\": \"constant\", \"value\": 1}}, \"swaps\": [{{\"at\": \"2h\"}}]}}]",
+        BASE_SUBNETS
+    ))
+    .replace("\"1h\"", "\"1 hour\"");
+    let e = load_files("left-out", &[("scenario.json", text.as_bytes())]).unwrap_err();
+    let paths: Vec<&str> = e.0.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(paths, ["duration"], "{e}");
 }

@@ -98,7 +98,7 @@ fn connector_limits_are_checked() {
     .unwrap_err()
     .to_string();
     assert!(
-        e.contains("scenario.json:3:64: workloads[0].machine_type: a service has no machine_type (machine_type and throughput_per_instance are for connectors"),
+        e.contains("scenario.json:3:48: workloads[0].machine_type: a service has no machine_type (machine_type and throughput_per_instance are for connectors"),
         "{e}"
     );
 }

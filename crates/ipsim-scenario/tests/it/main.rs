@@ -1,5 +1,5 @@
-//! Integration tests of ipsim-scenario: bad input, trace readers, the bundled scenarios and a
-//! fuzz test of the loader.
+//! Integration tests of ipsim-scenario: bad input, trace readers, the bundled scenarios, the
+//! JSON Schema against both, and a fuzz test of the loader.
 
 #![allow(missing_docs)]
 
@@ -7,6 +7,7 @@ mod bad_input;
 mod connectors;
 mod fuzz;
 mod scenarios;
+mod schema;
 mod traces;
 
 use std::path::{Path, PathBuf};
