@@ -76,6 +76,15 @@ pub struct CostDef {
     /// Cloud NAT external IP addresses, default 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nat_ips: Option<u32>,
+    /// Where Cloud Run's egress goes through the VPC (its `--vpc-egress`):
+    /// "private-ranges-only" (default) or "all-traffic" (internet-bound traffic then needs
+    /// Cloud NAT in every design).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub egress: Option<EgressDef>,
+    /// The share of the traffic bound for the internet, from 0 to 1 (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub internet_share: Option<f64>,
     /// Price overrides (USD); see docs/connectors.md for the defaults and their date.
     #[serde(default)]
     pub prices: PricesDef,
@@ -107,6 +116,18 @@ pub struct PricesDef {
     pub dns_per_million: Option<f64>,
     /// Hours in a month.
     pub hours_per_month: Option<f64>,
+    /// Internet egress, per GiB (default: left out of the comparison).
+    pub internet_egress_per_gib: Option<f64>,
+}
+
+/// Where Cloud Run's egress goes through the VPC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum EgressDef {
+    /// Only traffic to private ranges goes through the VPC (Cloud Run's default).
+    PrivateRangesOnly,
+    /// All traffic goes through the VPC.
+    AllTraffic,
 }
 
 /// Model parameters (docs/model.md section 2); absent fields take the documented default.

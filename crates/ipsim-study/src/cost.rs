@@ -107,10 +107,9 @@ pub enum Egress {
     AllTraffic,
 }
 
-/// What the comparison assumes beyond the scenario file's `cost` section. These would be
-/// scenario fields (`cost.egress`, `cost.internet_share`,
-/// `cost.prices.internet_egress_per_gib`); until the file format has them they take these
-/// defaults, and [`compare_with`] takes them from a caller.
+/// Where the traffic goes and what internet egress costs: the scenario file's `cost.egress`,
+/// `cost.internet_share` and `cost.prices.internet_egress_per_gib` ([`options`]), or a
+/// caller's, for [`compare_with`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CostOptions {
     /// Where the egress goes.
@@ -477,8 +476,18 @@ fn integral(points: &[(u64, f64)], end: u64) -> f64 {
 }
 
 /// The options a scenario gives (the defaults: see [`CostOptions`]).
-pub fn options(_s: &Scenario) -> CostOptions {
-    CostOptions::default()
+pub fn options(s: &Scenario) -> CostOptions {
+    let c = s.def.cost.clone().unwrap_or_default();
+    CostOptions {
+        egress: match c.egress {
+            Some(ipsim_scenario::def::EgressDef::AllTraffic) => Egress::AllTraffic,
+            Some(ipsim_scenario::def::EgressDef::PrivateRangesOnly) | None => {
+                Egress::PrivateRangesOnly
+            }
+        },
+        internet_share: c.internet_share.unwrap_or(0.0),
+        internet_egress_per_gib: c.prices.internet_egress_per_gib,
+    }
 }
 
 /// Compares the designs for `s`, whose own run gave `out` with its workload rows kept (as

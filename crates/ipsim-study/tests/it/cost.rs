@@ -159,3 +159,33 @@ fn egress_compare_the_connector_fails_first_in_the_surge() {
     assert_eq!(r.fails_first.as_deref(), Some("connector"));
     assert!(r.designs[0].addresses > 0 && r.designs[1].addresses == 16);
 }
+
+/// The scenario file turns the NAT designs on: `cost.egress`, `cost.internet_share` and
+/// `cost.prices.internet_egress_per_gib` reach the comparison as a caller's options do.
+#[test]
+fn the_scenario_file_sends_internet_traffic_through_the_vpc() {
+    let path = repo().join("scenarios/connector.json");
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    v["cost"] = serde_json::json!({
+        "egress": "all-traffic",
+        "internet_share": 0.5,
+        "prices": {"internet_egress_per_gib": 0.085}
+    });
+    let text = serde_json::to_vec(&v).unwrap();
+    let s = ipsim_scenario::parse(&text, &path, &ipsim_scenario::Overrides::default()).unwrap();
+    let opts = ipsim_study::cost::options(&s);
+    assert_eq!(opts.egress, Egress::AllTraffic);
+    assert_eq!(opts.internet_share, 0.5);
+    assert_eq!(opts.internet_egress_per_gib, Some(0.085));
+    let out = s.run().unwrap();
+    let r = ipsim_study::cost::compare(&s, &out).unwrap();
+    let names: Vec<&str> = r.designs.iter().map(|d| d.design.as_str()).collect();
+    assert_eq!(names, ["direct-vpc + cloud nat", "connector + cloud nat"]);
+    // Out of range: an error that names the share.
+    v["cost"]["internet_share"] = serde_json::json!(1.5);
+    let text = serde_json::to_vec(&v).unwrap();
+    let s = ipsim_scenario::parse(&text, &path, &ipsim_scenario::Overrides::default()).unwrap();
+    let out = s.run().unwrap();
+    let e = ipsim_study::cost::compare(&s, &out).unwrap_err();
+    assert!(e.contains("internet share 1.5 is not from 0 to 1"), "{e}");
+}
