@@ -10,6 +10,7 @@ mod exit;
 mod gates;
 mod generate;
 mod output;
+mod progress;
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -443,14 +444,21 @@ fn run(a: &RunArgs<'_>) -> Result<u8> {
         .as_ref()
         .and_then(|(_, p)| p.as_written)
         .map(|_| Probe::new(scenario.input.workloads.len(), scenario.input.subnets.len()));
+    // A long run shows how far it has got on a terminal.
+    let progress = progress::RunProgress::for_terminal(scenario.input.duration_ms);
     let mut sink = Tee(
-        Tee(Tee(Tee(csv, columns), Some(short)), Some(instances)),
-        probe,
+        Tee(
+            Tee(Tee(Tee(csv, columns), Some(short)), Some(instances)),
+            probe,
+        ),
+        progress,
     );
-    let output = scenario
-        .run_with(Some(&mut sink))
-        .map_err(|e| print_errors(&e))?;
-    let Tee(Tee(Tee(Tee(csv, columns), short), instances), probe) = sink;
+    let output = scenario.run_with(Some(&mut sink));
+    let Tee(Tee(Tee(Tee(Tee(csv, columns), short), instances), probe), progress) = sink;
+    if let Some(p) = progress {
+        p.finish();
+    }
+    let output = output.map_err(|e| print_errors(&e))?;
     let short = short.unwrap_or_default();
     let instances = instances.unwrap_or_default();
     let bracket = plan
