@@ -161,6 +161,7 @@ pub fn load_with(path: &Path, ov: &Overrides) -> Result<Scenario, ScenarioErrors
 /// otherwise every structural error (unknown fields, types, enum values, a field of another
 /// kind, missing fields), then the value checks of everything that could be read.
 pub fn parse(bytes: &[u8], path: &Path, ov: &Overrides) -> Result<Scenario, ScenarioErrors> {
+    let bytes = without_bom(bytes);
     let text = String::from_utf8_lossy(bytes);
     let read = read::read(bytes, &text, path).map_err(|e| ScenarioErrors(vec![e]))?;
     let mut errs = read.errs;
@@ -213,9 +214,15 @@ fn check(
     Err(ScenarioErrors(r.errs))
 }
 
+/// A UTF-8 byte order mark is accepted (as CSV traces accept it), not read as text.
+fn without_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}
+
 /// Reads the definition, every structural problem at once (see [`parse`]), without the value
 /// checks.
 pub fn read_def(bytes: &[u8], path: &Path) -> Result<ScenarioDef, ScenarioErrors> {
+    let bytes = without_bom(bytes);
     let text = String::from_utf8_lossy(bytes);
     let read = read::read(bytes, &text, path).map_err(|e| ScenarioErrors(vec![e]))?;
     match read.def {

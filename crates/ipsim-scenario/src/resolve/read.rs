@@ -374,13 +374,53 @@ fn syntax(bytes: &[u8], path: &Path) -> Result<(Value, Vec<(JsonPath, String)>),
         if msg.starts_with("invalid unicode") {
             msg.push_str(" (scenario files must be UTF-8)");
         }
+        if let Some(word) = non_number_at(bytes, e.line(), e.column()) {
+            msg = format!("{word} is not valid JSON; use a number");
+        }
         ScenarioError::new(path, "", msg).at(Some(e.line() as u64), Some(e.column() as u64))
     })?;
+    if !doc.is_object() {
+        let what = match &doc {
+            Value::Array(_) => "an array",
+            Value::String(_) => "a string",
+            Value::Number(_) => "a number",
+            Value::Bool(_) => "a boolean",
+            Value::Null => "null",
+            Value::Object(_) => "an object",
+        };
+        return Err(ScenarioError::new(
+            path,
+            "",
+            format!("a scenario is a JSON object ({{\"name\": ..., \"subnets\": [...], ...}}), not {what}"),
+        )
+        .at(Some(1), Some(1)));
+    }
     de.end().map_err(|e| {
         ScenarioError::new(path, "", "unexpected text after the scenario object")
             .at(Some(e.line() as u64), Some(e.column() as u64))
     })?;
     Ok((doc, dups.into_inner()))
+}
+
+/// `NaN`, `Infinity` or `-Infinity` written where serde_json stopped (1-based line, column),
+/// which JavaScript writes but JSON does not have.
+fn non_number_at(bytes: &[u8], line: usize, column: usize) -> Option<&'static str> {
+    let start = if line <= 1 {
+        0
+    } else {
+        bytes
+            .iter()
+            .enumerate()
+            .filter(|&(_, &c)| c == b'\n')
+            .nth(line - 2)
+            .map(|(i, _)| i + 1)?
+    };
+    // serde_json's column is the byte just read; look a few bytes around it.
+    let from = (start + column).saturating_sub(2).min(bytes.len());
+    let rest = &bytes[from..bytes.len().min(from + 12)];
+    ["-Infinity", "Infinity", "NaN"]
+        .into_iter()
+        .find(|w| rest.windows(w.len()).any(|x| x == w.as_bytes()))
 }
 
 /// Builds a [`Value`] at path `at`, noting members given twice.

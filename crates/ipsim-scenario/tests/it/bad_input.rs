@@ -189,6 +189,24 @@ pub(crate) fn corpus() -> Vec<Case> {
             vec!["scenario.json:2:6: invalid unicode code point (scenario files must be UTF-8)"],
         ),
         (
+            "top level not an object",
+            vec![(
+                "scenario.json",
+                br#"["bad", "a bad scenario", "1h", [], []]"#.to_vec(),
+            )],
+            vec![
+                "scenario.json:1:1: a scenario is a JSON object ({\"name\": ..., \"subnets\": [...], ...}), not an array",
+            ],
+        ),
+        (
+            "NaN",
+            vec![(
+                "scenario.json",
+                scenario(&service(r#"{"type": "constant", "value": NaN}"#)).into_bytes(),
+            )],
+            vec!["NaN is not valid JSON; use a number"],
+        ),
+        (
             "truncated",
             vec![(
                 "scenario.json",

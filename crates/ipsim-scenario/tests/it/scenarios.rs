@@ -116,3 +116,30 @@ fn repeated_executions_share_their_task_durations() {
     assert_eq!(lists[0].len(), 1000);
     assert!(lists.iter().all(|d| std::sync::Arc::ptr_eq(d, &lists[0])));
 }
+
+/// A scenario saved with a UTF-8 byte order mark (as some Windows editors do) is read like
+/// one without it, with the same line and column numbers in errors.
+#[test]
+fn a_byte_order_mark_is_accepted() {
+    let text = r#"{"name": "b", "description": "d", "duration": "1h",
+  "subnets": [{"name": "s", "cidr": "10.0.0.0/24"}],
+  "workloads": [{"name": "a", "subnet": "s", "demand": {"type": "constant", "value": 1}}]}"#;
+    let mut with_bom = b"\xEF\xBB\xBF".to_vec();
+    with_bom.extend_from_slice(text.as_bytes());
+    let path = std::path::Path::new("bom.json");
+    let ov = ipsim_scenario::Overrides::default();
+    let a = ipsim_scenario::parse(text.as_bytes(), path, &ov).unwrap();
+    let b = ipsim_scenario::parse(&with_bom, path, &ov).unwrap();
+    assert_eq!(a.input, b.input);
+    let bad = text.replace("10.0.0.0/24", "10.0.0.1/24");
+    let mut bad_bom = b"\xEF\xBB\xBF".to_vec();
+    bad_bom.extend_from_slice(bad.as_bytes());
+    let e1 = ipsim_scenario::parse(bad.as_bytes(), path, &ov)
+        .unwrap_err()
+        .to_string();
+    let e2 = ipsim_scenario::parse(&bad_bom, path, &ov)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(e1, e2);
+    assert!(e1.contains("bom.json:2:"), "{e1}");
+}
