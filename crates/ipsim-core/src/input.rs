@@ -178,7 +178,8 @@ impl Kind {
         }
     }
 
-    fn demand_mut(&mut self) -> Option<&mut Vec<DemandPoint>> {
+    /// The demand step function of the kinds that have one, to set.
+    pub fn demand_mut(&mut self) -> Option<&mut Vec<DemandPoint>> {
         match self {
             Kind::Service(s) | Kind::WorkerPool(s) => Some(&mut s.demand),
             Kind::Connector(c) => Some(&mut c.demand),

@@ -77,7 +77,8 @@ impl std::fmt::Display for JsonPath {
 
 /// 1-based (line, column) of the value at `path` in `text`, or of the nearest enclosing value.
 pub(crate) fn locate(text: &str, path: &JsonPath) -> Option<(u64, u64)> {
-    Locator::new(text).locate(path)
+    let pos = Locator::new(text).position(path);
+    Some(line_col_once(text, pos))
 }
 
 /// 1-based (line, column) of the key of the member at `path` (which ends with a key), or of
@@ -96,7 +97,7 @@ pub(crate) fn locate_key(text: &str, path: &JsonPath) -> Option<(u64, u64)> {
         };
     }
     match find_member(b, pos, key) {
-        Some((k, _)) => Some(Locator::new(text).line_col(k)),
+        Some((k, _)) => Some(line_col_once(text, k)),
         None => locate(text, path),
     }
 }
@@ -126,6 +127,12 @@ impl<'t> Locator<'t> {
 
     /// Like [`locate`].
     pub(crate) fn locate(&mut self, path: &JsonPath) -> Option<(u64, u64)> {
+        let pos = self.position(path);
+        Some(self.line_col(pos))
+    }
+
+    /// Offset of the value at `path`, or of the deepest part of it that exists.
+    fn position(&mut self, path: &JsonPath) -> usize {
         let b = self.text.as_bytes();
         let mut pos = skip_ws(b, 0);
         for seg in &path.0 {
@@ -134,7 +141,7 @@ impl<'t> Locator<'t> {
                 None => break,
             }
         }
-        Some(self.line_col(pos))
+        pos
     }
 
     /// The text of the scalar value (a number's token, as written) at `path`, if the whole
@@ -176,6 +183,15 @@ impl<'t> Locator<'t> {
         let col = self.text.get(start..pos).map_or(0, |l| l.chars().count()) as u64 + 1;
         (line as u64, col)
     }
+}
+
+/// 1-based (line, column) of offset `pos`, for a single look-up: counts up to `pos` only
+/// ([`Locator`] keeps a table of line starts for many).
+fn line_col_once(text: &str, pos: usize) -> (u64, u64) {
+    let before = text.get(..pos.min(text.len())).unwrap_or(text);
+    let line = before.matches('\n').count() as u64 + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
+    (line, col)
 }
 
 /// Offsets of the elements of the array at `i`.

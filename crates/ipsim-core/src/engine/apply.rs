@@ -220,30 +220,31 @@ impl Simulation<'_> {
         self.check_deploy(wl);
     }
 
-    /// A first attempt failed: recorded, then the request gives up (a job task out of
-    /// retries) or retries with its group.
+    /// A first attempt failed.
     fn failed_one(&mut self, req: u32) {
+        let r = &mut self.requests[req as usize];
+        r.failed += 1;
+        let fails = r.failed;
+        self.failed_alone(req, fails);
+    }
+
+    /// Attempt `fails` of request `req` failed on its own: recorded, then the request gives
+    /// up (a job task out of retries) or retries with its group.
+    pub(super) fn failed_alone(&mut self, req: u32, fails: u32) {
         let now = self.now;
         let r = &self.requests[req as usize];
         let (wl, unit_idx) = (r.workload, r.unit_idx);
         let owner = self.owner_of(wl, unit_idx);
         let failure = self.failure(wl, unit_idx, owner);
         self.rec.failed_start(now, failure);
-        let r = &mut self.requests[req as usize];
-        r.failed += 1;
-        let fails = r.failed;
+        let k = self.wls[wl as usize].ips;
         match &self.wls[wl as usize].state {
             KindState::Job(_) if fails > self.params.max_task_retries => {
                 self.give_up(req, wl, unit_idx, failure.unit);
             }
-            KindState::Job(_) => {
-                let k = self.wls[wl as usize].ips;
-                self.retry_later(req, owner, k, fails);
-            }
-            KindState::Scaled(_) | KindState::Connector(_) => {
-                let k = self.wls[wl as usize].ips;
-                self.retry_later(req, owner, k, 0);
-            }
+            KindState::Job(_) => self.retry_later(req, owner, k, fails),
+            // Services and worker pools retry for as long as their demand lasts.
+            KindState::Scaled(_) | KindState::Connector(_) => self.retry_later(req, owner, k, 0),
         }
     }
 

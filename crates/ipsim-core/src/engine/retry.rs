@@ -234,24 +234,10 @@ impl Simulation<'_> {
             if !(r.alive && r.epoch == epoch) {
                 continue;
             }
-            let (wl, unit) = (r.workload, r.unit_idx);
             // The segment is gone: the request waits in none until it fails again.
             self.requests[req as usize].seg = NO_SEGMENT;
-            if self.start_request(req) {
-                continue;
-            }
-            let owner = self.owner_of(wl, unit);
-            let f = self.failure(wl, unit, owner);
-            self.rec.failed_start(self.now, f);
-            let k = self.wls[wl as usize].ips;
-            match &self.wls[wl as usize].state {
-                KindState::Job(_) if fails + 1 > self.params.max_task_retries => {
-                    self.give_up(req, wl, unit, f.unit);
-                }
-                KindState::Job(_) => self.retry_later(req, owner, k, fails + 1),
-                KindState::Scaled(_) | KindState::Connector(_) => {
-                    self.retry_later(req, owner, k, 0);
-                }
+            if !self.start_request(req) {
+                self.failed_alone(req, fails + 1);
             }
         }
     }

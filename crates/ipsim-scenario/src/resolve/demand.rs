@@ -116,10 +116,8 @@ pub(super) fn too_many(t: u64) -> String {
 
 /// Sets the demand of a workload whose kind has one.
 pub(super) fn set_demand(spec: &mut WorkloadSpec, points: Vec<DemandPoint>) {
-    match &mut spec.kind {
-        Kind::Service(s) | Kind::WorkerPool(s) => s.demand = points,
-        Kind::Connector(c) => c.demand = points,
-        Kind::Job(_) => {}
+    if let Some(d) = spec.kind.demand_mut() {
+        *d = points;
     }
 }
 
