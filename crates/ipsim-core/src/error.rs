@@ -74,6 +74,13 @@ pub enum InputPath {
         /// Index into its `statics`.
         index: usize,
     },
+    /// `subnets[subnet].reserved[index]`.
+    Reserved {
+        /// Index into `subnets`.
+        subnet: usize,
+        /// Index into its `reserved`.
+        index: usize,
+    },
     /// `workloads[workload].<field>`.
     Workload {
         /// Index into `workloads`.
@@ -128,6 +135,9 @@ impl fmt::Display for InputPath {
                 write!(f, "subnets[{subnet}].{name}")
             }
             InputPath::Static { subnet, index } => write!(f, "subnets[{subnet}].statics[{index}]"),
+            InputPath::Reserved { subnet, index } => {
+                write!(f, "subnets[{subnet}].reserved[{index}]")
+            }
             InputPath::Workload { workload, field } => {
                 let name = match field {
                     WorkloadField::Subnet => "subnet",

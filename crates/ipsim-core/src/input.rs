@@ -454,7 +454,38 @@ impl SimInput {
                 }
             }
         }
+        self.check_holders(&mut errs);
         if errs.is_empty() { Ok(()) } else { Err(errs) }
+    }
+
+    /// A block reserved at time 0 for a workload goes to a service or worker pool on its
+    /// subnet (a job's blocks are its executions', which do not exist yet).
+    fn check_holders(&self, errs: &mut Vec<InputError>) {
+        for (subnet, s) in self.subnets.iter().enumerate() {
+            for (index, r) in s.reserved.iter().enumerate() {
+                let Some(wl) = r.workload else { continue };
+                let at = InputPath::Reserved { subnet, index };
+                let message = match self.workloads.get(wl) {
+                    None => format!(
+                        "workload index {wl} does not exist ({} declared)",
+                        self.workloads.len()
+                    ),
+                    Some(w) if w.subnet != subnet => format!(
+                        "workload {:?} is not on subnet {:?}, so it cannot hold its block",
+                        w.name, s.name
+                    ),
+                    Some(w) if !matches!(w.kind, Kind::Service(_) | Kind::WorkerPool(_)) => {
+                        format!(
+                            "workload {:?} is not a service or worker pool: only they can hold \
+                             a block from time 0",
+                            w.name
+                        )
+                    }
+                    Some(_) => continue,
+                };
+                errs.push(InputError::new(at, message));
+            }
+        }
     }
 }
 

@@ -23,6 +23,20 @@ pub enum StaticAlloc {
     Count(u32),
 }
 
+/// A block Cloud Run already holds when the run starts (a `serverless-ipv4-*` reservation
+/// of the live subnet): reserved at time 0, before any event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReservedBlock {
+    /// First address of the block, aligned to the block size.
+    pub base: u32,
+    /// Prefix length of the block (28 for /28 blocks); must match the block size.
+    pub prefix_len: u8,
+    /// The workload (index into `workloads`, a service or worker pool on this subnet) whose
+    /// owner holds it; `None`: an "existing Cloud Run" owner outside the scenario, which
+    /// holds it for the whole run.
+    pub workload: Option<usize>,
+}
+
 /// A subnet as the scenario declares it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubnetSpec {
@@ -40,6 +54,8 @@ pub struct SubnetSpec {
     pub allow_small_subnet: bool,
     /// Waive the supported-range check.
     pub allow_unsupported_range: bool,
+    /// Blocks already reserved at time 0.
+    pub reserved: Vec<ReservedBlock>,
 }
 
 impl SubnetSpec {
@@ -53,6 +69,7 @@ impl SubnetSpec {
             edge_blocks: EdgeBlocks::Excluded,
             allow_small_subnet: false,
             allow_unsupported_range: false,
+            reserved: Vec::new(),
         }
     }
 }
@@ -103,6 +120,8 @@ pub(crate) struct SubnetLayout {
     pub(crate) n_usable: u32,
     pub(crate) n_static: u32,
     pub(crate) blocks: Vec<BlockLayout>,
+    /// The blocks reserved at time 0: (block index, holding workload), in the spec's order.
+    pub(crate) reserved: Vec<(u32, Option<usize>)>,
 }
 
 /// Validates `spec` and lays it out. `used` says whether a Cloud Run workload uses it (the
@@ -295,9 +314,73 @@ pub(crate) fn layout(
             && (!has_reserved || spec.edge_blocks == EdgeBlocks::Partial);
         blocks.push(BlockLayout { usable, reservable });
     }
+    let reserved = reserved_blocks(spec, subnet, block_size, &blocks, &cidr)?;
     Ok(SubnetLayout {
         n_usable: (size - 4) as u32,
         n_static,
         blocks,
+        reserved,
     })
+}
+
+/// The blocks reserved at time 0: each one a whole reservable block of the layout, given once.
+fn reserved_blocks(
+    spec: &SubnetSpec,
+    subnet: usize,
+    block_size: u32,
+    blocks: &[BlockLayout],
+    cidr: &str,
+) -> Result<Vec<(u32, Option<usize>)>, Vec<InputError>> {
+    let mut errs = Vec::new();
+    let mut out: Vec<(u32, Option<usize>)> = Vec::new();
+    let mut seen: Vec<(u32, usize)> = Vec::new();
+    let block_len = 32 - block_size.trailing_zeros() as u8;
+    for (index, r) in spec.reserved.iter().enumerate() {
+        let at = InputPath::Reserved { subnet, index };
+        let what = fmt_cidr(r.base, r.prefix_len);
+        if r.prefix_len != block_len {
+            errs.push(InputError::new(
+                at,
+                format!(
+                    "{what} is not one block: blocks are /{block_len} ({block_size} addresses)"
+                ),
+            ));
+            continue;
+        }
+        if !inside(r.base, r.prefix_len, spec.base, spec.prefix_len) {
+            errs.push(InputError::new(
+                at,
+                format!("{what} is outside the subnet {cidr}"),
+            ));
+            continue;
+        }
+        if r.base & !mask(r.prefix_len) != 0 {
+            errs.push(InputError::new(
+                at,
+                format!("{what} has host bits set: a block starts at a multiple of {block_size}"),
+            ));
+            continue;
+        }
+        let b = (r.base - spec.base) / block_size;
+        if !blocks[b as usize].reservable {
+            errs.push(InputError::new(
+                at,
+                format!(
+                    "{what} cannot be reserved: it holds a static address or is an edge block \
+                     with Google's reserved addresses (edge_blocks \"excluded\")"
+                ),
+            ));
+            continue;
+        }
+        if let Some(&(_, j)) = seen.iter().find(|&&(o, _)| o == b) {
+            errs.push(InputError::new(
+                at,
+                format!("{what} is already reserved[{j}]"),
+            ));
+            continue;
+        }
+        seen.push((b, index));
+        out.push((b, r.workload));
+    }
+    if errs.is_empty() { Ok(out) } else { Err(errs) }
 }

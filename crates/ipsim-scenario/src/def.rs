@@ -241,6 +241,26 @@ pub struct SubnetDef {
     /// Waive the supported-range check.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_unsupported_range: bool,
+    /// Blocks Cloud Run already holds when the run starts (the live subnet's
+    /// `serverless-ipv4-*` reservations).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reserved: Vec<ReservedDef>,
+}
+
+/// A block reserved at time 0: by an "existing Cloud Run" owner outside the scenario for the
+/// whole run, or by a service or worker pool of the scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReservedDef {
+    /// The block: "10.0.0.32/28" (one block of `block_size` addresses, aligned).
+    #[schemars(regex(pattern = PREFIX_PATTERN))]
+    pub prefix: String,
+    /// The service or worker pool that holds it; none: existing Cloud Run, for the whole run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holder: Option<String>,
+    /// What it is (for people; not used): the reservation's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 /// A static allocation: exactly one of `address`, `prefix` or `count`.

@@ -213,6 +213,7 @@ fn lever(def: &mut ScenarioDef, l: &Lever) -> Result<(), String> {
                         edge_blocks: None,
                         allow_small_subnet: false,
                         allow_unsupported_range: false,
+                        reserved: Vec::new(),
                     });
                 }
                 new

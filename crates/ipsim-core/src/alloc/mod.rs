@@ -126,6 +126,13 @@ impl Allocator {
         true
     }
 
+    /// Reserves free block `b` of `subnet` for `owner` before the run starts (the layout
+    /// checked that it is reservable and given once).
+    pub(crate) fn prereserve(&mut self, subnet: u32, owner: u32, b: u32) {
+        let pool = &mut self.subnets[subnet as usize].pool;
+        pool.reserve(b, owner, &mut self.owners[owner as usize]);
+    }
+
     /// A running instance holding `k` addresses stops: they are retained.
     pub(crate) fn retain(&mut self, subnet: u32, k: u32) {
         let pool = &mut self.subnets[subnet as usize].pool;

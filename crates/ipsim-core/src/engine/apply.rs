@@ -154,7 +154,7 @@ impl Simulation<'_> {
         ok
     }
 
-    fn reserved(&mut self, subnet: u32, owner: u32, b: u32) {
+    pub(super) fn reserved(&mut self, subnet: u32, owner: u32, b: u32) {
         let wl = self.alloc.owner_workload(owner);
         if wl != NONE {
             self.rec.block_reserved(wl);

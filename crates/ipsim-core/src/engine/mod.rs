@@ -233,6 +233,7 @@ impl<'a> Simulation<'a> {
             },
             peak_pending: 0,
         };
+        sim.prereserve(&checked.layouts);
         for (i, w) in input.workloads.iter().enumerate() {
             let wl = i as u32;
             match &w.kind {
@@ -506,6 +507,29 @@ impl<'a> Simulation<'a> {
     }
 
     // ----- owners and units -----
+
+    /// The blocks reserved at time 0: each to its workload's owner (the one its first start
+    /// would use under the block scope), or to one "existing Cloud Run" owner per subnet that
+    /// no workload is, so that nothing ever frees them.
+    fn prereserve(&mut self, layouts: &[SubnetLayout]) {
+        for (subnet, l) in layouts.iter().enumerate() {
+            let subnet = subnet as u32;
+            let mut existing = NONE;
+            for &(b, wl) in &l.reserved {
+                let owner = match wl {
+                    Some(wl) => self.owner_of(wl as u32, 0),
+                    None => {
+                        if existing == NONE {
+                            existing = self.alloc.add_owner(subnet, NONE);
+                        }
+                        existing
+                    }
+                };
+                self.alloc.prereserve(subnet, owner, b);
+                self.reserved(subnet, owner, b);
+            }
+        }
+    }
 
     fn new_owner(&mut self, wl: u32) -> u32 {
         if self.params.block_scope != BlockScope::Revision {

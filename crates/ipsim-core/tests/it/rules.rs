@@ -858,3 +858,60 @@ fn a_subnet_smaller_than_a_block_has_no_block() {
     "#]],
     );
 }
+
+/// A block already reserved at time 0 by Cloud Run outside the scenario ("existing Cloud
+/// Run", a `serverless-ipv4-*` reservation of the live subnet) is held for the whole run:
+/// on a /26 (two reservable blocks) it leaves one, so 10 instances (20 addresses) never start.
+#[test]
+fn a_block_reserved_by_existing_cloud_run_is_never_freed() {
+    let mut s = subnet(26);
+    s.reserved.push(ipsim_core::ReservedBlock {
+        base: ip(10, 0, 0, 16),
+        prefix_len: 28,
+        workload: None,
+    });
+    let api = WorkloadSpec::service("api", 0).at(MIN, 10).at(2 * MIN, 0);
+    check(
+        SimInput::new(vec![s], vec![api], 30 * MIN),
+        expect![[r#"
+            time       use  ret idle unres blk free | workloads | events
+            0:00         0    0   16    44   1    1 |  | reserve pool .16-.31
+            1:00        16    0   16    28   2    0 | api=8+2 | reserve api .32-.47; start api r1 x8 .32-.47; EXHAUSTED api r1 x2 10/8/0/0
+            1:10        16    0   16    28   2    0 |  | EXHAUSTED api r1 x2 10/8/0/0
+            ... 3 more lines like the line above, 1:20 to 1:40: 6 failed attempts
+            1:50        16    0   16    28   2    0 |  | EXHAUSTED api r1 x2 10/8/0/0
+            2:00         0   16   16    28   2    0 | api=0 | stop api r1 x8 .32-.47 20m
+            22:00        0    0   16    44   1    1 |  | expire api x8 .32-.47; release .32-.47
+            run: peak_held 16, peak_blocks 2, min_free 0 (0 blocks), failed 12, unmet 120s
+            first exhaustion: 1:00 api r1 10/8/0/0
+            windows: api 1:00-2:00
+            api: held<=16 blk<=1 run<=8 started 8 failed 12 unmet 120s
+        "#]],
+    );
+}
+
+/// A block handed to a workload at time 0 is its owner's from the start: its first starts
+/// take the block's addresses without reserving another, and once wholly free after the
+/// retention it goes back to the subnet like any of its blocks.
+#[test]
+fn a_block_reserved_for_a_workload_is_its_own_from_time_0() {
+    let mut s = subnet(24);
+    s.reserved.push(ipsim_core::ReservedBlock {
+        base: ip(10, 0, 0, 64),
+        prefix_len: 28,
+        workload: Some(0),
+    });
+    let api = WorkloadSpec::service("api", 0).at(MIN, 5).at(2 * MIN, 0);
+    check(
+        SimInput::new(vec![s], vec![api], 30 * MIN),
+        expect![[r#"
+            time       use  ret idle unres blk free | workloads | events
+            0:00         0    0   16   236   1   13 |  | reserve api .64-.79
+            1:00        10    0    6   236   1   13 | api=5 | start api r1 x5 .64-.73
+            2:00         0   10    6   236   1   13 | api=0 | stop api r1 x5 .64-.73 20m
+            22:00        0    0    0   252   0   14 |  | expire api x5 .64-.73; release .64-.79
+            run: peak_held 10, peak_blocks 1, min_free 208 (13 blocks), failed 0, unmet 0s
+            api: held<=10 blk<=1 run<=5 started 5 failed 0 unmet 0s
+        "#]],
+    );
+}

@@ -190,3 +190,49 @@ fn larger_than_a_8_is_refused() {
         "subnets[0].cidr: 0.0.0.0/4 is larger than /8, the largest subnet Google Cloud allows"
     );
 }
+
+#[test]
+fn blocks_reserved_at_time_0_must_be_whole_free_blocks_held_by_a_service() {
+    use ipsim_core::ReservedBlock;
+    let block = |a: u8, len: u8, workload| ReservedBlock {
+        base: ip(10, 0, 0, a),
+        prefix_len: len,
+        workload,
+    };
+    let mut sn = subnet(26);
+    sn.statics = vec![StaticAlloc::Address(ip(10, 0, 0, 40))];
+    sn.reserved = vec![
+        block(16, 27, None),
+        block(20, 28, None),
+        block(0, 28, None),
+        block(32, 28, None),
+        block(16, 28, Some(0)),
+        block(16, 28, None),
+        block(128, 28, None),
+        block(16, 28, Some(1)),
+    ];
+    let job = WorkloadSpec::job("etl", 0).execution(JobExecution {
+        start_ms: 0,
+        n_tasks: 1,
+        parallelism: 1,
+        durations: TaskDurations::Fixed(MIN),
+    });
+    let api = WorkloadSpec::service("api", 0).at(0, 1);
+    let e: Vec<String> = errors(&SimInput::new(vec![sn], vec![api, job], MIN))
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
+    assert_eq!(
+        e,
+        [
+            "subnets[0].reserved[7]: workload \"etl\" is not a service or worker pool: only they can hold a block from time 0",
+            "subnets[0].reserved[0]: 10.0.0.16/27 is not one block: blocks are /28 (16 addresses)",
+            "subnets[0].reserved[1]: 10.0.0.20/28 has host bits set: a block starts at a multiple of 16",
+            "subnets[0].reserved[2]: 10.0.0.0/28 cannot be reserved: it holds a static address or is an edge block with Google's reserved addresses (edge_blocks \"excluded\")",
+            "subnets[0].reserved[3]: 10.0.0.32/28 cannot be reserved: it holds a static address or is an edge block with Google's reserved addresses (edge_blocks \"excluded\")",
+            "subnets[0].reserved[5]: 10.0.0.16/28 is already reserved[4]",
+            "subnets[0].reserved[6]: 10.0.0.128/28 is outside the subnet 10.0.0.0/26",
+            "subnets[0].reserved[7]: 10.0.0.16/28 is already reserved[4]",
+        ]
+    );
+}

@@ -301,7 +301,7 @@ impl Resolver<'_> {
     /// Every section in file order, then the core's checks.
     fn resolve(&mut self, def: ScenarioDef, ov: &Overrides) -> Option<Scenario> {
         let (settings, params) = self.settings(&def);
-        let (subnets, subnet_idx) = self.subnets(&def);
+        let (mut subnets, subnet_idx) = self.subnets(&def);
         let mut traces = self.traces(&def, settings.start);
 
         let mut rng = ChaCha8Rng::seed_from_u64(ov.seed.unwrap_or(def.seed));
@@ -309,6 +309,7 @@ impl Resolver<'_> {
         let n_declared = def.workloads.len();
         let mut w = self.workloads(&def, &settings, &subnet_idx, &mut traces, &mut rng);
         self.connector_rules(&def, &subnets);
+        self.holders(&def, &mut subnets);
         for (i, t) in def.traces.iter().enumerate() {
             if let Some(f) = &t.functions {
                 self.azure(i, t, f, &subnet_idx, &settings, &mut w);
@@ -417,6 +418,10 @@ fn core_path(p: &InputPath, o: &Origins) -> JsonPath {
         InputPath::Static { subnet, index } => JsonPath::from("subnets")
             .index(subnet)
             .key("statics")
+            .index(index),
+        InputPath::Reserved { subnet, index } => JsonPath::from("subnets")
+            .index(subnet)
+            .key("reserved")
             .index(index),
         InputPath::Workload { workload: i, field } => match workload(i) {
             Ok(w) => w.key(match field {

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use ipsim_core::{EdgeBlocks, StaticAlloc, SubnetSpec};
+use ipsim_core::{EdgeBlocks, ReservedBlock, StaticAlloc, SubnetSpec};
 
 use super::Resolver;
 use crate::def::{EdgeDef, ScenarioDef, WorkloadKindDef};
@@ -92,9 +92,52 @@ impl Resolver<'_> {
                     spec.statics.push(StaticAlloc::Count(n));
                 }
             }
+            for (j, r) in s.reserved.iter().enumerate() {
+                let (base, prefix_len) = match parse_net(&r.prefix) {
+                    Ok(v) => v,
+                    Err(m) => {
+                        self.err(p.key("reserved").index(j).key("prefix"), m);
+                        (0, 28) // keeps the indices; the core's error on it is moot
+                    }
+                };
+                spec.reserved.push(ReservedBlock {
+                    base,
+                    prefix_len,
+                    workload: None,
+                });
+            }
             subnets.push(spec);
         }
         (subnets, subnet_idx)
+    }
+
+    /// Each reserved block's `holder`: a declared workload (the core checks its kind and subnet).
+    pub(super) fn holders(&mut self, def: &ScenarioDef, subnets: &mut [SubnetSpec]) {
+        let index: BTreeMap<&str, usize> = def
+            .workloads
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.name.as_str(), i))
+            .collect();
+        for (i, s) in def.subnets.iter().enumerate() {
+            for (j, r) in s.reserved.iter().enumerate() {
+                let Some(name) = &r.holder else { continue };
+                match index.get(name.as_str()) {
+                    Some(&w) => subnets[i].reserved[j].workload = Some(w),
+                    None => self.err(
+                        JsonPath::from("subnets")
+                            .index(i)
+                            .key("reserved")
+                            .index(j)
+                            .key("holder"),
+                        format!(
+                            "no workload is named {name:?}: the holder is a service or worker \
+                             pool of this scenario (leave it out for existing Cloud Run)"
+                        ),
+                    ),
+                }
+            }
+        }
     }
 
     /// A connector has a dedicated /28 of VMs. (Direct VPC on a /28, a connector's typically,

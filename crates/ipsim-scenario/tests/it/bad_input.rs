@@ -36,7 +36,43 @@ pub(crate) fn corpus() -> Vec<Case> {
   "workloads": [{"name": "api", "subnet": "main", "demand": {"type": "trace", "trace": "t"}}],
   "traces": [{"name": "t", "format": "csv", "file": "trace.csv"}]"#;
     let rps_body = csv_body.to_string();
+    let reserved = |r: &str| {
+        s(&format!(
+            r#""subnets": [{{"name": "main", "cidr": "10.0.0.0/24", "reserved": [{r}]}}],
+  "workloads": [{{"name": "api", "subnet": "main", "demand": {{"type": "constant", "value": 1}}}},
+    {{"name": "etl", "kind": "job", "subnet": "main",
+      "executions": [{{"start": "0s", "tasks": 1, "task_duration": "1m"}}]}}]"#
+        ))
+    };
     vec![
+        (
+            "reserved holder unknown",
+            reserved(r#"{"prefix": "10.0.0.32/28", "holder": "web"}"#),
+            vec![
+                "scenario.json:5:103: subnets[0].reserved[0].holder: no workload is named \"web\": the holder is a service or worker pool of this scenario (leave it out for existing Cloud Run)",
+            ],
+        ),
+        (
+            "reserved holder a job",
+            reserved(r#"{"prefix": "10.0.0.32/28", "holder": "etl"}"#),
+            vec![
+                "subnets[0].reserved[0]: workload \"etl\" is not a service or worker pool: only they can hold a block from time 0",
+            ],
+        ),
+        (
+            "reserved block not aligned",
+            reserved(r#"{"prefix": "10.0.0.40/28", "label": "serverless-ipv4-1"}"#),
+            vec![
+                "subnets[0].reserved[0]: 10.0.0.40/28 has host bits set: a block starts at a multiple of 16",
+            ],
+        ),
+        (
+            "reserved block an edge block",
+            reserved(r#"{"prefix": "10.0.0.0/28"}"#),
+            vec![
+                "subnets[0].reserved[0]: 10.0.0.0/28 cannot be reserved: it holds a static address or is an edge block",
+            ],
+        ),
         (
             "bad cidr",
             s(r#""subnets": [{"name": "main", "cidr": "10.0.0.300/24"}]"#),

@@ -9,6 +9,19 @@ use crate::repo;
 /// Corpus cases the schema accepts because their rule is one a JSON Schema cannot express
 /// (docs/scenario-format.md, "What the schema cannot check"), and why.
 const BEYOND_SCHEMA: &[(&str, &str)] = &[
+    ("reserved holder unknown", "a reference between sections"),
+    (
+        "reserved holder a job",
+        "a reference between sections (the holder's kind)",
+    ),
+    (
+        "reserved block not aligned",
+        "arithmetic on addresses (host bits)",
+    ),
+    (
+        "reserved block an edge block",
+        "arithmetic on addresses (the edge blocks)",
+    ),
     // The /26 minimum applies to a subnet Cloud Run uses: a workload's reference to it.
     (
         "a /27",
