@@ -1,0 +1,196 @@
+use expect_test::expect;
+use ipsim_import::Options;
+
+use crate::{imported, run, shown};
+
+#[test]
+fn gcloud_exports_and_the_address_list() {
+    let opts = Options {
+        subnets: vec![("run-subnet".into(), "10.0.0.0/24".into())],
+        ..Options::default()
+    };
+    let i = imported(
+        &[
+            "api-service.yaml",
+            "etl-job.yaml",
+            "worker-pool.yaml",
+            "connector-service.yaml",
+            "addresses.json",
+        ],
+        &opts,
+    );
+    expect![[r#"
+        {
+          "description": "Imported by ipsim import. Worst case: every service and worker pool at its maximum (the Direct VPC quota of 200 instances per revision where none is set, and never above it) swaps to a new revision at 10m (at once), and every job runs all its tasks at its parallelism from 10m, each task for its whole timeout. Scales: service api at 40 (template maxScale 40); job etl at 20 (50 tasks, 20 at once); worker pool consumer at 3 (manualInstanceCount 3).",
+          "duration": "45m",
+          "name": "imported",
+          "seed": 0,
+          "subnets": [
+            {
+              "cidr": "10.0.0.0/24",
+              "name": "run-subnet",
+              "reserved": [
+                {
+                  "label": "serverless-ipv4-1740938400000",
+                  "prefix": "10.0.0.32/28"
+                }
+              ],
+              "statics": [
+                {
+                  "address": "10.0.0.5",
+                  "label": "vm-bastion (GCE_ENDPOINT)"
+                }
+              ]
+            }
+          ],
+          "workloads": [
+            {
+              "demand": {
+                "type": "constant",
+                "value": 40.0
+              },
+              "kind": "service",
+              "max_instances": 40,
+              "min_instances": 2,
+              "name": "api",
+              "quota": 200,
+              "subnet": "run-subnet",
+              "swaps": [
+                {
+                  "at": "10m",
+                  "rollout": "0s"
+                }
+              ]
+            },
+            {
+              "executions": [
+                {
+                  "parallelism": 20,
+                  "start": "10m",
+                  "task_duration": "5m",
+                  "tasks": 50
+                }
+              ],
+              "kind": "job",
+              "name": "etl",
+              "quota": 200,
+              "subnet": "run-subnet"
+            },
+            {
+              "demand": {
+                "type": "constant",
+                "value": 3.0
+              },
+              "kind": "worker_pool",
+              "max_instances": 3,
+              "name": "consumer",
+              "quota": 200,
+              "subnet": "run-subnet",
+              "swaps": [
+                {
+                  "at": "10m",
+                  "rollout": "0s"
+                }
+              ]
+            }
+          ]
+        }
+        note: api-service.yaml: service "api": containerConcurrency 80 is not needed for a demand in instances
+        note: api-service.yaml: not used: metadata.annotations["run.googleapis.com/ingress"], metadata.annotations["run.googleapis.com/ingress-status"], metadata.labels, metadata.namespace, spec.template.metadata.annotations["run.googleapis.com/startup-cpu-boost"], spec.template.metadata.annotations["run.googleapis.com/vpc-access-egress"], spec.template.metadata.labels, spec.template.spec.containers, spec.template.spec.serviceAccountName, spec.template.spec.timeoutSeconds, spec.traffic
+        note: etl-job.yaml: not used: metadata.annotations["run.googleapis.com/launch-stage"], metadata.labels, metadata.namespace, spec.template.metadata.annotations["run.googleapis.com/execution-environment"], spec.template.metadata.annotations["run.googleapis.com/vpc-access-egress"], spec.template.spec.template.spec.containers, spec.template.spec.template.spec.maxRetries, spec.template.spec.template.spec.serviceAccountName
+        note: worker-pool.yaml: not used: metadata.annotations["run.googleapis.com/launch-stage"], metadata.namespace, spec.template.spec.containers
+        note: connector-service.yaml: service "legacy" uses the Serverless VPC Access connector "projects/p/locations/us-central1/connectors/conn-1" (run.googleapis.com/vpc-access-connector), not Direct VPC egress: it takes no address of a Cloud Run subnet, so it is left out (`ipsim cost` compares the two designs)
+        note: connector-service.yaml: not used: spec.template.metadata.annotations["autoscaling.knative.dev/maxScale"], spec.template.metadata.annotations["run.googleapis.com/vpc-access-egress"], spec.template.spec.containers
+        note: addresses.json: not used: [].creationTimestamp, [].id, [].kind, [].labelFingerprint, [].networkTier, [].region, [].selfLink, [].users
+    "#]].assert_eq(&shown(&i));
+    // On the /24 the swap fits (api 40 + 40 instances in 10 blocks, the worker pool's 3 + 3
+    // in one, the job's first 20 tasks in two: the 13 blocks left by the edge blocks and the
+    // existing Cloud Run reservation); the job's second wave at 15m does not, since its first
+    // wave's addresses are retained for 7 minutes.
+    let out = run(&i);
+    let first = out
+        .summary
+        .first_exhaustion
+        .as_ref()
+        .expect("the /24 runs dry");
+    assert_eq!(
+        (first.time_ms, first.workload, first.desired, first.running),
+        (15 * 60_000, 1, 20, 12)
+    );
+    // A /23 holds it.
+    let opts = Options {
+        subnets: vec![("run-subnet".into(), "10.0.0.0/23".into())],
+        ..Options::default()
+    };
+    let i = imported(
+        &[
+            "api-service.yaml",
+            "etl-job.yaml",
+            "worker-pool.yaml",
+            "addresses.json",
+        ],
+        &opts,
+    );
+    assert!(run(&i).summary.first_exhaustion.is_none());
+}
+
+#[test]
+fn terraform_plan() {
+    let i = imported(&["plan.json"], &Options::default());
+    expect![[r#"
+        {
+          "description": "Imported by ipsim import. Worst case: every service and worker pool at its maximum (the Direct VPC quota of 200 instances per revision where none is set, and never above it) swaps to a new revision at 10m (at once), and every job runs all its tasks at its parallelism from 10m, each task for its whole timeout. Scales: service api at 40 (template scaling max_instance_count 40); job etl at 20 (50 tasks, 20 at once).",
+          "duration": "45m",
+          "name": "imported",
+          "seed": 0,
+          "subnets": [
+            {
+              "cidr": "10.0.0.0/24",
+              "name": "run-subnet"
+            }
+          ],
+          "workloads": [
+            {
+              "demand": {
+                "type": "constant",
+                "value": 40.0
+              },
+              "kind": "service",
+              "max_instances": 40,
+              "min_instances": 2,
+              "name": "api",
+              "quota": 200,
+              "subnet": "run-subnet",
+              "swaps": [
+                {
+                  "at": "10m",
+                  "rollout": "0s"
+                }
+              ]
+            },
+            {
+              "executions": [
+                {
+                  "parallelism": 20,
+                  "start": "10m",
+                  "task_duration": "5m",
+                  "tasks": 50
+                }
+              ],
+              "kind": "job",
+              "name": "etl",
+              "quota": 200,
+              "subnet": "run-subnet"
+            }
+          ]
+        }
+        note: plan.json: google_compute_subnetwork.run: secondary_ip_range ignored: Cloud Run's Direct VPC egress takes addresses from the primary range
+        note: plan.json: google_compute_subnetwork.run: not used: network, private_ip_google_access, region
+        note: plan.json: google_cloud_run_v2_service.api: service "api": the subnetwork is known only after apply; the configuration refers to subnet "run-subnet"
+        note: plan.json: google_cloud_run_v2_service.api: max_instance_request_concurrency 80 is not needed for a demand in instances
+        note: plan.json: google_cloud_run_v2_service.api: not used: deletion_protection, ingress, location, template[].containers
+        note: plan.json: google_cloud_run_v2_job.etl: not used: location, template[].template[].containers, template[].template[].max_retries
+        note: plan.json: resources not read (no Cloud Run, subnet or connector): google_storage_bucket.assets
+        note: plan.json: not used: resource_changes (the scenario is made of planned_values; configuration only for references unknown until apply)
+    "#]].assert_eq(&shown(&i));
+}
