@@ -71,3 +71,8 @@ impl ChartTime {
             .map_err(|_| format!("--{flag} {t} is before the run's start {s}"))
     }
 }
+
+/// A duration: `"10m"`, `"1h30m"` or ms.
+pub fn duration(s: &str) -> Result<u64, String> {
+    ipsim_scenario::Duration::parse(s).map(|d| d.ms())
+}

@@ -9,6 +9,7 @@ mod args;
 mod exit;
 mod gates;
 mod generate;
+mod import;
 mod output;
 mod progress;
 
@@ -127,6 +128,31 @@ enum Command {
         /// Scenario files.
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
+    },
+    /// Make a scenario from gcloud exports, `terraform show -json` and the subnet's addresses
+    /// (docs/import.md); the worst case by default.
+    Import {
+        #[command(flatten)]
+        import: import::ImportArgs,
+        /// Write the scenario here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The demand: worst (default), min, or trace=FILE.
+        #[arg(long, default_value = "worst", value_parser = import::demand)]
+        demand: ipsim_import::Demand,
+        /// Roll the worst case's revision swap out over this long ("10m"; default at once).
+        #[arg(long, default_value = "0s", value_parser = args::duration)]
+        rollout: u64,
+    },
+    /// The pipeline check: import the inputs, run the worst case (a swap at once and one
+    /// rolled out) and exit 3 if a subnet runs dry, saying which services at what scale and
+    /// which subnet size would hold.
+    Check {
+        #[command(flatten)]
+        import: import::ImportArgs,
+        /// The rollout of the second variant's swap.
+        #[arg(long, default_value = "10m", value_parser = args::duration)]
+        rollout: u64,
     },
     /// Print the JSON Schema of scenario files.
     Schema,
@@ -357,12 +383,19 @@ fn dispatch(cli: Cli) -> Result<u8> {
             )?;
             Ok(OK)
         }
+        Command::Import {
+            import,
+            out,
+            demand,
+            rollout,
+        } => import::import(&import, demand, rollout, out.as_deref()),
+        Command::Check { import, rollout } => import::check(&import, rollout),
         Command::Completions { shell } => generate::completions(shell),
         Command::Man { command } => generate::man(command.as_deref()),
     }
 }
 
-fn print_errors(e: &ScenarioErrors) -> anyhow::Error {
+pub(crate) fn print_errors(e: &ScenarioErrors) -> anyhow::Error {
     for err in &e.0 {
         errln!("error: {err}");
     }
@@ -372,6 +405,9 @@ fn print_errors(e: &ScenarioErrors) -> anyhow::Error {
 }
 
 fn load(path: &Path, seed: Option<u64>) -> Result<Scenario> {
+    if path == Path::new("-") {
+        return import::load_stdin(seed).map_err(|e| print_errors(&e));
+    }
     ipsim_scenario::load_with(path, &Overrides { seed }).map_err(|e| print_errors(&e))
 }
 
@@ -586,6 +622,11 @@ fn run(a: &RunArgs<'_>) -> Result<u8> {
 /// The readings `ipsim run --bracket` tries (`sets`: its `--readings`), with the scenario
 /// they edit.
 fn bracket_plan(path: &Path, sets: &[String]) -> Result<(ipsim_study::Base, bracket::Plan)> {
+    if path == Path::new("-") {
+        return Err(usage(
+            "--bracket reads the scenario again for each reading: give a file, not standard input",
+        ));
+    }
     let sets = bracket::parse_sets(sets).map_err(fail_lines)?;
     let base = ipsim_study::Base::load(path).map_err(|e| print_errors(&e))?;
     let plan = bracket::plan(&base, &sets).map_err(|e| print_errors(&e))?;
@@ -742,7 +783,7 @@ fn with_threads(threads: Option<usize>, f: impl FnOnce() -> Result<u8> + Send) -
         .install(f)
 }
 
-fn fail_lines(errs: Vec<String>) -> anyhow::Error {
+pub(crate) fn fail_lines(errs: Vec<String>) -> anyhow::Error {
     for e in &errs {
         errln!("error: {e}");
     }
