@@ -90,20 +90,32 @@ pub struct Imported {
 }
 
 impl Imported {
-    /// The scenario as pretty JSON, as `ipsim import` writes it (parameters left out: the
-    /// model's defaults).
+    /// The scenario as pretty JSON, as `ipsim import` writes it: the fields in the scenario
+    /// format's order, `params` left out (the model's defaults).
     pub fn json(&self) -> String {
-        let mut v = serde_json::to_value(&self.scenario).unwrap_or_default();
-        if let Some(o) = v.as_object_mut() {
-            let all_null = o
-                .get("params")
-                .and_then(|p| p.as_object())
-                .is_some_and(|p| p.values().all(|x| x.is_null()));
-            if all_null {
-                o.remove("params");
-            }
+        use ipsim_scenario::def::{SubnetDef, TraceDef, WorkloadDef};
+        #[derive(serde::Serialize)]
+        struct Out<'a> {
+            name: &'a str,
+            description: &'a str,
+            seed: u64,
+            duration: ipsim_scenario::Duration,
+            subnets: &'a [SubnetDef],
+            workloads: &'a [WorkloadDef],
+            #[serde(skip_serializing_if = "<[TraceDef]>::is_empty")]
+            traces: &'a [TraceDef],
         }
-        let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
+        let d = &self.scenario;
+        let out = Out {
+            name: &d.name,
+            description: &d.description,
+            seed: d.seed,
+            duration: d.duration,
+            subnets: &d.subnets,
+            workloads: &d.workloads,
+            traces: &d.traces,
+        };
+        let mut s = serde_json::to_string_pretty(&out).unwrap_or_default();
         s.push('\n');
         s
     }

@@ -21,40 +21,40 @@ fn gcloud_exports_and_the_address_list() {
     );
     expect![[r#"
         {
-          "description": "Imported by ipsim import. Worst case: every service and worker pool at its maximum (the Direct VPC quota of 200 instances per revision where none is set, and never above it) swaps to a new revision at 10m (at once), and every job runs all its tasks at its parallelism from 10m, each task for its whole timeout. Scales: service api at 40 (template maxScale 40); job etl at 20 (50 tasks, 20 at once); worker pool consumer at 3 (manualInstanceCount 3).",
-          "duration": "45m",
           "name": "imported",
+          "description": "Imported by ipsim import. Worst case: every service and worker pool at its maximum (the Direct VPC quota of 200 instances per revision where none is set, and never above it) swaps to a new revision at 10m (at once), and every job runs all its tasks at its parallelism from 10m, each task for its whole timeout. Scales: service api at 40 (template maxScale 40); job etl at 20 (50 tasks, 20 at once); worker pool consumer at 3 (manualInstanceCount 3).",
           "seed": 0,
+          "duration": "45m",
           "subnets": [
             {
-              "cidr": "10.0.0.0/24",
               "name": "run-subnet",
-              "reserved": [
-                {
-                  "label": "serverless-ipv4-1740938400000",
-                  "prefix": "10.0.0.32/28"
-                }
-              ],
+              "cidr": "10.0.0.0/24",
               "statics": [
                 {
-                  "address": "10.0.0.5",
-                  "label": "vm-bastion (GCE_ENDPOINT)"
+                  "label": "vm-bastion (GCE_ENDPOINT)",
+                  "address": "10.0.0.5"
+                }
+              ],
+              "reserved": [
+                {
+                  "prefix": "10.0.0.32/28",
+                  "label": "serverless-ipv4-1740938400000"
                 }
               ]
             }
           ],
           "workloads": [
             {
+              "name": "api",
+              "kind": "service",
+              "subnet": "run-subnet",
+              "min_instances": 2,
+              "max_instances": 40,
+              "quota": 200,
               "demand": {
                 "type": "constant",
                 "value": 40.0
               },
-              "kind": "service",
-              "max_instances": 40,
-              "min_instances": 2,
-              "name": "api",
-              "quota": 200,
-              "subnet": "run-subnet",
               "swaps": [
                 {
                   "at": "10m",
@@ -63,29 +63,29 @@ fn gcloud_exports_and_the_address_list() {
               ]
             },
             {
+              "name": "etl",
+              "kind": "job",
+              "subnet": "run-subnet",
+              "quota": 200,
               "executions": [
                 {
-                  "parallelism": 20,
                   "start": "10m",
-                  "task_duration": "5m",
-                  "tasks": 50
+                  "tasks": 50,
+                  "parallelism": 20,
+                  "task_duration": "5m"
                 }
-              ],
-              "kind": "job",
-              "name": "etl",
-              "quota": 200,
-              "subnet": "run-subnet"
+              ]
             },
             {
+              "name": "consumer",
+              "kind": "worker_pool",
+              "subnet": "run-subnet",
+              "max_instances": 3,
+              "quota": 200,
               "demand": {
                 "type": "constant",
                 "value": 3.0
               },
-              "kind": "worker_pool",
-              "max_instances": 3,
-              "name": "consumer",
-              "quota": 200,
-              "subnet": "run-subnet",
               "swaps": [
                 {
                   "at": "10m",
@@ -139,28 +139,28 @@ fn terraform_plan() {
     let i = imported(&["plan.json"], &Options::default());
     expect![[r#"
         {
-          "description": "Imported by ipsim import. Worst case: every service and worker pool at its maximum (the Direct VPC quota of 200 instances per revision where none is set, and never above it) swaps to a new revision at 10m (at once), and every job runs all its tasks at its parallelism from 10m, each task for its whole timeout. Scales: service api at 40 (template scaling max_instance_count 40); job etl at 20 (50 tasks, 20 at once).",
-          "duration": "45m",
           "name": "imported",
+          "description": "Imported by ipsim import. Worst case: every service and worker pool at its maximum (the Direct VPC quota of 200 instances per revision where none is set, and never above it) swaps to a new revision at 10m (at once), and every job runs all its tasks at its parallelism from 10m, each task for its whole timeout. Scales: service api at 40 (template scaling max_instance_count 40); job etl at 20 (50 tasks, 20 at once).",
           "seed": 0,
+          "duration": "45m",
           "subnets": [
             {
-              "cidr": "10.0.0.0/24",
-              "name": "run-subnet"
+              "name": "run-subnet",
+              "cidr": "10.0.0.0/24"
             }
           ],
           "workloads": [
             {
+              "name": "api",
+              "kind": "service",
+              "subnet": "run-subnet",
+              "min_instances": 2,
+              "max_instances": 40,
+              "quota": 200,
               "demand": {
                 "type": "constant",
                 "value": 40.0
               },
-              "kind": "service",
-              "max_instances": 40,
-              "min_instances": 2,
-              "name": "api",
-              "quota": 200,
-              "subnet": "run-subnet",
               "swaps": [
                 {
                   "at": "10m",
@@ -169,18 +169,18 @@ fn terraform_plan() {
               ]
             },
             {
+              "name": "etl",
+              "kind": "job",
+              "subnet": "run-subnet",
+              "quota": 200,
               "executions": [
                 {
-                  "parallelism": 20,
                   "start": "10m",
-                  "task_duration": "5m",
-                  "tasks": 50
+                  "tasks": 50,
+                  "parallelism": 20,
+                  "task_duration": "5m"
                 }
-              ],
-              "kind": "job",
-              "name": "etl",
-              "quota": 200,
-              "subnet": "run-subnet"
+              ]
             }
           ]
         }
