@@ -194,3 +194,67 @@ fn terraform_plan() {
         note: plan.json: not used: resource_changes (the scenario is made of planned_values; configuration only for references unknown until apply)
     "#]].assert_eq(&shown(&i));
 }
+
+#[test]
+fn other_demand_profiles() {
+    let subnet = vec![("run-subnet".to_string(), "10.0.0.0/24".to_string())];
+    let opts = Options {
+        subnets: subnet.clone(),
+        demand: ipsim_import::Demand::Trace("prod.json".into()),
+        ..Options::default()
+    };
+    let i = imported(&["api-service.yaml", "etl-job.yaml"], &opts);
+    let v = serde_json::to_value(&i.scenario).unwrap();
+    assert_eq!(
+        v["traces"],
+        serde_json::json!([{"name": "demand", "format": "cloud-monitoring", "file": "prod.json"}])
+    );
+    assert_eq!(
+        v["workloads"][0]["demand"],
+        serde_json::json!({"type": "trace", "trace": "demand"})
+    );
+    assert!(v["workloads"][0].get("swaps").is_none());
+    assert_eq!(v["workloads"][0]["max_instances"], 40);
+    assert_eq!(i.scales[0].why, "the trace, up to template maxScale 40");
+    assert_eq!(v["workloads"][1]["executions"][0]["tasks"], 50);
+
+    let opts = Options {
+        subnets: subnet,
+        demand: ipsim_import::Demand::MinInstances,
+        rollout_ms: 0,
+        ..Options::default()
+    };
+    let i = imported(&["api-service.yaml", "etl-job.yaml"], &opts);
+    let v = serde_json::to_value(&i.scenario.workloads).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 1);
+    assert_eq!(
+        v[0]["demand"],
+        serde_json::json!({"type": "constant", "value": 2.0})
+    );
+    assert!(
+        i.notes
+            .contains(&"job \"etl\": left out (the demand is min instances only)".to_string())
+    );
+    // The service level minScale "2": 2 instances of 2 addresses, one block.
+    assert_eq!(crate::run(&i).summary.peak_held, 4);
+}
+
+#[test]
+fn the_rollout_variant_rolls_the_swap_out() {
+    let opts = Options {
+        subnets: vec![("run-subnet".into(), "10.0.0.0/24".into())],
+        rollout_ms: 10 * 60_000,
+        ..Options::default()
+    };
+    let i = imported(&["api-service.yaml"], &opts);
+    let v = serde_json::to_value(&i.scenario.workloads[0]).unwrap();
+    assert_eq!(
+        v["swaps"],
+        serde_json::json!([{"at": "10m", "rollout": "10m"}])
+    );
+    assert!(
+        i.scenario
+            .description
+            .contains("swaps to a new revision at 10m (rolled out over 10m)")
+    );
+}
