@@ -263,3 +263,32 @@ fn a_state_reads_values_and_a_job_timeout() {
     // 30 tasks, one address each, in two /28 blocks of a /26 whose edge blocks are excluded.
     assert!(crate::run(&i).summary.first_exhaustion.is_none());
 }
+
+#[test]
+fn a_terraform_worker_pool_at_its_manual_count_and_a_connector_noted() {
+    let state = r#"{"format_version": "1.0",
+      "values": {"root_module": {"resources": [
+        {"address": "google_compute_subnetwork.s", "type": "google_compute_subnetwork", "name": "s",
+         "values": {"name": "pool", "ip_cidr_range": "10.2.0.0/24"}},
+        {"address": "google_cloud_run_v2_worker_pool.w", "type": "google_cloud_run_v2_worker_pool", "name": "w",
+         "values": {"name": "consumer", "scaling": [{"scaling_mode": "MANUAL", "manual_instance_count": 6}],
+           "template": [{"vpc_access": [{"network_interfaces": [{"network": "vpc", "subnetwork": "pool"}]}]}]}},
+        {"address": "google_vpc_access_connector.c", "type": "google_vpc_access_connector", "name": "c",
+         "values": {"name": "conn", "ip_cidr_range": "10.8.0.0/28", "machine_type": "e2-micro"}}
+      ]}}}"#;
+    let i = import(&[text("state.json", state)], &Options::default()).unwrap();
+    let w = serde_json::to_value(&i.scenario.workloads[0]).unwrap();
+    assert_eq!(
+        w,
+        serde_json::json!({"name": "consumer", "kind": "worker_pool", "subnet": "pool",
+            "max_instances": 6, "quota": 200, "demand": {"type": "constant", "value": 6.0},
+            "swaps": [{"at": "10m", "rollout": "0s"}]})
+    );
+    assert_eq!(
+        i.notes,
+        [
+            "state.json: google_vpc_access_connector.c: connector \"conn\" on 10.8.0.0/28: a Serverless VPC Access connector, not Direct VPC egress; its services are left out (`ipsim cost` compares the two designs)",
+            "state.json: google_vpc_access_connector.c: not used: machine_type",
+        ]
+    );
+}
