@@ -147,6 +147,9 @@ pub fn from_env(
             count_flag.map_or(String::new(), |n| format!(", --shard-count {n}"))
         ));
     }
+    if from_engine.is_none() {
+        seen.push(format!("--shard-count {count}"));
+    }
     Ok(Shard {
         index,
         count,
@@ -212,6 +215,41 @@ pub fn out_dir(out: Option<PathBuf>, scenario: &str, shard: Option<&Shard>) -> P
         (None, Some(s)) => base.join(format!("sweep-shard-{}-of-{}", s.index, s.count)),
         (None, None) => base.join("sweep"),
     }
+}
+
+/// The shard folders `merge` reads: each folder given that holds a `sweep.json`, and, for a
+/// folder that holds none, the `shard-I` folders in it (the shared `--out` of `--shard
+/// auto` tasks), in index order, so that an image with no shell to expand `shard-*` can
+/// merge. Whether they are all the sweep's shards, each once, `merge` checks afterwards.
+pub fn shard_folders(given: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    use anyhow::Context as _;
+    let mut out = Vec::new();
+    for d in given {
+        if d.join("sweep.json").exists() || !d.is_dir() {
+            out.push(d.clone());
+            continue;
+        }
+        let mut found: Vec<(usize, PathBuf)> = Vec::new();
+        for e in std::fs::read_dir(d).with_context(|| format!("cannot read {}", d.display()))? {
+            let e = e.with_context(|| format!("cannot read {}", d.display()))?;
+            let name = e.file_name();
+            let index = name
+                .to_str()
+                .and_then(|n| n.strip_prefix("shard-"))
+                .and_then(|i| i.parse::<usize>().ok());
+            if let Some(i) = index {
+                if e.path().is_dir() {
+                    found.push((i, e.path()));
+                }
+            }
+        }
+        if found.is_empty() {
+            out.push(d.clone());
+        }
+        found.sort();
+        out.extend(found.into_iter().map(|(_, p)| p));
+    }
+    Ok(out)
 }
 
 /// `ipsim sweep --plan`: what the sweep (and this shard of it) runs, one run timed on this
@@ -281,6 +319,9 @@ pub fn plan(sw: &Sweep, points: &[usize], shard: Option<&Shard>) -> Result<Strin
 pub fn human(secs: f64) -> String {
     if !secs.is_finite() || secs < 0.0 {
         return "an unknown time".into();
+    }
+    if secs < 0.01 {
+        return format!("{:.2} ms", secs * 1000.0);
     }
     if secs < 1.0 {
         return format!("{:.0} ms", secs * 1000.0);
@@ -484,6 +525,7 @@ mod tests {
     #[test]
     fn times_read_as_people_say_them() {
         assert_eq!(human(0.0421), "42 ms");
+        assert_eq!(human(0.000_283), "0.28 ms");
         assert_eq!(human(2.04), "2.0 s");
         assert_eq!(human(200_000.0 * 2.0), "4 d 15 h");
         assert_eq!(human(3725.0), "1 h 2 min");

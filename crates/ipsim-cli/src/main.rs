@@ -170,7 +170,8 @@ enum Command {
     },
     /// Combine the outputs of sweep shards into the files one run would write.
     Merge {
-        /// The shards' output folders.
+        /// The shards' output folders, or a folder holding shard-I folders (the --out of
+        /// --shard auto tasks).
         #[arg(required = true)]
         shards: Vec<PathBuf>,
         /// Output folder.
@@ -899,7 +900,7 @@ fn write_sweep(dir: &Path, r: &sweep::SweepResult) -> Result<()> {
 
 fn merge(shards: &[PathBuf], out: &Path, fail_above: Option<f64>) -> Result<u8> {
     let mut parts = Vec::new();
-    for d in shards {
+    for d in &batch::shard_folders(shards)? {
         let p = d.join("sweep.json");
         let text =
             std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?;

@@ -148,6 +148,12 @@ fn shard_auto_under_each_engine_merges_to_the_unsharded_sweep() {
         let merged = tmp(&format!("batch-{engine}-merged"));
         ok(&merge(&dirs, &merged));
         assert_eq!(files(&whole), files(&merged), "{engine}");
+        // The shared folder alone: merge finds its shard-I folders (no shell glob needed),
+        // and leaves out the merged sweep written beside them.
+        let beside = shared.join("sweep");
+        ok(&merge(std::slice::from_ref(&shared), &beside));
+        assert_eq!(files(&whole), files(&beside), "{engine}");
+        ok(&merge(std::slice::from_ref(&shared), &beside));
     }
 }
 
@@ -260,6 +266,14 @@ fn merge_refuses_shards_of_another_sweep_doubled_missing_or_inconsistent() {
         &merge(&[s[0].clone(), s[2].clone()], &d.join("m3")),
         "shard 1/3 is missing: merge every shard once",
     );
+    let partial = d.join("partial");
+    std::fs::create_dir_all(&partial).unwrap();
+    std::fs::rename(&s[2], partial.join("shard-2")).unwrap();
+    refused(
+        &merge(std::slice::from_ref(&partial), &d.join("m3b")),
+        "shards 0/3, 1/3 are missing: merge every shard once",
+    );
+    std::fs::rename(partial.join("shard-2"), &s[2]).unwrap();
     let half = shard("half", "scenarios/surge.json", 1, 2);
     refused(
         &merge(&[s[0].clone(), half, s[2].clone()], &d.join("m4")),
@@ -312,4 +326,70 @@ fn merge_refuses_shards_of_another_sweep_doubled_missing_or_inconsistent() {
             want,
         );
     }
+}
+
+/// The recipes in deploy/ give arguments this ipsim takes: the Kubernetes Job's and the
+/// Cloud Run job's sweep, under their engine's variables, each planned (`--plan`: one run,
+/// nothing written), and their merge steps read the folder the sweep writes.
+#[test]
+fn deploy_recipes_give_arguments_ipsim_takes() {
+    let local = |a: &str| {
+        a.replace("/scenarios/", "scenarios/")
+            .replace("$(SHARDS)", "8")
+    };
+    // deploy/kubernetes/sweep.yaml: the block list after `args:`.
+    let k8s = std::fs::read_to_string(repo().join("deploy/kubernetes/sweep.yaml")).unwrap();
+    let args: Vec<String> = k8s
+        .lines()
+        .skip_while(|l| l.trim() != "args:")
+        .skip(1)
+        .map_while(|l| l.trim().strip_prefix("- "))
+        .map(|a| local(a.trim_matches('"')))
+        .collect();
+    assert_eq!(args[0], "sweep", "{args:?}");
+    let out = args[args.iter().position(|a| a == "--out").unwrap() + 1].clone();
+    let mut a: Vec<&str> = args.iter().map(String::as_str).collect();
+    a.push("--plan");
+    let o = ipsim_env(&a, &[("JOB_COMPLETION_INDEX", "7".into())]);
+    ok(&o);
+    assert!(
+        text(&o.stdout).contains(
+            "shard 7/8 (Kubernetes Indexed Job: JOB_COMPLETION_INDEX=7, --shard-count 8)"
+        ),
+        "{}",
+        text(&o.stdout)
+    );
+    let merge = std::fs::read_to_string(repo().join("deploy/kubernetes/merge.yaml")).unwrap();
+    assert!(
+        merge.contains(&format!("args: [merge, {out}, --out, {out}/sweep]")),
+        "{merge}"
+    );
+    // deploy/cloud-run/sweep.sh: the comma-separated --args of each job.
+    let cr = std::fs::read_to_string(repo().join("deploy/cloud-run/sweep.sh")).unwrap();
+    let jobs: Vec<Vec<String>> = cr
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("--args="))
+        .map(|l| l.split(',').map(local).collect())
+        .collect();
+    assert_eq!(jobs.len(), 2, "{cr}");
+    let mut a: Vec<&str> = jobs[0].iter().map(String::as_str).collect();
+    a.push("--plan");
+    let o = ipsim_env(
+        &a,
+        &[
+            ("CLOUD_RUN_TASK_INDEX", "0".into()),
+            ("CLOUD_RUN_TASK_COUNT", "8".into()),
+        ],
+    );
+    ok(&o);
+    assert!(
+        text(&o.stdout).contains("shard 0/8 (Cloud Run job: "),
+        "{}",
+        text(&o.stdout)
+    );
+    let out = &jobs[0][jobs[0].iter().position(|a| a == "--out").unwrap() + 1];
+    assert_eq!(
+        jobs[1],
+        ["merge", out.as_str(), "--out", &format!("{out}/sweep")]
+    );
 }
