@@ -85,6 +85,9 @@ fn check_one(k: usize, p: &SweepResult) -> Result<Option<(usize, usize)>, String
         ));
     }
     let bad = |m: String| format!("{who}: its sweep.json disagrees with itself: {m}");
+    if let Some(v) = p.vary.iter().find(|v| v.values.is_empty()) {
+        return Err(bad(format!("--vary {} has no values", v.path)));
+    }
     let total = p
         .vary
         .iter()

@@ -306,6 +306,14 @@ fn merge_refuses_shards_of_another_sweep_doubled_missing_or_inconsistent() {
             "point 1 has values [7.0, 23.0], but its --vary values give it [120.0, 23.0]",
         ),
         (
+            Box::new(|v: &mut serde_json::Value| {
+                v["vary"][1]["values"] = serde_json::json!([]);
+                v["total_points"] = 0.into();
+                v["points"] = serde_json::json!([]);
+            }),
+            "--vary subnet.edge-subnet.prefix has no values",
+        ),
+        (
             Box::new(|v: &mut serde_json::Value| v["shard"] = "5/3".into()),
             "shard \"5/3\" is not I/N",
         ),
