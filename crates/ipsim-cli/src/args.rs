@@ -4,9 +4,9 @@
 use ipsim_study::compare::{self, Variant};
 use ipsim_study::sweep::{self, Vary};
 
-/// `--shard I/N`.
-pub fn shard(s: &str) -> Result<(usize, usize), String> {
-    sweep::parse_shard(s)
+/// `--shard I/N` or `--shard auto`.
+pub fn shard(s: &str) -> Result<crate::batch::ShardArg, String> {
+    crate::batch::parse_shard(s)
 }
 
 /// `--vary PATH=RANGE`.

@@ -6,6 +6,7 @@
 //! [`gates`]; every byte printed goes through [`output`], which never panics.
 
 mod args;
+mod batch;
 mod exit;
 mod gates;
 mod generate;
@@ -172,9 +173,19 @@ enum Command {
         /// Worker threads [default: all cores].
         #[arg(long, value_parser = RangedU64ValueParser::<usize>::new().range(1..))]
         threads: Option<usize>,
-        /// Run only shard I of N (points whose index % N == I); see docs/sweeps.md.
-        #[arg(long, value_name = "I/N", value_parser = args::shard)]
-        shard: Option<(usize, usize)>,
+        /// Run only shard I of N (points whose index % N == I); `auto` takes I and N from a
+        /// batch engine's environment (Kubernetes, Cloud Run, Slurm, AWS Batch) and writes to
+        /// the folder shard-I in --out; see docs/sweeps.md.
+        #[arg(long, value_name = "I/N|auto", value_parser = args::shard)]
+        shard: Option<batch::ShardArg>,
+        /// With --shard auto: the number of shards, where the engine does not say it (a
+        /// Kubernetes Indexed Job's `completions`, an AWS Batch array's size).
+        #[arg(long, value_name = "N", value_parser = RangedU64ValueParser::<usize>::new().range(1..))]
+        shard_count: Option<usize>,
+        /// Print what the sweep runs and how long it will take (one run timed here), and
+        /// run nothing else.
+        #[arg(long)]
+        plan: bool,
         /// Exit with code 3 if any point's failure probability (the share of its seeds with a
         /// failed start) is above P, from 0 to 1.
         #[arg(long, value_name = "P", value_parser = gates::parse_probability)]
@@ -185,7 +196,8 @@ enum Command {
     },
     /// Combine the outputs of sweep shards into the files one run would write.
     Merge {
-        /// The shards' output folders.
+        /// The shards' output folders, or a folder holding shard-I folders (the --out of
+        /// --shard auto tasks).
         #[arg(required = true)]
         shards: Vec<PathBuf>,
         /// Output folder.
@@ -329,9 +341,12 @@ fn dispatch(cli: Cli) -> Result<u8> {
             seeds,
             threads,
             shard,
+            shard_count,
+            plan,
             out,
             fail_if_probability_above,
         } => with_threads(threads, || {
+            let shard = batch::resolve(shard, shard_count).map_err(usage)?;
             sweep(
                 &scenario,
                 vary,
@@ -339,6 +354,7 @@ fn dispatch(cli: Cli) -> Result<u8> {
                 shard,
                 out,
                 fail_if_probability_above,
+                plan,
             )
         }),
         Command::Merge {
@@ -803,15 +819,29 @@ fn sweep(
     path: &Path,
     vary: Vec<sweep::Vary>,
     seeds: u64,
-    shard: Option<(usize, usize)>,
+    shard_of: Option<batch::Shard>,
     out: Option<PathBuf>,
     fail_above: Option<f64>,
+    plan: bool,
 ) -> Result<u8> {
     // The scenario first, so that its problems are input errors (exit 1) and what is left
     // wrong is the arguments (exit 2).
     ipsim_study::Base::load(path).map_err(|e| print_errors(&e))?;
     let sw = sweep::Sweep::new(path, vary, seeds).map_err(usage_lines)?;
+    let shard = shard_of.as_ref().map(|s| (s.index, s.count));
     let points = sw.shard_points(shard);
+    if plan {
+        output::out(&batch::plan(&sw, &points, shard_of.as_ref())?)?;
+        return Ok(OK);
+    }
+    if let Some(
+        s @ batch::Shard {
+            from: Some(from), ..
+        },
+    ) = &shard_of
+    {
+        outln!("{}: shard {}/{} ({from})", sw.scenario, s.index, s.count)?;
+    }
     let n_runs = points.len() as u64 * seeds;
     let bar = if std::io::stderr().is_terminal() && !output::quiet() {
         let b = ProgressBar::new(n_runs);
@@ -828,13 +858,7 @@ fn sweep(
         .map_err(|e| print_errors(&e))?;
     bar.finish_and_clear();
     let result = sw.result(rows, shard);
-    let dir = out.unwrap_or_else(|| {
-        let base = Path::new("out").join(&sw.scenario);
-        match shard {
-            Some((i, n)) => base.join(format!("sweep-shard-{i}-of-{n}")),
-            None => base.join("sweep"),
-        }
-    });
+    let dir = batch::out_dir(out, &sw.scenario, shard_of.as_ref());
     write_sweep(&dir, &result)?;
     Ok(probability_gate(&result, fail_above))
 }
@@ -917,7 +941,7 @@ fn write_sweep(dir: &Path, r: &sweep::SweepResult) -> Result<()> {
 
 fn merge(shards: &[PathBuf], out: &Path, fail_above: Option<f64>) -> Result<u8> {
     let mut parts = Vec::new();
-    for d in shards {
+    for d in &batch::shard_folders(shards)? {
         let p = d.join("sweep.json");
         let text =
             std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?;

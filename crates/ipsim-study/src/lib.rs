@@ -8,6 +8,7 @@
 //!   scope, retention, edge blocks), one verdict over them.
 //! - [`sweep`]: `--vary` fields over ranges, every point over seeds, in parallel; shards and
 //!   `merge`.
+//! - [`shards`]: a sweep's fingerprint, and the checks that shards are one sweep's, each once.
 //! - [`size`]: the smallest prefix of each subnet with no exhaustion, beside the rule of thumb.
 //! - [`compare`]: allocation strategies and policies side by side.
 //! - [`cost`]: the egress cost comparison (Direct VPC + DNS, connector, connector + NAT).
@@ -15,6 +16,7 @@
 pub mod bracket;
 pub mod compare;
 pub mod cost;
+pub mod shards;
 pub mod size;
 pub mod sweep;
 pub mod variation;

@@ -195,6 +195,13 @@ pub struct PointRow {
 pub struct SweepResult {
     /// Scenario name.
     pub scenario: String,
+    /// The version of ipsim that ran it.
+    #[serde(default)]
+    pub ipsim_version: String,
+    /// The sweep's fingerprint ([`crate::shards::fingerprint`]): the same in every shard of
+    /// one sweep.
+    #[serde(default)]
+    pub fingerprint: String,
     /// The varied fields.
     pub vary: Vec<Vary>,
     /// Seeds per point: the scenario's seed + 0, 1, ...
@@ -224,6 +231,8 @@ pub struct Sweep {
     pub seeds: u64,
     /// What the scenario as written assumes.
     pub assumptions: Vec<ipsim_report::Assumption>,
+    /// The sweep's fingerprint ([`crate::shards::fingerprint`]).
+    pub fingerprint: String,
 }
 
 impl Sweep {
@@ -292,6 +301,7 @@ impl Sweep {
             .map_err(|e| e.0.iter().map(|e| e.to_string()).collect::<Vec<_>>())?;
         Ok(Sweep {
             scenario: base.def.name.clone(),
+            fingerprint: crate::shards::fingerprint(&base.def, &vary, seeds),
             assumptions: crate::variation::resolved_params(&declared).assumptions(),
             base,
             fields,
@@ -386,6 +396,8 @@ impl Sweep {
     pub fn result(&self, rows: Vec<PointRow>, shard: Option<(usize, usize)>) -> SweepResult {
         SweepResult {
             scenario: self.scenario.clone(),
+            ipsim_version: ipsim_report::VERSION.to_string(),
+            fingerprint: self.fingerprint.clone(),
             vary: self.vary.clone(),
             seeds: self.seeds,
             total_points: self.total_points(),
@@ -427,22 +439,13 @@ pub fn parse_shard(s: &str) -> Result<(usize, usize), String> {
     Ok((i, n))
 }
 
-/// Combines shard results into the result of the whole sweep.
+/// Combines shard results into the result of the whole sweep: refused unless they are the
+/// shards of one sweep, each once ([`crate::shards::check`]).
 pub fn merge(parts: Vec<SweepResult>) -> Result<SweepResult, String> {
+    crate::shards::check(&parts)?;
     let first = parts.first().ok_or("nothing to merge")?.clone();
     let mut points = Vec::new();
     for p in &parts {
-        if p.scenario != first.scenario
-            || p.vary != first.vary
-            || p.seeds != first.seeds
-            || p.total_points != first.total_points
-            || p.assumptions != first.assumptions
-        {
-            return Err(format!(
-                "shard {} is of another sweep (scenario, --vary, --seeds or assumptions differ)",
-                p.shard.as_deref().unwrap_or("?")
-            ));
-        }
         points.extend(p.points.iter().cloned());
     }
     points.sort_by_key(|r| r.point);

@@ -2,6 +2,7 @@
 
 #![allow(missing_docs)]
 
+mod batch;
 mod bracket;
 mod charts;
 mod conventions;
