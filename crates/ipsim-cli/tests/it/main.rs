@@ -6,6 +6,7 @@ mod bracket;
 mod charts;
 mod conventions;
 mod gates;
+mod page;
 mod readme;
 mod sweeps;
 
