@@ -773,7 +773,14 @@ fn draw<DB: DrawingBackend>(
     legend_top
         .draw(&Text::new("addresses", (10, y - 24), font(19)))
         .map_err(de)?;
-    for k in (0..4).rev() {
+    // Only the states the panel shows: a level above the one below it somewhere.
+    let drawn = |k: usize| {
+        occ[k]
+            .iter()
+            .enumerate()
+            .any(|(c, &v)| v > if k == 0 { 0.0 } else { occ[k - 1][c] })
+    };
+    for k in (0..4).rev().filter(|&k| drawn(k)) {
         entry(&legend_top, y, colors[k], names[k], false)?;
         y += 26;
     }

@@ -422,3 +422,33 @@ fn chart_out_leaves_the_runs_chart_and_a_rerun_removes_only_charts_it_no_longer_
         "removed a file it did not draw"
     );
 }
+
+/// The connector subnet holds only connector VMs: its legend shows "in use" and not the
+/// retained or idle states or a failure marker, which nothing draws.
+#[test]
+fn the_legend_lists_only_what_is_drawn() {
+    let d = tmp("chart-legend");
+    let o = ipsim(&[
+        "run",
+        "scenarios/connector.json",
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let img = image::open(d.join("occupancy.png")).unwrap().to_rgb8();
+    let (w, h) = img.dimensions();
+    let legend = |rgb: [u8; 3]| {
+        (100..100 + (h - 100) * 62 / 100)
+            .flat_map(|y| (w - 290..w).map(move |x| (x, y)))
+            .filter(|&(x, y)| img.get_pixel(x, y).0 == rgb)
+            .count()
+    };
+    assert!(
+        legend([31, 119, 180]) > 100,
+        "in use missing from the legend"
+    );
+    // (The static grey is left out: antialiased text has it too.)
+    for absent in [[255, 152, 48], [166, 216, 130], [220, 0, 0]] {
+        assert_eq!(legend(absent), 0, "{absent:?} in the legend but not drawn");
+    }
+}
