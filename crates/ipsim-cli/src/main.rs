@@ -117,12 +117,16 @@ enum Command {
         /// Workloads drawn on their own in the workload panel (the rest are "other").
         #[arg(long, default_value_t = 8)]
         top: usize,
-        /// Image width in pixels.
-        #[arg(long, default_value_t = 1600, value_parser = RangedU64ValueParser::<u32>::new().range(1..=20_000))]
+        /// Image width in pixels (at least 800).
+        #[arg(long, default_value_t = 1600, value_parser = RangedU64ValueParser::<u32>::new().range(800..=20_000))]
         width: u32,
-        /// Image height in pixels.
-        #[arg(long, default_value_t = 1100, value_parser = RangedU64ValueParser::<u32>::new().range(1..=20_000))]
+        /// Image height in pixels (at least 500).
+        #[arg(long, default_value_t = 1100, value_parser = RangedU64ValueParser::<u32>::new().range(500..=20_000))]
         height: u32,
+        /// Write the chart to this file instead of over the run's own (`name-<subnet>.png`
+        /// each when the run has several subnets; `.svg` draws SVG).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Check scenarios and their traces; report every problem at once.
     Validate {
@@ -333,7 +337,8 @@ fn dispatch(cli: Cli) -> Result<u8> {
             top,
             width,
             height,
-        } => chart(&dir, from, to, svg, top, width, height),
+            out,
+        } => chart(&dir, from, to, svg, top, (width, height), out.as_deref()),
         Command::Validate { scenarios } => validate(&scenarios),
         Command::Sweep {
             scenario,
@@ -460,6 +465,7 @@ fn run(a: &RunArgs<'_>) -> Result<u8> {
         .unwrap_or_else(|| Path::new("out").join(&scenario.def.name));
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("cannot create the output folder {}", dir.display()))?;
+    let stale = previous_charts(&dir);
     let clock = Clock {
         start: scenario.start,
     };
@@ -552,6 +558,7 @@ fn run(a: &RunArgs<'_>) -> Result<u8> {
     std::fs::write(&report_path, format!("{json_text}\n"))
         .with_context(|| format!("cannot write {}", report_path.display()))?;
     let mut charts = Vec::new();
+    let mut page_charts = Vec::new();
     if let Some(e) = chart_error {
         return Err(e).context("cannot draw the charts");
     }
@@ -575,7 +582,37 @@ fn run(a: &RunArgs<'_>) -> Result<u8> {
         if let Some(b) = &bracket {
             charts.push(bracket_chart(b, report.report, clock, &dir)?);
         }
+        for (i, sn) in report.report.subnets.iter().enumerate() {
+            let svg = ipsim_report::chart::subnet_svg(
+                report.report,
+                i,
+                ipsim_report::chart::Source::Run(&columns),
+                opts,
+            )
+            .context("cannot draw the charts")?;
+            page_charts.push(ipsim_report::page::PageChart {
+                title: format!(
+                    "subnet {} {}: addresses over time, and who held them",
+                    sn.name, sn.cidr
+                ),
+                svg,
+            });
+        }
     }
+    // Charts an earlier run into this folder drew and this one did not are gone: a chart on
+    // disk is always this run's. Only those names are removed.
+    for name in &stale {
+        let p = dir.join(name);
+        if p.exists() && !charts.iter().any(|c| Path::new(c) == p) {
+            std::fs::remove_file(&p).with_context(|| format!("cannot remove {}", p.display()))?;
+        }
+    }
+    let pages = write_pages(
+        &dir,
+        report.report,
+        &page_charts,
+        &ipsim_report::page::first_failures(&output, &ctx, 50),
+    )?;
     if a.json {
         outln!("{json_text}")?;
     } else {
@@ -607,8 +644,9 @@ fn run(a: &RunArgs<'_>) -> Result<u8> {
         }
         text.push('\n');
         text.push_str(&format!(
-            "wrote {}, {}, {}\n",
+            "wrote {}, {}, {}, {}\n",
             report_path.display(),
+            pages.join(", "),
             occ.display(),
             wls.display()
         ));
@@ -633,6 +671,29 @@ fn run(a: &RunArgs<'_>) -> Result<u8> {
         return Ok(GATE);
     }
     Ok(OK)
+}
+
+/// `report.md` and `report.html` beside report.json: the pages a person reads. Returns
+/// their paths.
+fn write_pages(
+    dir: &Path,
+    report: &Report,
+    charts: &[ipsim_report::page::PageChart],
+    first: &[ipsim_report::ExhaustionRow],
+) -> Result<Vec<String>> {
+    let mut paths = Vec::new();
+    for (name, text) in [
+        ("report.md", ipsim_report::page::markdown(report)),
+        (
+            "report.html",
+            ipsim_report::page::html(report, charts, first),
+        ),
+    ] {
+        let p = dir.join(name);
+        std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))?;
+        paths.push(p.display().to_string());
+    }
+    Ok(paths)
 }
 
 /// The readings `ipsim run --bracket` tries (`sets`: its `--readings`), with the scenario
@@ -755,8 +816,8 @@ fn chart(
     to: Option<ChartTime>,
     svg: bool,
     top: usize,
-    width: u32,
-    height: u32,
+    (width, height): (u32, u32),
+    out: Option<&Path>,
 ) -> Result<u8> {
     let rp = dir.join("report.json");
     let text =
@@ -780,12 +841,92 @@ fn chart(
         from_ms,
         to_ms,
         top_n: top,
-        format: if svg { Format::Svg } else { Format::Png },
+        format: if svg || out.is_some_and(|o| o.extension().is_some_and(|e| e == "svg")) {
+            Format::Svg
+        } else {
+            Format::Png
+        },
     };
-    for l in render_dir(dir, &opts).context("cannot draw the charts")? {
-        outln!("drew {}", l.path.display())?;
+    let Some(out) = out else {
+        for l in render_dir(dir, &opts).context("cannot draw the charts")? {
+            outln!("drew {}", l.path.display())?;
+        }
+        return Ok(OK);
+    };
+    // The run's own charts stay as the run drew them.
+    let own: Vec<PathBuf> = [Format::Png, Format::Svg]
+        .iter()
+        .flat_map(|f| ipsim_report::chart::chart_names(&report, *f))
+        .chain(["bracket.png".to_string()])
+        .map(|n| dir.join(n))
+        .collect();
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    };
+    let ext = if opts.format == Format::Svg {
+        "svg"
+    } else {
+        "png"
+    };
+    let paths: Vec<PathBuf> = if report.subnets.len() == 1 {
+        vec![out.to_path_buf()]
+    } else {
+        let stem = out
+            .file_stem()
+            .map_or("chart".into(), |s| s.to_string_lossy().into_owned());
+        report
+            .subnets
+            .iter()
+            .map(|sn| out.with_file_name(format!("{stem}-{}.{ext}", safe_name(&sn.name))))
+            .collect()
+    };
+    if let Some(p) = paths.iter().find(|p| own.iter().any(|o| same(o, p))) {
+        return Err(usage(format!(
+            "--out {}: that is the run's own chart; name another file",
+            p.display()
+        )));
+    }
+    for (i, p) in paths.iter().enumerate() {
+        ipsim_report::chart::render_subnet(
+            &report,
+            i,
+            ipsim_report::chart::Source::Files(dir),
+            p,
+            &opts,
+        )
+        .context("cannot draw the charts")?;
+        outln!("drew {}", p.display())?;
     }
     Ok(OK)
+}
+
+/// A subnet name as a file name part: letters, digits, `-` and `_`, the rest `_`.
+fn safe_name(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The charts an earlier run wrote into `dir`, by its report.json (none if there is none).
+fn previous_charts(dir: &Path) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(dir.join("report.json")) else {
+        return Vec::new();
+    };
+    let Ok(report) = serde_json::from_str::<Report>(&text) else {
+        return Vec::new();
+    };
+    [Format::Png, Format::Svg]
+        .iter()
+        .flat_map(|f| ipsim_report::chart::chart_names(&report, *f))
+        .chain(["bracket.png".to_string()])
+        .collect()
 }
 
 /// Runs `f` on a rayon pool of `threads` threads (all cores if `None`; clap keeps it above 0).
@@ -915,8 +1056,8 @@ fn write_sweep(dir: &Path, r: &sweep::SweepResult) -> Result<()> {
             subtitle: ipsim_report::assumptions::subtitle(&r.assumptions),
             x_label: a.path.clone(),
             y_label: b.path.clone(),
-            xs: a.values.iter().map(|v| a.label(*v)).collect(),
-            ys: b.values.iter().map(|v| b.label(*v)).collect(),
+            xs: a.values.iter().map(|v| a.axis_label(*v)).collect(),
+            ys: b.values.iter().map(|v| b.axis_label(*v)).collect(),
             cells,
         };
         draw_heatmap(&h, &dir.join("heatmap.png"), Format::Png)
@@ -973,6 +1114,11 @@ fn compare(path: &Path, variants: Variants, seed: Option<u64>, out: Option<PathB
             ),
             duration_ms: c.duration_ms,
             clock,
+            failures: c
+                .runs
+                .iter()
+                .map(|r| r.figures.first_exhaustion_ms)
+                .collect(),
             series: c.runs.into_iter().map(|r| (r.name, r.free)).collect(),
         };
         draw_compare(&chart, &dir.join("compare.png")).context("cannot draw the comparison")?;

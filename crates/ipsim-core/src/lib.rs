@@ -62,8 +62,8 @@ pub use input::{
     TaskDurations, WorkloadKind, WorkloadSpec,
 };
 pub use output::{
-    DeployFailure, ExhaustionEvent, FailureWindow, LogEvent, Output, SubnetOutput, SubnetRow,
-    Summary, Unit, WorkloadOutput, WorkloadRow, WorkloadSummary, exhaustion_message,
+    DeployFailure, ExecutionTasks, ExhaustionEvent, FailureWindow, LogEvent, Output, SubnetOutput,
+    SubnetRow, Summary, Unit, WorkloadOutput, WorkloadRow, WorkloadSummary, exhaustion_message,
 };
 pub use params::{BlockScope, EdgeBlocks, Params, Retention, Strategy};
 pub use recorder::{RowSink, SubnetInfo};

@@ -109,6 +109,12 @@ pub struct ExhaustionEvent {
     pub owner_free: u32,
     /// Free blocks of the subnet.
     pub free_blocks: u32,
+    /// Blocks the owner holds.
+    pub owner_blocks: u32,
+    /// Owners holding at least one block of the subnet.
+    pub owners: u32,
+    /// Free addresses inside the subnet's reserved blocks (the owner's included).
+    pub idle: u32,
     /// The Cloud Run message.
     pub message: String,
 }
@@ -320,6 +326,28 @@ pub struct WorkloadSummary {
     pub saturation_windows: Vec<FailureWindow>,
     /// Connectors: the most throughput asked for, in Mbps.
     pub peak_demand_mbps: u32,
+    /// While a failure window was open: the most starts pending at once (the shortfall)...
+    pub peak_short: u32,
+    /// ...and the desired count (running + pending) at that moment.
+    pub peak_short_desired: u32,
+    /// Start requests (instances or tasks) with at least one failed attempt.
+    pub requests_failed: u64,
+    /// Of those, the ones that started in the end.
+    pub started_after_failing: u64,
+    /// Jobs: tasks per execution, in execution order (executions with no finished task left
+    /// out).
+    pub executions: Vec<ExecutionTasks>,
+}
+
+/// A job execution's finished tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ExecutionTasks {
+    /// Execution number, 1 for the first.
+    pub execution: u32,
+    /// Tasks that completed.
+    pub completed: u64,
+    /// Tasks that gave up after failing every attempt.
+    pub failed: u64,
 }
 
 impl WorkloadSummary {

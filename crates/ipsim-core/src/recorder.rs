@@ -8,11 +8,15 @@
 //! subnet and workload touched in the millisecond writes one row if it changed, and the
 //! extremes see it.
 
+mod outcome;
+
+use outcome::{close_window, open_window};
+
 use crate::alloc::Allocator;
 use crate::input::{RunOptions, WorkloadSpec};
 use crate::output::{
-    DeployFailure, ExhaustionEvent, FailureWindow, LogEvent, Output, SubnetOutput, SubnetRow,
-    Summary, Unit, WorkloadOutput, WorkloadRow, WorkloadSummary, exhaustion_message,
+    DeployFailure, ExhaustionEvent, LogEvent, Output, SubnetOutput, SubnetRow, Summary, Unit,
+    WorkloadOutput, WorkloadRow, WorkloadSummary, exhaustion_message,
 };
 use crate::series::{Extremes, Figures, Row, figures};
 use crate::subnet::SubnetSpec;
@@ -57,6 +61,9 @@ pub(crate) struct Failure {
     pub(crate) running: u32,
     pub(crate) owner_free: u32,
     pub(crate) free_blocks: u32,
+    pub(crate) owner_blocks: u32,
+    pub(crate) owners: u32,
+    pub(crate) idle: u32,
 }
 
 /// A deploy being watched for a failed start of its new revision.
@@ -261,13 +268,24 @@ impl<'a> Recorder<'a> {
     }
 
     /// A task of `wl` completed.
-    pub(crate) fn task_completed(&mut self, wl: u32) {
-        self.wls[wl as usize].sum.tasks_completed += 1;
+    pub(crate) fn task_completed(&mut self, wl: u32, unit: Unit) {
+        let sum = &mut self.wls[wl as usize].sum;
+        sum.tasks_completed += 1;
+        outcome::task_finished(sum, unit, false);
+    }
+
+    /// A start request of `wl` failed its first attempt (`started` false), or started after
+    /// failing (`started` true).
+    pub(crate) fn request_failed(&mut self, wl: u32, started: bool) {
+        let sum = &mut self.wls[wl as usize].sum;
+        *[&mut sum.requests_failed, &mut sum.started_after_failing][usize::from(started)] += 1;
     }
 
     /// A task of `wl` gave up after its retries.
     pub(crate) fn task_failed(&mut self, now: u64, wl: u32, unit: Unit) {
-        self.wls[wl as usize].sum.tasks_failed += 1;
+        let sum = &mut self.wls[wl as usize].sum;
+        sum.tasks_failed += 1;
+        outcome::task_finished(sum, unit, true);
         self.log(|| LogEvent::TaskFailed {
             time_ms: now,
             workload: wl as usize,
@@ -333,6 +351,9 @@ impl<'a> Recorder<'a> {
             running: f.running,
             owner_free: f.owner_free,
             free_blocks: f.free_blocks,
+            owner_blocks: f.owner_blocks,
+            owners: f.owners,
+            idle: f.idle,
             message: exhaustion_message(&sn.name),
         });
         if let Some(ev) = &ev {
@@ -350,6 +371,7 @@ impl<'a> Recorder<'a> {
         if !w.window_open {
             w.window_open = true;
             open_window(&mut w.sum.failure_windows, f.workload, now);
+            outcome::see_short(&mut w.sum, w.running, w.pending);
         }
         if let (Some(d), Unit::Revision(n)) = (w.deploy.as_mut(), f.unit) {
             if d.revision == n && !d.failed {
@@ -467,6 +489,9 @@ impl<'a> Recorder<'a> {
             w.peak_held = w.peak_held.max(row.held());
             w.peak_blocks = w.peak_blocks.max(row.reserved_blocks);
             w.peak_running = w.peak_running.max(row.running);
+            if w.window_open {
+                outcome::see_short(&mut w.sum, row.running, row.pending);
+            }
             if keep_wls {
                 w.rows.push(row);
             }
@@ -550,28 +575,6 @@ pub(crate) struct RunFacts<'r> {
     pub(crate) seed: u64,
     pub(crate) n_events: u64,
     pub(crate) peak_pending: usize,
-}
-
-/// Opens a window at `now`; one that closed in this same millisecond is reopened instead, so
-/// that a window closing and reopening in one millisecond stays one window.
-fn open_window(windows: &mut Vec<FailureWindow>, wl: u32, now: u64) {
-    match windows.last_mut() {
-        Some(last) if last.end_ms == now => {}
-        _ => windows.push(FailureWindow {
-            workload: wl as usize,
-            start_ms: now,
-            end_ms: now,
-            open: false,
-        }),
-    }
-}
-
-/// Closes the last window at `at`; `open` marks one still open when the run ended.
-fn close_window(windows: &mut [FailureWindow], at: u64, open: bool) {
-    if let Some(last) = windows.last_mut() {
-        last.end_ms = at;
-        last.open = open;
-    }
 }
 
 /// A summary holding these extremes (minima of a run with no row are 0).

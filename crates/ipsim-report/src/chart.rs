@@ -24,6 +24,7 @@ use plotters::style::FontStyle;
 
 use crate::{Clock, Report, span};
 
+mod bands;
 mod columns;
 mod source;
 
@@ -193,17 +194,25 @@ const SWAP: RGBColor = RGBColor(40, 40, 160);
 const SAT_BAND: RGBColor = RGBColor(200, 170, 240);
 const SAT_MARKER: RGBColor = RGBColor(110, 40, 170);
 const JOB: RGBColor = RGBColor(140, 60, 160);
-const PALETTE: [RGBColor; 9] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 140),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(23, 190, 207),
-    RGBColor(188, 189, 34),
-    RGBColor(127, 127, 127),
+/// Workload colours: viridis, colour-blind-safe and apart from the state colours above,
+/// interleaved so that neighbours in a stack differ in lightness.
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(0x44, 0x01, 0x54),
+    RGBColor(0x1F, 0xA1, 0x87),
+    RGBColor(0x46, 0x33, 0x7E),
+    RGBColor(0x4A, 0xC1, 0x6D),
+    RGBColor(0x36, 0x5C, 0x8D),
+    RGBColor(0x9F, 0xDA, 0x3A),
+    RGBColor(0x27, 0x7F, 0x8E),
+    RGBColor(0xFD, 0xE7, 0x25),
 ];
+/// The "other" workloads: a neutral grey darker than the static addresses'.
+const OTHER: RGBColor = RGBColor(120, 120, 120);
+/// A failed deploy or an execution that lost tasks, on the time axis.
+const FAILED_MARK: RGBColor = MARKER_RED;
+
+/// The smallest chart, in pixels: below it the panels and legends do not fit.
+pub const MIN_SIZE: (u32, u32) = (800, 500);
 
 /// The colour of a chart's assumptions subtitle.
 const SUBTITLE_GREY: RGBColor = RGBColor(90, 90, 90);
@@ -241,15 +250,26 @@ fn render_all(
     opts: &ChartOptions,
 ) -> Result<Vec<Layout>, ChartError> {
     let mut out = Vec::new();
-    for (i, sn) in report.subnets.iter().enumerate() {
-        let name = if report.subnets.len() == 1 {
-            format!("occupancy.{}", opts.format.ext())
-        } else {
-            format!("occupancy-{}.{}", sanitize(&sn.name), opts.format.ext())
-        };
+    for (i, name) in chart_names(report, opts.format).iter().enumerate() {
         out.push(render_subnet(report, i, source, &dir.join(name), opts)?);
     }
     Ok(out)
+}
+
+/// The file names of a run's subnet charts: `occupancy.png`, or `occupancy-<subnet>.png`
+/// each when there are several subnets (`.svg` in SVG).
+pub fn chart_names(report: &Report, format: Format) -> Vec<String> {
+    report
+        .subnets
+        .iter()
+        .map(|sn| {
+            if report.subnets.len() == 1 {
+                format!("occupancy.{}", format.ext())
+            } else {
+                format!("occupancy-{}.{}", sanitize(&sn.name), format.ext())
+            }
+        })
+        .collect()
 }
 
 fn sanitize(s: &str) -> String {
@@ -266,6 +286,7 @@ fn sanitize(s: &str) -> String {
 
 /// The time range a chart of a run of `duration_ms` shows.
 fn time_range(duration_ms: u64, opts: &ChartOptions) -> Result<(u64, u64), ChartError> {
+    check_size(opts)?;
     let from = opts.from_ms.unwrap_or(0);
     let to = opts.to_ms.unwrap_or(duration_ms).min(duration_ms.max(1));
     if from >= to {
@@ -279,7 +300,30 @@ fn time_range(duration_ms: u64, opts: &ChartOptions) -> Result<(u64, u64), Chart
 }
 
 fn image_size(opts: &ChartOptions) -> (u32, u32) {
-    (opts.width.max(400), opts.height.max(300))
+    (opts.width, opts.height)
+}
+
+/// Refuses a size below [`MIN_SIZE`] instead of drawing something else than was asked.
+fn check_size(opts: &ChartOptions) -> Result<(), ChartError> {
+    let (w, h) = MIN_SIZE;
+    if opts.width < w || opts.height < h {
+        return Err(err(format!(
+            "a chart of {}x{} pixels is too small: the smallest is {w}x{h}",
+            opts.width, opts.height
+        )));
+    }
+    Ok(())
+}
+
+/// How many workloads the workload panel draws on their own: `top_n`, at most one per
+/// palette colour and as many as the legend holds with a line for "other".
+pub(crate) fn shown_workloads(opts: &ChartOptions) -> usize {
+    let legend_h = (opts.height.saturating_sub(TITLE_H)) * 38 / 100;
+    let rows = (legend_h.saturating_sub(30) / 26) as usize;
+    opts.top_n
+        .min(PALETTE.len())
+        .min(rows.saturating_sub(1))
+        .max(1)
 }
 
 /// The areas of a chart: title, the two panels, and the legend beside each.
@@ -374,6 +418,34 @@ pub fn render_subnet(
     Ok(result)
 }
 
+/// Draws subnet `i` of `report` from the rows of `source` as an SVG document in memory, for
+/// a page that inlines its charts (report.html). Same drawing as [`render_subnet`].
+pub fn subnet_svg(
+    report: &Report,
+    i: usize,
+    source: Source<'_>,
+    opts: &ChartOptions,
+) -> Result<String, ChartError> {
+    register_font();
+    let (from, to) = time_range(report.duration_ms, opts)?;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, image_size(opts)).into_drawing_area();
+        draw(
+            root.clone(),
+            report,
+            i,
+            source,
+            from,
+            to,
+            opts,
+            Path::new(""),
+        )?;
+        root.present().map_err(de)?;
+    }
+    Ok(svg)
+}
+
 fn de<E: std::fmt::Debug>(e: E) -> ChartError {
     err(format!("drawing failed: {e:?}"))
 }
@@ -401,22 +473,32 @@ fn draw<DB: DrawingBackend>(
         legend_top,
         legend_bottom,
     } = panels(&root);
+    let (title_w, _) = title_area.dim_in_pixel();
+    let line_w = title_w.saturating_sub(30);
+    let (t, size) = fitted(
+        &title_area,
+        &format!("{}: subnet {} {}", report.scenario, sn.name, sn.cidr),
+        30,
+        22,
+        line_w,
+    );
     title_area
-        .draw(&Text::new(
-            format!("{}: subnet {} {}", report.scenario, sn.name, sn.cidr),
-            (20, 12),
-            font(30),
-        ))
+        .draw(&Text::new(t, (20, 12), font(size)))
         .map_err(de)?;
     let (verdict, vcolor) = match (
         &sn.figures.first_exhaustion,
         sn.figures.saturation_windows.first(),
     ) {
         (Some(e), _) => (
-            format!(
-                "ran out of addresses at {} ({} failed starts)",
-                e.time, sn.figures.failed_attempts
-            ),
+            if e.cause.is_empty() {
+                format!(
+                    "ran out of addresses at {} ({} failed starts)",
+                    e.time, sn.figures.failed_attempts
+                )
+            } else {
+                // The cause names what ran out: blocks or addresses.
+                format!("starts failed from {}: {}", e.time, e.cause)
+            },
             MARKER_RED,
         ),
         (None, Some(w)) => (
@@ -428,15 +510,19 @@ fn draw<DB: DrawingBackend>(
         ),
         (None, None) => ("every start succeeded".to_string(), RGBColor(30, 120, 30)),
     };
+    let (verdict, size) = fitted(&title_area, &verdict, 20, 14, line_w);
     title_area
-        .draw(&Text::new(verdict, (20, 46), font(20).color(&vcolor)))
+        .draw(&Text::new(verdict, (20, 46), font(size).color(&vcolor)))
         .map_err(de)?;
+    let (sub, size) = fitted(
+        &title_area,
+        &crate::assumptions::subtitle(&report.assumptions),
+        16,
+        11,
+        line_w,
+    );
     title_area
-        .draw(&Text::new(
-            crate::assumptions::subtitle(&report.assumptions),
-            (20, 74),
-            font(16).color(&SUBTITLE_GREY),
-        ))
+        .draw(&Text::new(sub, (20, 74), font(size).color(&SUBTITLE_GREY)))
         .map_err(de)?;
 
     // --- occupancy panel ---
@@ -466,10 +552,12 @@ fn draw<DB: DrawingBackend>(
     };
     // Both panels: y grid and integer labels; the time axis is drawn by `draw_time_axis`.
     let mesh = |c: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
-                desc: &str| {
+                desc: &str,
+                y_top: f64| {
         c.configure_mesh()
             .disable_x_mesh()
             .x_labels(0)
+            .y_labels(integer_labels(y_top))
             .y_desc(desc)
             .y_label_formatter(&|v| format!("{v:.0}"))
             .axis_desc_style(font(20))
@@ -478,7 +566,7 @@ fn draw<DB: DrawingBackend>(
             .map_err(de)
     };
     let mut chart = builder(&top, n, y_max)?;
-    mesh(&mut chart, "addresses")?;
+    mesh(&mut chart, "addresses", y_max)?;
     let x_of = |t: u64| ((t.saturating_sub(from)) as f64 / (to - from) as f64) * n_cols as f64;
 
     // Failure windows first, under the data: a shaded band each.
@@ -495,10 +583,14 @@ fn draw<DB: DrawingBackend>(
         .iter()
         .filter(|w| w.end_ms > from && w.start_ms < to)
         .collect();
+    // Windows closer than 6 pixels share a band: many windows stay readable.
+    let gap_ms = (to - from) * 6 / n_cols.max(1) as u64;
+    let fail_bands = bands::merge(&windows, gap_ms);
+    let sat_bands = bands::merge(&saturations, gap_ms);
     {
         let area = chart.plotting_area();
-        for (ws, color) in [(&windows, BAND), (&saturations, SAT_BAND)] {
-            for w in ws.iter() {
+        for (bs, color) in [(&fail_bands, BAND), (&sat_bands, SAT_BAND)] {
+            for w in bs.iter() {
                 let (a, mut b) = (x_of(w.start_ms.max(from)), x_of(w.end_ms.min(to)));
                 // At least 2 pixels, so that a one-minute window on a month still shows.
                 if b - a < 2.0 {
@@ -558,52 +650,80 @@ fn draw<DB: DrawingBackend>(
         .map_err(de)?;
     }
     let area = chart.plotting_area();
-    // A marker at the start of each window, labelled with its clock times where there is room.
-    for (ws, color, verb) in [
-        (&saturations, SAT_MARKER, "saturated"),
-        (&windows, MARKER_RED, "fails"),
-    ] {
-        let mut last_label = f64::NEG_INFINITY;
-        for w in ws.iter().filter(|w| w.start_ms >= from) {
-            let a = x_of(w.start_ms);
-            // Kept inside the plot, so a window at the very start is not hidden by the axis.
-            let a0 = (a - 1.0).max(1.0);
+    // A marker at the start of each band; labels for the longest bands first, where they fit
+    // (two rows of labels, none overlapping another or the plot's edge).
+    for (bs, color) in [(&sat_bands, SAT_MARKER), (&fail_bands, MARKER_RED)] {
+        for w in bs.iter().filter(|w| w.start_ms >= from) {
+            let a0 = (x_of(w.start_ms) - 1.0).max(1.0);
             area.draw(&Rectangle::new(
                 [(a0, 0.0), (a0 + 3.0, y_max)],
                 color.filled(),
             ))
             .map_err(de)?;
-            if a - last_label > 330.0 && a < n - 420.0 {
-                let end = if w.open {
-                    "end".to_string()
-                } else {
-                    short_time(clock, w.end_ms, long)
-                };
-                let label = format!(
-                    "{} {verb} {}\u{2013}{} ({})",
-                    w.workload,
-                    short_time(clock, w.start_ms, long),
-                    end,
-                    span(w.duration_ms)
-                );
-                area.draw(&Text::new(
-                    label,
-                    (a + 5.0, y_max * 0.985),
-                    font(16).color(&color),
-                ))
-                .map_err(de)?;
-                last_label = a;
+        }
+    }
+    let mut placed: Vec<(usize, f64, f64)> = Vec::new();
+    let mut unlabelled = 0;
+    for (bs, color, verb) in [
+        (&fail_bands, MARKER_RED, "fail"),
+        (&sat_bands, SAT_MARKER, "saturated"),
+    ] {
+        for k in bands::label_order(bs) {
+            let w = &bs[k];
+            if w.start_ms < from {
+                unlabelled += 1;
+                continue;
             }
+            let end = if w.open {
+                "end".to_string()
+            } else {
+                short_time(clock, w.end_ms, long)
+            };
+            let who = bands::who(w);
+            let verb = if w.workloads.len() == 1 && verb == "fail" {
+                "fails"
+            } else {
+                verb
+            };
+            let label = format!(
+                "{who} {verb} {}\u{2013}{} ({})",
+                short_time(clock, w.start_ms, long),
+                end,
+                span(w.end_ms - w.start_ms)
+            );
+            let a = x_of(w.start_ms) + 5.0;
+            let b = a + label.chars().count() as f64 * 8.5;
+            let row = (0..2).find(|&r| {
+                b < n - 4.0
+                    && !placed
+                        .iter()
+                        .any(|&(pr, pa, pb)| pr == r && a < pb + 12.0 && pa < b + 12.0)
+            });
+            let Some(row) = row else {
+                unlabelled += 1;
+                continue;
+            };
+            placed.push((row, a, b));
+            area.draw(&Text::new(
+                label,
+                (a, y_max * (0.985 - 0.055 * row as f64)),
+                font(16).color(&color),
+            ))
+            .map_err(de)?;
         }
     }
     // Swaps and job starts on the time axis.
-    for m in report
-        .markers
+    let marks = axis_marks(report, &sn.name);
+    for (m, failed) in marks
         .iter()
-        .filter(|m| m.subnet == sn.name && m.time_ms >= from && m.time_ms < to)
+        .filter(|(m, _)| m.time_ms >= from && m.time_ms < to)
     {
         let a = x_of(m.time_ms);
-        let color = if m.kind == "swap" { SWAP } else { JOB };
+        let color = match (m.kind.as_str(), failed) {
+            (_, true) => FAILED_MARK,
+            ("swap", _) => SWAP,
+            _ => JOB,
+        };
         let s = y_max * 0.05;
         let tri = vec![(a - 8.0, 0.0), (a + 8.0, 0.0), (a, s)];
         area.draw(&Polygon::new(tri.clone(), color.filled()))
@@ -645,13 +765,22 @@ fn draw<DB: DrawingBackend>(
             area.draw(&Rectangle::new([(10, y), (40, y + 16)], color.filled()))
                 .map_err(de)?;
         }
-        area.draw(&Text::new(label.to_string(), (50, y), font(17)))
+        let (w, _) = area.dim_in_pixel();
+        let (label, size) = fitted(area, label, 17, 13, w.saturating_sub(55));
+        area.draw(&Text::new(label, (50, y), font(size)))
             .map_err(de)
     };
     legend_top
         .draw(&Text::new("addresses", (10, y - 24), font(19)))
         .map_err(de)?;
-    for k in (0..4).rev() {
+    // Only the states the panel shows: a level above the one below it somewhere.
+    let drawn = |k: usize| {
+        occ[k]
+            .iter()
+            .enumerate()
+            .any(|(c, &v)| v > if k == 0 { 0.0 } else { occ[k - 1][c] })
+    };
+    for k in (0..4).rev().filter(|&k| drawn(k)) {
         entry(&legend_top, y, colors[k], names[k], false)?;
         y += 26;
     }
@@ -675,18 +804,51 @@ fn draw<DB: DrawingBackend>(
         )?;
         y += 26;
     }
-    entry(&legend_top, y, MARKER_RED, "first failed start", false)?;
-    y += 26;
-    entry(&legend_top, y, BAND, "failure window", false)?;
-    y += 26;
-    if !sn.figures.saturation_windows.is_empty() {
-        entry(&legend_top, y, SAT_BAND, "connector saturated", false)?;
+    let shown = |kind: &str, failed: bool| {
+        marks
+            .iter()
+            .any(|(m, f)| m.kind == kind && *f == failed && m.time_ms >= from && m.time_ms < to)
+    };
+    let mut items: Vec<(RGBColor, String)> = Vec::new();
+    if !fail_bands.is_empty() {
+        items.push((MARKER_RED, "start of failures".into()));
+        items.push((BAND, "failure window".into()));
+    }
+    if !sat_bands.is_empty() {
+        items.push((SAT_BAND, "connector saturated".into()));
+    }
+    if shown("swap", false) {
+        items.push((SWAP, "deploy (on axis)".into()));
+    }
+    if shown("swap", true) {
+        items.push((FAILED_MARK, "deploy that failed (on axis)".into()));
+    }
+    if shown("job", false) {
+        items.push((JOB, "job execution start".into()));
+    }
+    if shown("job", true) {
+        items.push((FAILED_MARK, "execution that lost tasks".into()));
+    }
+    let (_, legend_h) = legend_top.dim_in_pixel();
+    let stats_h = 0;
+    for (color, label) in items {
+        if y + 26 + stats_h > legend_h as i32 {
+            break;
+        }
+        entry(&legend_top, y, color, &label, false)?;
         y += 26;
     }
-    entry(&legend_top, y, SWAP, "revision swap (on axis)", false)?;
-    y += 26;
-    entry(&legend_top, y, JOB, "job execution start", false)?;
-    y += 40;
+    y += 14;
+    if unlabelled > 0 && y + 22 + stats_h <= legend_h as i32 {
+        legend_top
+            .draw(&Text::new(
+                format!("{unlabelled} bands unlabelled"),
+                (10, y),
+                font(15).color(&SUBTITLE_GREY),
+            ))
+            .map_err(de)?;
+        y += 22;
+    }
     let f = &sn.figures;
     for line in [
         format!("peak held {}", f.peak_held),
@@ -697,15 +859,21 @@ fn draw<DB: DrawingBackend>(
         format!("min free {} ({} blocks)", f.min_free, f.min_free_blocks),
         format!("failed starts {}", f.failed_attempts),
     ] {
+        // Figures only while they fit above the panel's end.
+        if y + 22 > legend_h as i32 {
+            break;
+        }
+        let (w, _) = legend_top.dim_in_pixel();
+        let (line, size) = fitted(&legend_top, &line, 16, 12, w.saturating_sub(15));
         legend_top
-            .draw(&Text::new(line, (10, y), font(16)))
+            .draw(&Text::new(line, (10, y), font(size)))
             .map_err(de)?;
         y += 22;
     }
 
     // --- workload panel: who held the addresses ---
     let wls = by_peak(report, &sn.name);
-    let order = stack_order(&wls, opts.top_n);
+    let order = stack_order(&wls, shown_workloads(opts));
     let has_other = wls.len() > order.len();
     let wc = source.workloads(i, &sn.name, &order, &sweep)?;
     let top_level = wc
@@ -714,7 +882,7 @@ fn draw<DB: DrawingBackend>(
     let wy = (top_level * 1.1).max(4.0);
     let mut wchart = builder(&bottom, n, wy)?;
     let (_, wpy) = wchart.plotting_area().get_pixel_range();
-    mesh(&mut wchart, "held by workload")?;
+    mesh(&mut wchart, "held by workload", wy)?;
     draw_time_axis(
         &root,
         &px,
@@ -725,16 +893,20 @@ fn draw<DB: DrawingBackend>(
         &desc,
     )?;
     let n_levels = order.len() + usize::from(has_other);
+    let level_color = |k: usize| {
+        if k < order.len() {
+            PALETTE[k % PALETTE.len()]
+        } else {
+            OTHER
+        }
+    };
     for k in (0..n_levels).rev() {
         let pts = stack_polygon(&wc, k);
         wchart
-            .draw_series(std::iter::once(Polygon::new(
-                pts,
-                PALETTE[k % PALETTE.len()].filled(),
-            )))
+            .draw_series(std::iter::once(Polygon::new(pts, level_color(k).filled())))
             .map_err(de)?;
     }
-    for fw in &windows {
+    for fw in &fail_bands {
         if fw.start_ms >= from {
             let a = x_of(fw.start_ms);
             wchart
@@ -746,18 +918,22 @@ fn draw<DB: DrawingBackend>(
         }
     }
     let mut y = 30;
+    let (lw, _) = legend_bottom.dim_in_pixel();
+    let (head, size) = fitted(
+        &legend_bottom,
+        "held (in use + retained)",
+        19,
+        13,
+        lw.saturating_sub(15),
+    );
     legend_bottom
-        .draw(&Text::new(
-            "held (in use + retained)",
-            (10, y - 24),
-            font(19),
-        ))
+        .draw(&Text::new(head, (10, y - 24), font(size)))
         .map_err(de)?;
-    for (k, w) in wls.iter().take(opts.top_n).enumerate() {
+    for (k, w) in wls.iter().take(order.len()).enumerate() {
         entry(
             &legend_bottom,
             y,
-            PALETTE[k % PALETTE.len()],
+            level_color(k),
             &format!("{} ({})", clip(&w.name, 18), w.peak_held),
             false,
         )?;
@@ -767,7 +943,7 @@ fn draw<DB: DrawingBackend>(
         entry(
             &legend_bottom,
             y,
-            PALETTE[order.len() % PALETTE.len()],
+            OTHER,
             &format!("other ({} workloads)", wls.len() - order.len()),
             false,
         )?;
@@ -780,6 +956,79 @@ fn draw<DB: DrawingBackend>(
         from_ms: from,
         to_ms: to,
     })
+}
+
+/// `text` at the largest font size from `size` down to `min` that fits in `max_w` pixels,
+/// clipped with an ellipsis at `min` if even that is too wide: text never leaves its area.
+fn fitted<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+    size: u32,
+    min: u32,
+    max_w: u32,
+) -> (String, u32) {
+    let width = |t: &str, sz: u32| {
+        area.estimate_text_size(t, &font(sz))
+            .map_or(u32::MAX, |d| d.0)
+    };
+    for sz in (min..=size).rev() {
+        if width(text, sz) <= max_w {
+            return (text.to_string(), sz);
+        }
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let (mut lo, mut hi) = (0, chars.len());
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        let t: String = chars[..mid].iter().collect::<String>() + "\u{2026}";
+        if width(&t, min) <= max_w {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    (chars[..lo].iter().collect::<String>() + "\u{2026}", min)
+}
+
+/// How many y labels give whole-number steps for an axis from 0 to `y_top`: never more
+/// labels than whole numbers, so that no label repeats.
+fn integer_labels(y_top: f64) -> usize {
+    (y_top.floor() as usize + 1).clamp(2, 10)
+}
+
+/// The swaps and job starts of subnet `subnet`, each with whether it failed: a deploy whose
+/// new revision failed to start during its rollout, or an execution that lost tasks.
+fn axis_marks<'a>(report: &'a Report, subnet: &str) -> Vec<(&'a crate::Marker, bool)> {
+    let mut nth: Vec<(&str, &str, u32)> = Vec::new();
+    report
+        .markers
+        .iter()
+        .filter(|m| m.subnet == subnet)
+        .map(|m| {
+            let wl = report.workloads.iter().find(|w| w.name == m.workload);
+            let k = match nth
+                .iter_mut()
+                .find(|(w, kind, _)| *w == m.workload && *kind == m.kind)
+            {
+                Some(e) => {
+                    e.2 += 1;
+                    e.2
+                }
+                None => {
+                    nth.push((&m.workload, &m.kind, 1));
+                    1
+                }
+            };
+            let failed = wl.is_some_and(|w| match m.kind.as_str() {
+                "swap" => w.deploy_failures.iter().any(|d| d.swap_ms == m.time_ms),
+                _ => w
+                    .executions
+                    .iter()
+                    .any(|e| e.execution == k && e.failed > 0),
+            });
+            (m, failed)
+        })
+        .collect()
 }
 
 /// The workloads of subnet `subnet`, most held first.
@@ -1055,6 +1304,9 @@ pub struct CompareChart {
     pub clock: Clock,
     /// Per variant: its name and its (time, addresses in free blocks) step function.
     pub series: Vec<(String, Vec<(u64, u64)>)>,
+    /// Per variant, in the same order: its first failed start, if any (marked with an X on
+    /// its line and named in the legend).
+    pub failures: Vec<Option<u64>>,
 }
 
 /// Draws the overlay: each pixel column keeps the series' **minimum** (a dip in free
@@ -1074,12 +1326,15 @@ pub fn draw_compare(c: &CompareChart, out: &Path) -> Result<(), ChartError> {
         .unwrap_or(1)
         .max(1) as f64
         * 1.08;
+    // A little room below 0, so that a variant at 0 free addresses is a line above the axis,
+    // not hidden in it.
+    let y_min = -y_max * 0.03;
     let long = c.duration_ms > 2 * 86_400_000;
     let mut chart = ChartBuilder::on(&main)
         .margin(15)
         .x_label_area_size(62)
         .y_label_area_size(80)
-        .build_cartesian_2d(0f64..1f64, 0f64..y_max)
+        .build_cartesian_2d(0f64..1f64, y_min..y_max)
         .map_err(de)?;
     let (px, py) = chart.plotting_area().get_pixel_range();
     let n = (px.end - px.start).max(1) as usize;
@@ -1087,47 +1342,116 @@ pub fn draw_compare(c: &CompareChart, out: &Path) -> Result<(), ChartError> {
         .margin(15)
         .x_label_area_size(62)
         .y_label_area_size(80)
-        .build_cartesian_2d(0f64..n as f64, 0f64..y_max)
+        .build_cartesian_2d(0f64..n as f64, y_min..y_max)
         .map_err(de)?;
     chart
         .configure_mesh()
         .disable_x_mesh()
         .x_labels(0)
         .y_desc("addresses in free blocks")
-        .y_label_formatter(&|v| format!("{v:.0}"))
+        .y_labels(integer_labels(y_max))
+        .y_label_formatter(&|v| {
+            if *v < 0.0 {
+                String::new()
+            } else {
+                format!("{v:.0}")
+            }
+        })
         .axis_desc_style(font(20))
         .label_style(font(16))
         .draw()
         .map_err(de)?;
+    // As many variants in the legend as fit; all are drawn.
+    let (_, legend_h) = legend.dim_in_pixel();
+    let rows = ((legend_h as i32 - 90) / 28).max(1) as usize;
+    let listed = if c.series.len() > rows {
+        rows - 1
+    } else {
+        c.series.len()
+    };
+    let x_of = |t: u64| (t as f64 / c.duration_ms.max(1) as f64) * n as f64;
+    // Variants with equal values would hide one another: each line sits 3 pixels above the
+    // previous one, so every variant stays visible.
+    let px_h = (y_max - y_min) / f64::from((py.end - py.start).max(1));
     for (k, (name, s)) in c.series.iter().enumerate() {
+        let lift = 3.0 * k as f64 * px_h;
         // Column minima: negate, take the maximum.
         let mut cols = Columns::starting_at(0, c.duration_ms.max(1), n, 1, f64::NEG_INFINITY);
         for &(t, v) in s {
             cols.set(t, &[-(v as f64)]);
         }
         cols.finish();
+        // Past the 8 palette colours a colour repeats: a dashed line tells it apart.
         let color = PALETTE[k % PALETTE.len()];
         let pts: Vec<(f64, f64)> = (0..n)
             .filter(|&i| cols.levels[0][i].is_finite())
             .flat_map(|i| {
-                let v = -cols.levels[0][i];
+                let v = -cols.levels[0][i] + lift;
                 [(i as f64, v), (i as f64 + 1.0, v)]
             })
             .collect();
-        chart
-            .draw_series(LineSeries::new(pts, color.stroke_width(3)))
-            .map_err(de)?;
-        legend
-            .draw(&Rectangle::new(
-                [(10, 60 + 28 * k as i32), (40, 66 + 28 * k as i32)],
-                color.filled(),
-            ))
-            .map_err(de)?;
+        if k < PALETTE.len() {
+            chart
+                .draw_series(LineSeries::new(pts, color.stroke_width(3)))
+                .map_err(de)?;
+        } else {
+            chart
+                .draw_series(DashedLineSeries::new(pts, 12, 6, color.stroke_width(3)))
+                .map_err(de)?;
+        }
+        let failed = c.failures.get(k).copied().flatten();
+        if let Some(t) = failed {
+            chart
+                .draw_series(std::iter::once(Cross::new(
+                    (x_of(t), lift),
+                    9,
+                    MARKER_RED.stroke_width(3),
+                )))
+                .map_err(de)?;
+        }
+        if k < listed {
+            let y = 60 + 28 * k as i32;
+            legend
+                .draw(&Rectangle::new([(10, y), (40, y + 6)], color.filled()))
+                .map_err(de)?;
+            let label = match failed {
+                Some(t) => format!("{} ✗ {}", clip(name, 20), short_time(c.clock, t, long)),
+                None => clip(name, 26),
+            };
+            let (lw, _) = legend.dim_in_pixel();
+            let (label, size) = fitted(&legend, &label, 17, 12, lw.saturating_sub(55));
+            legend
+                .draw(&Text::new(label, (50, y - 6), font(size)))
+                .map_err(de)?;
+        }
+    }
+    let mut ly = 60 + 28 * listed as i32;
+    if listed < c.series.len() {
         legend
             .draw(&Text::new(
-                clip(name, 26),
-                (50, 54 + 28 * k as i32),
-                font(17),
+                format!("and {} more (compare.csv)", c.series.len() - listed),
+                (10, ly - 6),
+                font(16),
+            ))
+            .map_err(de)?;
+        ly += 28;
+    }
+    if c.failures.iter().any(Option::is_some) {
+        legend
+            .draw(&Text::new(
+                "✗ first failed start",
+                (10, ly),
+                font(16).color(&MARKER_RED),
+            ))
+            .map_err(de)?;
+        ly += 26;
+    }
+    if c.series.len() > 1 {
+        legend
+            .draw(&Text::new(
+                "lines 3 px apart, so equal ones all show",
+                (10, ly),
+                font(14).color(&SUBTITLE_GREY),
             ))
             .map_err(de)?;
     }

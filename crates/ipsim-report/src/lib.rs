@@ -29,6 +29,8 @@
 
 pub mod assumptions;
 pub mod chart;
+pub mod outcome;
+pub mod page;
 pub mod schema;
 
 use std::io::Write;
@@ -46,7 +48,7 @@ pub use schema::{OccupancyCol, WorkloadCol};
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The number of the report format (`format` in report.json).
-pub const FORMAT: u32 = 2;
+pub const FORMAT: u32 = 3;
 
 /// Formats simulation times for people.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -217,6 +219,19 @@ pub struct ExhaustionRow {
     pub owner_free: u32,
     /// Free blocks of the subnet.
     pub free_blocks: u32,
+    /// Blocks the owner held.
+    #[serde(default)]
+    pub owner_blocks: u32,
+    /// Owners holding at least one block of the subnet.
+    #[serde(default)]
+    pub owners: u32,
+    /// Free addresses inside the subnet's reserved blocks (the owner's included).
+    #[serde(default)]
+    pub idle: u32,
+    /// The cause in words: `no free address`, `no free /28 block (...)` or `owner's blocks
+    /// full and no free /28 block (...)` ([`outcome::cause`]).
+    #[serde(default)]
+    pub cause: String,
 }
 
 /// A failure window.
@@ -349,6 +364,25 @@ pub struct WorkloadReport {
     /// Connectors: the most throughput asked for, in Mbps.
     #[serde(default)]
     pub peak_demand_mbps: u32,
+    /// The most it was short at once while its starts failed, and for how long; null if no
+    /// start failed.
+    #[serde(default)]
+    pub short: Option<outcome::Short>,
+    /// Instances or tasks whose start failed at least once.
+    #[serde(default)]
+    pub requests_failed: u64,
+    /// Of those, the ones that started in the end.
+    #[serde(default)]
+    pub started_after_failing: u64,
+    /// Of those, the ones that never started (cancelled, gave up, or still waiting at the end).
+    #[serde(default)]
+    pub never_started: u64,
+    /// Jobs: each execution's succeeded and failed tasks.
+    #[serde(default)]
+    pub executions: Vec<outcome::ExecutionRow>,
+    /// The outcome in words (empty when nothing failed).
+    #[serde(default)]
+    pub outcome: Vec<String>,
 }
 
 /// `report.json`.
@@ -390,6 +424,8 @@ pub struct Report {
 struct Names<'a> {
     out: &'a Output,
     clock: Clock,
+    block_size: u32,
+    subnet_scope: bool,
 }
 
 impl Names<'_> {
@@ -405,6 +441,15 @@ impl Names<'_> {
             running: e.running,
             owner_free: e.owner_free,
             free_blocks: e.free_blocks,
+            owner_blocks: e.owner_blocks,
+            owners: e.owners,
+            idle: e.idle,
+            cause: outcome::cause(
+                e,
+                &self.out.subnets[e.subnet],
+                self.block_size,
+                self.subnet_scope,
+            ),
         }
     }
     fn window(&self, w: &FailureWindow) -> WindowRow {
@@ -461,6 +506,8 @@ impl Report {
         let n = Names {
             out,
             clock: ctx.clock,
+            block_size: ctx.params.block_size,
+            subnet_scope: ctx.params.block_scope == "subnet",
         };
         let subnets = out
             .subnets
@@ -483,6 +530,13 @@ impl Report {
             .iter()
             .map(|w| {
                 let s = &w.summary;
+                let short = outcome::short(w);
+                let deploys = ctx
+                    .markers
+                    .iter()
+                    .filter(|m| m.kind == "swap" && m.workload == w.name)
+                    .count();
+                let words = outcome::words(w, short.as_ref(), deploys, &|t| ctx.clock.fmt(t));
                 WorkloadReport {
                     name: w.name.clone(),
                     kind: kind(w.kind),
@@ -501,6 +555,20 @@ impl Report {
                     tasks_failed: s.tasks_failed,
                     saturation_windows: s.saturation_windows.iter().map(|x| n.window(x)).collect(),
                     peak_demand_mbps: s.peak_demand_mbps,
+                    short,
+                    requests_failed: s.requests_failed,
+                    started_after_failing: s.started_after_failing,
+                    never_started: s.requests_failed - s.started_after_failing,
+                    executions: s
+                        .executions
+                        .iter()
+                        .map(|e| outcome::ExecutionRow {
+                            execution: e.execution,
+                            succeeded: e.completed,
+                            failed: e.failed,
+                        })
+                        .collect(),
+                    outcome: words,
                 }
             })
             .collect();
@@ -708,42 +776,20 @@ pub fn summary_text(r: &Report) -> String {
                 ),
             );
             line(&mut o, format!("  {}", e.message));
+            if !e.cause.is_empty() {
+                line(&mut o, format!("  cause: {}", e.cause));
+            }
             line(
                 &mut o,
                 format!(
-                    "  failed attempts {}, deploy failures {}, unmet {:.0} instance-seconds",
-                    s.failed_attempts,
+                    "  failed attempts {}, deploy failures {}, unmet {} instance-seconds",
+                    outcome::thousands(s.failed_attempts),
                     s.deploy_failures.len(),
-                    s.unmet_instance_seconds
+                    outcome::thousands(s.unmet_instance_seconds.round() as u64)
                 ),
             );
-            line(&mut o, "  failure windows:".into());
-            for w in &s.failure_windows {
-                let end = if w.open {
-                    format!("{} (still open at the end)", w.end)
-                } else {
-                    w.end.clone()
-                };
-                line(
-                    &mut o,
-                    format!(
-                        "    {:<20} {} .. {}  {}",
-                        w.workload,
-                        w.start,
-                        end,
-                        span(w.duration_ms)
-                    ),
-                );
-            }
-            for d in &s.deploy_failures {
-                line(
-                    &mut o,
-                    format!(
-                        "  deploy of {} revision {} failed at {}",
-                        d.workload, d.revision, d.time
-                    ),
-                );
-            }
+            outcome_lines(&mut o, r);
+            window_lines(&mut o, &s.failure_windows);
         }
     }
     for w in &s.saturation_windows {
@@ -839,4 +885,83 @@ pub fn summary_text(r: &Report) -> String {
         );
     }
     o
+}
+
+/// The workloads whose starts failed, most unmet time first: at most [`outcome::LIST_MAX`],
+/// each with its sentences.
+fn outcome_lines(o: &mut String, r: &Report) {
+    let mut hit: Vec<&WorkloadReport> = r
+        .workloads
+        .iter()
+        .filter(|w| !w.outcome.is_empty())
+        .collect();
+    if hit.is_empty() {
+        return;
+    }
+    hit.sort_by(|a, b| {
+        b.unmet_instance_seconds
+            .total_cmp(&a.unmet_instance_seconds)
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    o.push_str("  outcomes:\n");
+    let width = hit
+        .iter()
+        .take(outcome::LIST_MAX)
+        .map(|w| w.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    for w in hit.iter().take(outcome::LIST_MAX) {
+        for (k, sentence) in w.outcome.iter().enumerate() {
+            let name = if k == 0 {
+                format!("{}:", w.name)
+            } else {
+                String::new()
+            };
+            o.push_str(&format!("    {name:<0$} {sentence}\n", width + 1));
+        }
+    }
+    if hit.len() > outcome::LIST_MAX {
+        o.push_str(&format!(
+            "    and {} more workloads (report.json: workloads[].outcome)\n",
+            hit.len() - outcome::LIST_MAX
+        ));
+    }
+}
+
+/// The longest windows, at most [`outcome::LIST_MAX`], then "and k more".
+fn window_lines(o: &mut String, windows: &[WindowRow]) {
+    if windows.is_empty() {
+        return;
+    }
+    let mut by_len: Vec<&WindowRow> = windows.iter().collect();
+    by_len.sort_by(|a, b| {
+        b.duration_ms
+            .cmp(&a.duration_ms)
+            .then(a.start_ms.cmp(&b.start_ms))
+    });
+    o.push_str(if windows.len() > outcome::LIST_MAX {
+        "  failure windows, longest first:\n"
+    } else {
+        "  failure windows:\n"
+    });
+    for w in by_len.iter().take(outcome::LIST_MAX) {
+        let end = if w.open {
+            format!("{} (still open at the end)", w.end)
+        } else {
+            w.end.clone()
+        };
+        o.push_str(&format!(
+            "    {:<20} {} .. {}  {}\n",
+            w.workload,
+            w.start,
+            end,
+            span(w.duration_ms)
+        ));
+    }
+    if windows.len() > outcome::LIST_MAX {
+        o.push_str(&format!(
+            "    and {} more (report.json: summary.failure_windows)\n",
+            windows.len() - outcome::LIST_MAX
+        ));
+    }
 }

@@ -60,6 +60,41 @@ impl Vary {
         }
         format!("{v}")
     }
+
+    /// How value `v` reads on a chart's axis: a prefix as `/22 (1,020 usable)`, a duration
+    /// field (its last path segment names one: `retention`, `at`, `start`, ...) as `8h` rather
+    /// than milliseconds, else as [`Vary::label`].
+    pub fn axis_label(&self, v: f64) -> String {
+        let last = self.path.rsplit('.').next().unwrap_or("");
+        let last = last.split('[').next().unwrap_or(last);
+        if !self.names.is_empty() || v < 0.0 || v.fract() != 0.0 {
+            return self.label(v);
+        }
+        if last == "prefix" && (1.0..=32.0).contains(&v) {
+            let usable = (1u64 << (32 - v as u32)).saturating_sub(4);
+            return format!("/{v} ({} usable)", ipsim_report::outcome::thousands(usable));
+        }
+        let duration = [
+            "duration",
+            "retention",
+            "service_retention",
+            "task_retention",
+            "block_linger",
+            "retry_interval",
+            "sample_interval",
+            "at",
+            "start",
+            "rollout",
+            "task_duration",
+            "repeat_every",
+            "period",
+            "phase",
+        ];
+        if duration.contains(&last) {
+            return ipsim_report::span(v as u64);
+        }
+        self.label(v)
+    }
 }
 
 fn parse_value(s: &str) -> Result<f64, String> {
@@ -536,5 +571,17 @@ mod tests {
             let e = parse_vary(bad).unwrap_err();
             assert!(e.contains(msg), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn chart_axes_read_prefixes_and_durations_as_people_write_them() {
+        let p = parse_vary("subnet.main.prefix=22..23").unwrap();
+        assert_eq!(p.axis_label(22.0), "/22 (1,020 usable)");
+        assert_eq!(p.axis_label(23.0), "/23 (508 usable)");
+        let r = parse_vary("params.service_retention=10m,8h").unwrap();
+        assert_eq!(r.axis_label(r.values[1]), "8h");
+        assert_eq!(r.label(r.values[1]), "28800000");
+        let n = parse_vary("surge.peak=100..200:100").unwrap();
+        assert_eq!(n.axis_label(100.0), "100");
     }
 }

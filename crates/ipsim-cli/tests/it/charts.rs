@@ -249,3 +249,206 @@ fn the_run_draws_what_chart_redraws_from_the_files() {
         assert!(d.join("two-false").join(f).exists(), "{f}");
     }
 }
+
+/// A scenario of 30 services that fail over and over on a /23, and a job: the case where
+/// charts used to turn into a barcode with repeating colours.
+fn thirty_workloads(dir: &Path) -> std::path::PathBuf {
+    let mut wls = Vec::new();
+    for i in 0..30 {
+        let mut pts = vec![serde_json::json!(["0s", 2 + i % 5])];
+        for k in 1..12 {
+            pts.push(serde_json::json!([
+                format!("{}m", k * 20 + i % 7),
+                2 + i % 5 + (k * 7 + i * 3) % 9
+            ]));
+        }
+        let mut w = serde_json::json!({
+            "name": format!("svc-{i:02}"), "subnet": "shared",
+            "demand": { "type": "step", "points": pts }
+        });
+        if i % 5 == 0 {
+            w["swaps"] = serde_json::json!([{ "at": format!("{}m", 45 + i * 5) }]);
+        }
+        wls.push(w);
+    }
+    wls.push(serde_json::json!({
+        "name": "nightly", "subnet": "shared", "kind": "job",
+        "executions": [{ "start": "30m", "tasks": 200, "parallelism": 60, "task_duration": "3m" }]
+    }));
+    let s = serde_json::json!({
+        "name": "thirty", "description": "30 services and a job on a /23", "duration": "4h",
+        "subnets": [{ "name": "shared", "cidr": "10.8.0.0/23" }],
+        "workloads": wls
+    });
+    let p = dir.join("thirty.json");
+    std::fs::write(&p, serde_json::to_string_pretty(&s).unwrap()).unwrap();
+    p
+}
+
+/// The workload panel uses none of the state colours (blue in use, orange retained), and
+/// every colour it draws is one of the legend's: 8 workloads and "other", none repeated.
+#[test]
+fn thirty_workloads_get_colours_of_their_own_and_a_legend_that_fits() {
+    let d = tmp("chart-thirty");
+    let scenario = thirty_workloads(&d);
+    let out = d.join("out");
+    let o = ipsim(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let stdout = text(&o.stdout);
+    assert!(stdout.contains("and 26 more workloads"), "{stdout}");
+    assert!(
+        stdout.contains("failure windows, longest first:"),
+        "{stdout}"
+    );
+    let img = image::open(out.join("occupancy.png")).unwrap().to_rgb8();
+    let (w, h) = img.dimensions();
+    // The workload panel: the lower 38% of the body, left of the legend.
+    let y0 = 100 + (h - 100) * 62 / 100;
+    let count = |rgb: [u8; 3], x0: u32, x1: u32| {
+        (y0..h)
+            .flat_map(|y| (x0..x1).map(move |x| (x, y)))
+            .filter(|&(x, y)| img.get_pixel(x, y).0 == rgb)
+            .count()
+    };
+    let legend_x = w - 290;
+    for state in [[31, 119, 180], [255, 152, 48], [166, 216, 130]] {
+        assert_eq!(
+            count(state, 0, w),
+            0,
+            "state colour {state:?} in the workload panel"
+        );
+    }
+    // Viridis' darkest colour (the biggest workload) and the grey of "other" are drawn, and
+    // each appears in the legend too.
+    for c in [[0x44, 0x01, 0x54], [120, 120, 120]] {
+        assert!(count(c, 0, legend_x) > 500, "{c:?} not drawn");
+        assert!(count(c, legend_x, w) > 100, "{c:?} not in the legend");
+    }
+    // Nothing is drawn in the last 3 pixel columns: no legend text runs off the image.
+    let edge = (0..h)
+        .flat_map(|y| (w - 3..w).map(move |x| (x, y)))
+        .filter(|&(x, y)| img.get_pixel(x, y).0 != [255, 255, 255])
+        .count();
+    assert_eq!(edge, 0, "something touches the right edge");
+}
+
+#[test]
+fn chart_sizes_below_800x500_are_refused_and_800x500_draws() {
+    let d = tmp("chart-small");
+    let o = ipsim(&[
+        "run",
+        "scenarios/revision-swap-tight.json",
+        "--out",
+        d.to_str().unwrap(),
+        "--no-chart",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let dir = d.to_str().unwrap();
+    let o = ipsim(&["chart", dir, "--width", "799"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("799 is not in 800..=20000"),
+        "{}",
+        text(&o.stderr)
+    );
+    let o = ipsim(&["chart", dir, "--height", "100"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = ipsim(&["chart", dir, "--width", "800", "--height", "500"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let img = image::open(d.join("occupancy.png")).unwrap().to_rgb8();
+    assert_eq!(img.dimensions(), (800, 500));
+    let edge = (0..500)
+        .flat_map(|y| (797..800).map(move |x| (x, y)))
+        .filter(|&(x, y)| img.get_pixel(x, y).0 != [255, 255, 255])
+        .count();
+    assert_eq!(edge, 0, "text runs off the right edge at 800x500");
+}
+
+#[test]
+fn chart_out_leaves_the_runs_chart_and_a_rerun_removes_only_charts_it_no_longer_draws() {
+    let d = tmp("chart-out");
+    let dir = d.to_str().unwrap();
+    let run = |extra: &[&str]| {
+        let mut a = vec!["run", "scenarios/revision-swap-tight.json", "--out", dir];
+        a.extend_from_slice(extra);
+        let o = ipsim(&a);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    };
+    run(&[]);
+    let own = std::fs::read(d.join("occupancy.png")).unwrap();
+    let zoom = d.join("zoom.png");
+    let o = ipsim(&[
+        "chart",
+        dir,
+        "--from",
+        "5m",
+        "--to",
+        "35m",
+        "--out",
+        zoom.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(
+        std::fs::read(d.join("occupancy.png")).unwrap(),
+        own,
+        "the run's chart changed"
+    );
+    assert_ne!(std::fs::read(&zoom).unwrap(), own);
+    let o = ipsim(&[
+        "chart",
+        dir,
+        "--out",
+        d.join("occupancy.png").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("the run's own chart"),
+        "{}",
+        text(&o.stderr)
+    );
+    std::fs::write(d.join("notes.png"), b"mine").unwrap();
+    run(&["--no-chart"]);
+    assert!(
+        !d.join("occupancy.png").exists(),
+        "a chart of the earlier run is left"
+    );
+    assert!(
+        zoom.exists() && d.join("notes.png").exists(),
+        "removed a file it did not draw"
+    );
+}
+
+/// The connector subnet holds only connector VMs: its legend shows "in use" and not the
+/// retained or idle states or a failure marker, which nothing draws.
+#[test]
+fn the_legend_lists_only_what_is_drawn() {
+    let d = tmp("chart-legend");
+    let o = ipsim(&[
+        "run",
+        "scenarios/connector.json",
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let img = image::open(d.join("occupancy.png")).unwrap().to_rgb8();
+    let (w, h) = img.dimensions();
+    let legend = |rgb: [u8; 3]| {
+        (100..100 + (h - 100) * 62 / 100)
+            .flat_map(|y| (w - 290..w).map(move |x| (x, y)))
+            .filter(|&(x, y)| img.get_pixel(x, y).0 == rgb)
+            .count()
+    };
+    assert!(
+        legend([31, 119, 180]) > 100,
+        "in use missing from the legend"
+    );
+    // (The static grey is left out: antialiased text has it too.)
+    for absent in [[255, 152, 48], [166, 216, 130], [220, 0, 0]] {
+        assert_eq!(legend(absent), 0, "{absent:?} in the legend but not drawn");
+    }
+}

@@ -8,6 +8,7 @@ mod charts;
 mod conventions;
 mod gates;
 mod import;
+mod page;
 mod readme;
 mod sweeps;
 

@@ -86,6 +86,18 @@ impl Allocator {
         self.owners[owner as usize].free
     }
 
+    /// Blocks the owner holds.
+    pub(crate) fn owner_blocks(&self, owner: u32) -> u32 {
+        self.owners[owner as usize].n_blocks
+    }
+
+    /// Owners holding at least one block of `subnet`, and the free addresses inside reserved
+    /// blocks.
+    pub(crate) fn holders_idle(&self, subnet: u32) -> (u32, u32) {
+        let p = &self.subnets[subnet as usize].pool;
+        (p.n_owners, p.reserved_idle())
+    }
+
     /// Free blocks of the subnet.
     pub(crate) fn free_blocks(&self, subnet: u32) -> u32 {
         self.subnets[subnet as usize].pool.free_set.len() as u32

@@ -101,6 +101,8 @@ pub(crate) struct Pool {
     pub(super) free_cap: u32,
     pub(super) reserved_cap: u32,
     pub(super) n_reserved: u32,
+    /// Owners holding at least one block.
+    pub(super) n_owners: u32,
     pub(super) in_use: u32,
     pub(super) retained: u32,
     /// Addresses held outside blocks: connector VMs, one each.
@@ -223,6 +225,7 @@ impl Pool {
             free_cap,
             reserved_cap: 0,
             n_reserved: 0,
+            n_owners: 0,
             in_use: 0,
             retained: 0,
             direct: 0,
@@ -266,6 +269,7 @@ impl Pool {
         self.free_cap -= blk.cap;
         self.reserved_cap += blk.cap;
         self.n_reserved += 1;
+        self.n_owners += u32::from(owner.n_blocks == 0);
         owner.n_blocks += 1;
         owner.free += blk.cap;
         owner.with_free.insert(b);
@@ -282,6 +286,7 @@ impl Pool {
         self.reserved_cap -= blk.cap;
         self.n_reserved -= 1;
         owner.n_blocks -= 1;
+        self.n_owners -= u32::from(owner.n_blocks == 0);
         owner.free -= blk.cap;
         owner.with_free.remove(&b);
     }
@@ -400,6 +405,8 @@ impl Pool {
             self.n_reservable,
             "block count"
         );
+        let holders = owner_blocks.iter().filter(|&&n| n > 0).count() as u32;
+        assert_eq!(holders, self.n_owners, "owners holding blocks");
         match self.index.kind {
             Some(Strategy::Random) => {
                 let mut v = self.index.vec.clone();

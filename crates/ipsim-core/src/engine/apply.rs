@@ -177,6 +177,9 @@ impl Simulation<'_> {
     fn started(&mut self, req: u32, inst: u32, owner: u32, subnet: u32, k: u32, task: u32) {
         let r = &self.requests[req as usize];
         let (wl, unit_idx) = (r.workload, r.unit_idx);
+        if r.failed > 0 {
+            self.rec.request_failed(wl, true);
+        }
         {
             let i = &mut self.instances[inst as usize];
             i.workload = wl;
@@ -224,7 +227,10 @@ impl Simulation<'_> {
     fn failed_one(&mut self, req: u32) {
         let r = &mut self.requests[req as usize];
         r.failed += 1;
-        let fails = r.failed;
+        let (fails, wl) = (r.failed, r.workload);
+        if fails == 1 {
+            self.rec.request_failed(wl, false);
+        }
         self.failed_alone(req, fails);
     }
 
@@ -392,7 +398,8 @@ impl Simulation<'_> {
         }
         let (wl, ex) = (i.workload, i.unit_idx);
         self.stop_instance(inst);
-        self.rec.task_completed(wl);
+        let unit = self.unit(wl, ex);
+        self.rec.task_completed(wl, unit);
         let mut actions = std::mem::take(&mut self.actions);
         if let KindState::Job(job) = &mut self.wls[wl as usize].state {
             job.completed(ex);

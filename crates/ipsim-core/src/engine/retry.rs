@@ -249,14 +249,19 @@ impl Simulation<'_> {
             KindState::Scaled(svc) => svc.desired_running(unit),
             KindState::Connector(_) => (0, 0),
         };
+        let subnet = self.wls[wl as usize].subnet;
+        let (owners, idle) = self.alloc.holders_idle(subnet);
         Failure {
-            subnet: self.wls[wl as usize].subnet,
+            subnet,
             workload: wl,
             unit: self.unit(wl, unit),
             desired,
             running,
             owner_free: self.alloc.owner_free(owner),
-            free_blocks: self.alloc.free_blocks(self.wls[wl as usize].subnet),
+            free_blocks: self.alloc.free_blocks(subnet),
+            owner_blocks: self.alloc.owner_blocks(owner),
+            owners,
+            idle,
         }
     }
 }

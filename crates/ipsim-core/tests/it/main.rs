@@ -4,6 +4,7 @@
 #![allow(missing_docs)]
 
 mod examples;
+mod outcomes;
 mod props;
 mod rules;
 mod tidy;

@@ -381,7 +381,7 @@ impl ChartSink {
             s.held = match report {
                 None => Held::Frontier(Frontier::new(from, to, n, s.workloads.len())),
                 Some(r) => {
-                    let order = stack_order(&by_peak(r, &s.name), opts.top_n);
+                    let order = stack_order(&by_peak(r, &s.name), super::shown_workloads(opts));
                     let slot_of = s
                         .workloads
                         .iter()
