@@ -603,7 +603,7 @@ fn draw<DB: DrawingBackend>(
         .filter(|m| m.subnet == sn.name && m.time_ms >= from && m.time_ms < to)
     {
         let a = x_of(m.time_ms);
-        let color = if m.kind == "swap" { SWAP } else { JOB };
+        let color = if m.kind == "job" { JOB } else { SWAP };
         let s = y_max * 0.05;
         let tri = vec![(a - 8.0, 0.0), (a + 8.0, 0.0), (a, s)];
         area.draw(&Polygon::new(tri.clone(), color.filled()))
