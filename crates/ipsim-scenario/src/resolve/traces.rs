@@ -193,8 +193,7 @@ impl Resolver<'_> {
                 }
                 Some(s) => {
                     let idle = w.idle;
-                    if let Some(pts) = self.export_points(s, &s.points, Some(&s.origins), requests)
-                    {
+                    if let Some(pts) = self.export_points(s, s.iter(), Some(&s.origins), requests) {
                         set_demand(
                             spec,
                             if idle > 0 {
@@ -298,17 +297,18 @@ impl Resolver<'_> {
 /// Instance points from (time, value) pairs, keeping changes only; `Err(k)` if the value of
 /// point `k` is more than `MAX_INSTANCES` instances.
 fn points_from(
-    points: &[(u64, Exact)],
+    points: impl Iterator<Item = (u64, Exact)>,
     requests: Option<&Requests>,
-) -> Result<Vec<DemandPoint>, usize> {
+) -> Result<Vec<DemandPoint>, (usize, u64, Exact)> {
     let mut out: Vec<DemandPoint> = Vec::new();
-    for (k, (t, v)) in points.iter().enumerate() {
-        let n = demand::instances(v, requests)
-            .filter(|&n| f64::from(n) <= MAX_INSTANCES)
-            .ok_or(k)?;
+    for (k, (t, v)) in points.enumerate() {
+        let Some(n) = demand::instances(&v, requests).filter(|&n| f64::from(n) <= MAX_INSTANCES)
+        else {
+            return Err((k, t, v));
+        };
         if out.last().map(|p| p.instances) != Some(n) {
             out.push(DemandPoint {
-                time_ms: *t,
+                time_ms: t,
                 instances: n,
             });
         }
@@ -322,14 +322,13 @@ impl Resolver<'_> {
     fn export_points(
         &mut self,
         s: &ServiceSeries,
-        points: &[(u64, Exact)],
+        points: impl Iterator<Item = (u64, Exact)>,
         origins: Option<&[u32]>,
         requests: Option<&Requests>,
     ) -> Option<Vec<DemandPoint>> {
         match points_from(points, requests) {
             Ok(pts) => Some(pts),
-            Err(k) => {
-                let (t, v) = &points[k];
+            Err((k, t, v)) => {
                 let src = origins
                     .and_then(|o| o.get(k))
                     .and_then(|&i| s.sources.get(i as usize))
@@ -340,7 +339,7 @@ impl Resolver<'_> {
                 };
                 let msg = format!(
                     "at {} the series of this service add up to {what}more than the cap of {} instances",
-                    Duration(*t),
+                    Duration(t),
                     MAX_INSTANCES
                 );
                 match src {
@@ -373,7 +372,12 @@ impl Resolver<'_> {
         }
         let mut revisions = Vec::with_capacity(s.revisions.len());
         for r in &s.revisions {
-            let Some(pts) = self.export_points(s, &r.points, None, requests) else {
+            let got = if s.revisions.len() == 1 {
+                self.export_points(s, s.iter(), Some(&s.origins[..]), requests)
+            } else {
+                self.export_points(s, r.iter(), None, requests)
+            };
+            let Some(pts) = got else {
                 return;
             };
             revisions.push(if w.idle > 0 {

@@ -72,16 +72,32 @@ impl Reading {
 pub struct RevisionSeries {
     /// `revision_name` (empty if the series had none).
     pub name: String,
-    /// (ms since t = 0, value), ascending, changes only; 0 before the first point.
-    pub points: Vec<(u64, Exact)>,
+    /// (ms since t = 0, value), ascending, changes only; 0 before the first point. Empty when
+    /// the service has this one revision: its points are then the service's.
+    steps: Vec<(u64, Val)>,
+}
+
+impl RevisionSeries {
+    /// Its points (see [`ServiceSeries::points`]); empty when the service has one revision.
+    pub fn points(&self) -> Vec<(u64, Exact)> {
+        exact_points(&self.steps)
+    }
+
+    /// Its points one by one.
+    pub fn iter(&self) -> impl Iterator<Item = (u64, Exact)> + '_ {
+        self.steps.iter().map(|(t, v)| (*t, v.exact()))
+    }
+}
+
+fn exact_points(steps: &[(u64, Val)]) -> Vec<(u64, Exact)> {
+    steps.iter().map(|(t, v)| (*t, v.exact())).collect()
 }
 
 /// One service's demand from the export.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServiceSeries {
-    /// (time in ms since t = 0, value: instances or requests per second), ascending, changes
-    /// only; values exact on the numbers as written (a rate is the count over the interval).
-    pub points: Vec<(u64, Exact)>,
+    /// (time in ms since t = 0, value), held compactly.
+    steps: Vec<(u64, Val)>,
     /// Times at which a new revision first appears (after the first revision).
     pub swaps: Vec<u64>,
     /// Each revision's own sum, in order of first point.
@@ -99,6 +115,19 @@ pub struct Origin {
     pub file: PathBuf,
     /// Its index in that file's `timeSeries`.
     pub index: usize,
+}
+
+impl ServiceSeries {
+    /// (time in ms since t = 0, value: instances or requests per second), ascending, changes
+    /// only; values exact on the numbers as written (a rate is the count over the interval).
+    pub fn points(&self) -> Vec<(u64, Exact)> {
+        exact_points(&self.steps)
+    }
+
+    /// Its points one by one.
+    pub fn iter(&self) -> impl Iterator<Item = (u64, Exact)> + '_ {
+        self.steps.iter().map(|(t, v)| (*t, v.exact()))
+    }
 }
 
 impl fmt::Display for Origin {
@@ -274,10 +303,11 @@ struct RawPoint {
     value: Option<RawValue>,
 }
 
-/// A value as written: a whole number held compactly, else exact.
+/// A value held compactly: a whole number, a ratio of two, else exact.
 #[derive(Debug, Clone, PartialEq)]
 enum Val {
     Int(u64),
+    Ratio(u64, u64),
     Exact(Box<Exact>),
 }
 
@@ -285,6 +315,7 @@ impl Val {
     fn exact(&self) -> Exact {
         match self {
             Val::Int(v) => Exact::int(*v),
+            Val::Ratio(n, d) => Exact::ratio(*n, *d).unwrap_or_else(Exact::zero),
             Val::Exact(e) => (**e).clone(),
         }
     }
@@ -762,7 +793,7 @@ fn reading(metric: Metric, s: &Series) -> Result<Reading, String> {
 
 /// A series as its own step function, in absolute ms: (time, value in the metric's unit).
 struct Steps {
-    pts: Vec<(i64, Exact)>,
+    pts: Vec<(i64, Val)>,
 }
 
 fn build(
@@ -942,15 +973,14 @@ fn build(
             .or_default() += 1;
         let mut steps = Vec::with_capacity(s.pts.len() + 1);
         for (k, p) in s.pts.iter().enumerate() {
-            let v = value(s.reading, p).unwrap_or_else(Exact::zero);
-            steps.push((p.end, v));
+            steps.push((p.end, compact(s.reading, p)));
             let next = s.pts.get(k + 1).map(|q| q.end);
             let silent_until = next.unwrap_or(i64::MAX);
             let drop = p
                 .end
                 .saturating_add(i64::try_from(allowed).unwrap_or(i64::MAX));
             if silent_until > drop {
-                steps.push((drop, Exact::zero()));
+                steps.push((drop, Val::Int(0)));
                 if next.is_some() || drop <= export_end {
                     note.gaps_closed += 1;
                 }
@@ -982,10 +1012,15 @@ fn build(
         let mut revisions = Vec::new();
         for (rev, _) in &order {
             let series = &revs[*rev];
-            let (points, _) = sum(series.iter().map(|(s, o)| (s, o)), t0);
+            // One revision's sum is the service's: not held twice.
+            let points = if order.len() > 1 {
+                sum(series.iter().map(|(s, o)| (s, o)), t0).0
+            } else {
+                Vec::new()
+            };
             revisions.push(RevisionSeries {
                 name: (*rev).clone(),
-                points,
+                steps: points,
             });
             all.extend(series.iter());
         }
@@ -999,7 +1034,7 @@ fn build(
         services.insert(
             name,
             ServiceSeries {
-                points,
+                steps: points,
                 swaps,
                 revisions,
                 sources,
@@ -1025,6 +1060,18 @@ fn common_time(a: &[Pt], b: &[Pt]) -> Option<i64> {
         }
     }
     None
+}
+
+/// A point's value in its unit, held compactly (a DELTA point has an interval by now).
+fn compact(r: Reading, p: &Pt) -> Val {
+    match (r, &p.v) {
+        (Reading::Instances | Reading::Rate, v) => v.clone(),
+        (Reading::DeltaCount, Val::Int(n)) if p.span > 0 => match n.checked_mul(1000) {
+            Some(m) => Val::Ratio(m, p.span),
+            None => Val::Exact(Box::new(value(r, p).unwrap_or_else(Exact::zero))),
+        },
+        (Reading::DeltaCount, _) => Val::Exact(Box::new(value(r, p).unwrap_or_else(Exact::zero))),
+    }
 }
 
 /// A point's value in its unit (instances, or requests per second); `None` for a DELTA point
@@ -1079,13 +1126,13 @@ fn period(pts: &[Pt], r: Reading) -> Option<u64> {
 fn sum<'a>(
     series: impl Iterator<Item = (&'a Steps, &'a Origin)>,
     t0: i64,
-) -> (Vec<(u64, Exact)>, Vec<u32>) {
-    let mut events: Vec<(i64, usize, &Exact)> = Vec::new();
+) -> (Vec<(u64, Val)>, Vec<u32>) {
+    let mut events: Vec<(i64, u32, &Val)> = Vec::new();
     let mut n = 0;
     for (k, (s, _)) in series.enumerate() {
         n += 1;
         for (t, v) in &s.pts {
-            events.push(((*t).max(t0), k, v));
+            events.push(((*t).max(t0), k as u32, v));
         }
     }
     // At one time (a point folded into t0, or a drop and a point together) the last
@@ -1093,7 +1140,8 @@ fn sum<'a>(
     events.sort_by_key(|&(t, k, _)| (t, k));
     let mut current: Vec<Exact> = vec![Exact::zero(); n];
     let mut total = Exact::zero();
-    let mut out: Vec<(u64, Exact)> = Vec::new();
+    let mut out: Vec<(u64, Val)> = Vec::new();
+    let mut last = None::<Exact>;
     let mut origins = Vec::new();
     let mut i = 0;
     while i < events.len() {
@@ -1101,20 +1149,27 @@ fn sum<'a>(
         let mut who = events[i].1;
         while i < events.len() && events[i].0 == t {
             let (_, k, v) = events[i];
-            total = total.add(v).sub_or_zero(&current[k]);
-            current[k] = v.clone();
+            let v = v.exact();
+            total = total.add(&v).sub_or_zero(&current[k as usize]);
+            current[k as usize] = v;
             who = k;
             i += 1;
         }
-        if out.last().is_none_or(|(_, last)| *last != total) {
+        if last.as_ref() != Some(&total) {
             let rel = u64::try_from(t - t0).unwrap_or(0);
+            let v = match total.as_u64_ratio() {
+                Some((n, 1)) => Val::Int(n),
+                Some((n, d)) => Val::Ratio(n, d),
+                None => Val::Exact(Box::new(total.clone())),
+            };
             match out.last_mut() {
-                Some(l) if l.0 == rel => l.1 = total.clone(),
+                Some(l) if l.0 == rel => l.1 = v,
                 _ => {
-                    out.push((rel, total.clone()));
-                    origins.push(u32::try_from(who).unwrap_or(u32::MAX));
+                    out.push((rel, v));
+                    origins.push(who);
                 }
             }
+            last = Some(total.clone());
         }
     }
     (out, origins)

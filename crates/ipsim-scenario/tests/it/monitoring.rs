@@ -130,11 +130,14 @@ fn instance_count_export() {
     .unwrap();
     let api = &x.services["api"];
     // Revision 1 ends after 2m + its 1m period; its idle series too.
-    assert_eq!(api.points, ints(&[(0, 5), (120 * S, 9), (300 * S, 0)]));
+    assert_eq!(api.points(), ints(&[(0, 5), (120 * S, 9), (300 * S, 0)]));
     assert_eq!(api.swaps, [3 * MIN]);
     assert_eq!(api.revisions.len(), 2);
     assert_eq!(api.revisions[1].name, "api-00043-abc");
-    assert_eq!(api.revisions[1].points, ints(&[(180 * S, 9), (300 * S, 0)]));
+    assert_eq!(
+        api.revisions[1].points(),
+        ints(&[(180 * S, 9), (300 * S, 0)])
+    );
     assert_eq!(
         x.note.line(),
         "3 series in 1 file, 6 points (GAUGE instance count); sampling period 1m; 2 gaps closed"
@@ -193,9 +196,9 @@ fn rate_export_replays_as_the_count_export() {
     );
     let a = read_text("mon-delta", &count_export).unwrap();
     let b = read_text("mon-rate", &rate_export).unwrap();
-    assert_eq!(a.services["api"].points, b.services["api"].points);
+    assert_eq!(a.services["api"].points(), b.services["api"].points());
     assert_eq!(
-        a.services["api"].points,
+        a.services["api"].points(),
         ints(&[
             (0, 100),
             (MIN, 200),
@@ -303,7 +306,7 @@ fn unaligned_series_sum_as_step_functions() {
     )
     .unwrap();
     assert_eq!(
-        x.services["api"].points,
+        x.services["api"].points(),
         ints(&[
             (0, 10),
             (30 * S, 13),
@@ -326,7 +329,7 @@ fn a_gap_drops_to_zero() {
     let text = export(&[instances("active", "r1", &pts)], "");
     let x = read_text("mon-gap", &text).unwrap();
     assert_eq!(
-        x.services["api"].points,
+        x.services["api"].points(),
         ints(&[(0, 5), (11 * MIN, 0), (30 * MIN, 5), (32 * MIN, 0)])
     );
     assert_eq!(x.note.gaps_closed, 1);
@@ -337,7 +340,7 @@ fn a_gap_drops_to_zero() {
         max_gap_ms: Some(30 * MIN),
     };
     let y = monitoring::read_pages(&[write(&d, "m.json", &text)], &opts).unwrap();
-    assert_eq!(y.services["api"].points, ints(&[(0, 5), (61 * MIN, 0)]));
+    assert_eq!(y.services["api"].points(), ints(&[(0, 5), (61 * MIN, 0)]));
     assert_eq!(y.note.gaps_closed, 0);
 }
 
@@ -382,7 +385,7 @@ fn pages_equal_the_unpaged_export() {
         monitoring::read_pages(std::slice::from_ref(&pd), &opts).unwrap(),
     ] {
         let (sa, sb) = (&a.services["api"], &b.services["api"]);
-        assert_eq!(sa.points, sb.points);
+        assert_eq!(sa.points(), sb.points());
         assert_eq!(sa.swaps, sb.swaps);
         assert_eq!(sa.revisions, sb.revisions);
         assert_eq!(b.note.series, 3);
@@ -498,7 +501,7 @@ fn times_with_zones_and_special_doubles() {
     );
     let x = read_text("mon-tz", &text).unwrap();
     assert_eq!(
-        x.services["api"].points,
+        x.services["api"].points(),
         ints(&[(0, 3), (MIN, 4), (2 * MIN, 0)])
     );
     for (i, v) in ["\"NaN\"", "\"Infinity\"", "\"-Infinity\""]
@@ -546,7 +549,7 @@ fn a_named_pipe_export_is_read_once() {
     let x = monitoring::read(&fifo, None).unwrap();
     writer.join().unwrap();
     assert_eq!(
-        x.services["api"].points,
+        x.services["api"].points(),
         ints(&[(0, 3), (MIN, 4), (2 * MIN, 0)])
     );
 }
