@@ -54,6 +54,8 @@ pub(super) struct Taker<'r> {
     pub(super) own_swaps: bool,
     /// Whether each revision of an export follows its own observed count.
     pub(super) observed: bool,
+    /// Whether the demand says `revisions` at all (Cloud Monitoring only).
+    pub(super) revisions: bool,
     /// Whether it sets `min_instances` above 0.
     pub(super) min_instances: bool,
 }
@@ -162,6 +164,12 @@ impl Resolver<'_> {
             .or_default()
             .insert(w.series.clone());
         let name = &def.traces[t].name;
+        if w.revisions && def.traces[t].format != TraceFormat::CloudMonitoring {
+            self.err(
+                p.key("demand").key("revisions"),
+                "\"revisions\" goes with a cloud-monitoring trace (a CSV trace has no revisions)",
+            );
+        }
         if let Some(&unit) = tr.csv_units.get(&t) {
             let rps = unit == CsvUnit::Rps;
             self.check_unit(p, rps, w.requests.is_some(), name);

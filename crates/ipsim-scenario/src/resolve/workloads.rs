@@ -289,6 +289,7 @@ impl Resolver<'_> {
                     idle: cx.idle,
                     own_swaps: !w.swaps.is_empty(),
                     observed: *revisions == Some(Revisions::Observed),
+                    revisions: revisions.is_some(),
                     min_instances: w.min_instances.unwrap_or(0) > 0,
                 };
                 self.trace_demand(def, traces, trace, taker, spec, s.duration);

@@ -821,3 +821,39 @@ mod fuzz {
         }
     }
 }
+
+/// Page lists, `max_gap` and `revisions` belong to Cloud Monitoring traces only.
+#[test]
+fn monitoring_fields_on_a_csv_trace_are_refused() {
+    let sc = r#"{"name": "t", "description": "csv", "duration": "1h",
+        "subnets": [{"name": "main", "cidr": "10.0.0.0/24"}],
+        "workloads": [{"name": "web", "subnet": "main",
+                       "demand": {"type": "trace", "trace": "c", "revisions": "observed"}}],
+        "traces": [{"name": "c", "format": "csv", "file": ["t.csv", "u.csv"], "max_gap": "2m"}]}"#;
+    let csv = "time,workload,instances\n0,web,3\n";
+    let e = load_files(
+        "mon-csv-fields",
+        &[("scenario.json", sc.as_bytes()), ("t.csv", csv.as_bytes())],
+    )
+    .unwrap_err()
+    .to_string();
+    for want in [
+        "traces[0].file: a list of files goes with format \"cloud-monitoring\"",
+        "traces[0].max_gap: \"max_gap\" goes with format \"cloud-monitoring\"",
+    ] {
+        assert!(e.contains(want), "{want}: {e}");
+    }
+    let sc = sc.replace(r#"["t.csv", "u.csv"], "max_gap": "2m""#, r#""t.csv""#);
+    let e = load_files(
+        "mon-csv-revisions",
+        &[("scenario.json", sc.as_bytes()), ("t.csv", csv.as_bytes())],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains(
+            "workloads[0].demand.revisions: \"revisions\" goes with a cloud-monitoring trace"
+        ),
+        "{e}"
+    );
+}
