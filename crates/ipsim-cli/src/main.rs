@@ -531,6 +531,7 @@ fn run(a: &RunArgs<'_>) -> Result<u8> {
     ctx.description = scenario.def.description.clone();
     ctx.clock = clock;
     ctx.params = ipsim_study::variation::resolved_params(&scenario);
+    ctx.traces = trace_reads(&scenario);
     let report = Report::new(&output, &ctx);
     let cost = cost::applies(&scenario)
         .then(|| cost::compare_with(&scenario, &output, &cost::options(&scenario), &instances))
@@ -1233,4 +1234,30 @@ fn validate(paths: &[PathBuf]) -> Result<u8> {
         return Ok(INPUT);
     }
     Ok(OK)
+}
+
+/// What the Cloud Monitoring reader did with each export, for report.json and the summary.
+fn trace_reads(s: &ipsim_scenario::Scenario) -> Vec<ipsim_report::TraceRead> {
+    s.trace_notes
+        .iter()
+        .map(|(name, n)| ipsim_report::TraceRead {
+            name: name.clone(),
+            files: n.files,
+            series: n.series,
+            points: n.points,
+            readings: n
+                .readings
+                .iter()
+                .map(|(k, v)| (k.to_string(), *v))
+                .collect(),
+            sampling_periods: n
+                .periods
+                .iter()
+                .map(|(&period_ms, &series)| ipsim_report::SamplingPeriod { period_ms, series })
+                .collect(),
+            max_gap_ms: n.max_gap_ms,
+            gaps_closed: n.gaps_closed,
+            text: n.line(),
+        })
+        .collect()
 }

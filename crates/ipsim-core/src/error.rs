@@ -95,6 +95,15 @@ pub enum InputPath {
         /// Index into its demand.
         index: usize,
     },
+    /// `workloads[workload].observed[revision][index]`.
+    Observed {
+        /// Index into `workloads`.
+        workload: usize,
+        /// Index into its observed revisions.
+        revision: usize,
+        /// Index into that revision's points.
+        index: usize,
+    },
     /// `workloads[workload].swaps[index]`.
     Swap {
         /// Index into `workloads`.
@@ -150,6 +159,11 @@ impl fmt::Display for InputPath {
             InputPath::DemandPoint { workload, index } => {
                 write!(f, "workloads[{workload}].demand[{index}]")
             }
+            InputPath::Observed {
+                workload,
+                revision,
+                index,
+            } => write!(f, "workloads[{workload}].observed[{revision}][{index}]"),
             InputPath::Swap { workload, index } => {
                 write!(f, "workloads[{workload}].swaps[{index}]")
             }

@@ -122,6 +122,12 @@ pub struct Scaled {
     pub demand: Vec<DemandPoint>,
     /// Revision swaps, strictly increasing times.
     pub swaps: Vec<Swap>,
+    /// Revisions replayed as observed: when not empty, revision `k + 1` wants `observed[k]`
+    /// instances over time (a step function, clamped by `max_instances` and `quota`) instead
+    /// of a traffic share of `demand`. Revision 1 exists from time 0; each later one is
+    /// created at its first point, in order. `demand` and `swaps` are then empty and
+    /// `min_instances` is 0.
+    pub observed: Vec<Vec<DemandPoint>>,
 }
 
 impl Scaled {
@@ -418,6 +424,7 @@ impl SimInput {
                         }
                     }
                     check_increasing(&s.demand, i, &mut errs);
+                    check_observed(s, i, &mut errs);
                     for (j, pair) in s.swaps.windows(2).enumerate() {
                         if pair[1].time_ms <= pair[0].time_ms {
                             errs.push(InputError::new(
@@ -508,6 +515,58 @@ fn check_increasing(demand: &[DemandPoint], workload: usize, errs: &mut Vec<Inpu
                     pair[1].time_ms, pair[0].time_ms
                 ),
             ));
+        }
+    }
+}
+
+/// Observed revisions replace demand, swaps and `min_instances`; each has its points in
+/// increasing time, each later one at least one point, created in order.
+fn check_observed(s: &Scaled, workload: usize, errs: &mut Vec<InputError>) {
+    if s.observed.is_empty() {
+        return;
+    }
+    let at = |revision: usize, index: usize| InputPath::Observed {
+        workload,
+        revision,
+        index,
+    };
+    if !s.demand.is_empty() || !s.swaps.is_empty() || s.min_instances > 0 {
+        errs.push(InputError::new(
+            at(0, 0),
+            "observed revisions replace demand, swaps and min_instances: leave those empty",
+        ));
+    }
+    let mut created = 0;
+    for (r, d) in s.observed.iter().enumerate() {
+        for (j, pair) in d.windows(2).enumerate() {
+            if pair[1].time_ms <= pair[0].time_ms {
+                errs.push(InputError::new(
+                    at(r, j + 1),
+                    format!(
+                        "time {} ms is not after the previous point's {} ms; times must increase",
+                        pair[1].time_ms, pair[0].time_ms
+                    ),
+                ));
+            }
+        }
+        if r == 0 {
+            continue;
+        }
+        match d.first() {
+            None => errs.push(InputError::new(
+                at(r, 0),
+                "a later observed revision needs a point: it is created at its first one",
+            )),
+            Some(p) if p.time_ms < created => errs.push(InputError::new(
+                at(r, 0),
+                format!(
+                    "revision {} is created at {} ms, before revision {} at {created} ms: revisions come in order of creation",
+                    r + 1,
+                    p.time_ms,
+                    r
+                ),
+            )),
+            Some(p) => created = p.time_ms,
         }
     }
 }

@@ -721,8 +721,8 @@ fn draw<DB: DrawingBackend>(
         let a = x_of(m.time_ms);
         let color = match (m.kind.as_str(), failed) {
             (_, true) => FAILED_MARK,
-            ("swap", _) => SWAP,
-            _ => JOB,
+            ("job", _) => JOB,
+            _ => SWAP,
         };
         let s = y_max * 0.05;
         let tri = vec![(a - 8.0, 0.0), (a + 8.0, 0.0), (a, s)];
@@ -999,33 +999,36 @@ fn integer_labels(y_top: f64) -> usize {
 /// The swaps and job starts of subnet `subnet`, each with whether it failed: a deploy whose
 /// new revision failed to start during its rollout, or an execution that lost tasks.
 fn axis_marks<'a>(report: &'a Report, subnet: &str) -> Vec<(&'a crate::Marker, bool)> {
-    let mut nth: Vec<(&str, &str, u32)> = Vec::new();
+    let by_name: std::collections::HashMap<&str, &crate::WorkloadReport> = report
+        .workloads
+        .iter()
+        .map(|w| (w.name.as_str(), w))
+        .collect();
+    // Each workload's job starts counted in order: the k-th is its execution k.
+    let mut nth: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
     report
         .markers
         .iter()
         .filter(|m| m.subnet == subnet)
         .map(|m| {
-            let wl = report.workloads.iter().find(|w| w.name == m.workload);
-            let k = match nth
-                .iter_mut()
-                .find(|(w, kind, _)| *w == m.workload && *kind == m.kind)
-            {
-                Some(e) => {
-                    e.2 += 1;
-                    e.2
+            let wl = by_name.get(m.workload.as_str());
+            let failed = match m.kind.as_str() {
+                "swap" => {
+                    wl.is_some_and(|w| w.deploy_failures.iter().any(|d| d.swap_ms == m.time_ms))
                 }
-                None => {
-                    nth.push((&m.workload, &m.kind, 1));
-                    1
+                "job" => {
+                    let k = nth.entry(m.workload.as_str()).or_insert(0);
+                    *k += 1;
+                    let k = *k;
+                    wl.is_some_and(|w| {
+                        w.executions
+                            .iter()
+                            .any(|e| e.execution == k && e.failed > 0)
+                    })
                 }
+                // An observed revision's first point is no deploy ipsim watched.
+                _ => false,
             };
-            let failed = wl.is_some_and(|w| match m.kind.as_str() {
-                "swap" => w.deploy_failures.iter().any(|d| d.swap_ms == m.time_ms),
-                _ => w
-                    .executions
-                    .iter()
-                    .any(|e| e.execution == k && e.failed > 0),
-            });
             (m, failed)
         })
         .collect()

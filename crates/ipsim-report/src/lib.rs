@@ -121,8 +121,42 @@ pub struct Marker {
     pub workload: String,
     /// Subnet name.
     pub subnet: String,
-    /// "swap" or "job".
+    /// "swap", "revision" (an observed revision's first point) or "job".
     pub kind: String,
+}
+
+/// A sampling period found in an export, and how many series have it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SamplingPeriod {
+    /// The period.
+    pub period_ms: u64,
+    /// Series with it.
+    pub series: usize,
+}
+
+/// What a trace reader did with one Cloud Monitoring export: series read, sampling periods
+/// found, gaps closed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceRead {
+    /// The trace's name in the scenario.
+    pub name: String,
+    /// Files (pages) read.
+    pub files: usize,
+    /// Series read (one continued over pages counts once).
+    pub series: usize,
+    /// Points read.
+    pub points: u64,
+    /// How the values were read ("GAUGE instance count", "DELTA count per interval", "GAUGE
+    /// rate per second"), with the number of series each.
+    pub readings: std::collections::BTreeMap<String, usize>,
+    /// Sampling periods found, with the number of series each.
+    pub sampling_periods: Vec<SamplingPeriod>,
+    /// The trace's `max_gap`, if set: the longest silence before a series reads as zero.
+    pub max_gap_ms: Option<u64>,
+    /// Silences longer than the allowed gap, closed with a drop to zero.
+    pub gaps_closed: u64,
+    /// The same in one line, as the summary prints it.
+    pub text: String,
 }
 
 /// What a report needs besides the output.
@@ -143,6 +177,8 @@ pub struct Context {
     pub params: ResolvedParams,
     /// Each subnet's edge-block policy, in input order.
     pub edge_blocks: Vec<String>,
+    /// What the trace readers did (Cloud Monitoring exports).
+    pub traces: Vec<TraceRead>,
 }
 
 impl Context {
@@ -162,6 +198,16 @@ impl Context {
                 ipsim_core::Kind::Job(j) => (&[][..], &j.executions[..]),
                 ipsim_core::Kind::Connector(_) => (&[][..], &[][..]),
             };
+            if let ipsim_core::Kind::Service(s) | ipsim_core::Kind::WorkerPool(s) = &w.kind {
+                for r in s.observed.iter().skip(1).filter_map(|r| r.first()) {
+                    markers.push(Marker {
+                        time_ms: r.time_ms,
+                        workload: w.name.clone(),
+                        subnet: subnet.clone(),
+                        kind: "revision".into(),
+                    });
+                }
+            }
             for s in swaps {
                 markers.push(Marker {
                     time_ms: s.time_ms,
@@ -192,6 +238,7 @@ impl Context {
                 .iter()
                 .map(|s| assumptions::edge_name(s.edge_blocks).to_string())
                 .collect(),
+            traces: Vec::new(),
         }
     }
 }
@@ -415,6 +462,9 @@ pub struct Report {
     pub subnets: Vec<SubnetReport>,
     /// Per workload.
     pub workloads: Vec<WorkloadReport>,
+    /// What the trace readers did (Cloud Monitoring exports).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub traces: Vec<TraceRead>,
     /// Swaps and job starts.
     pub markers: Vec<Marker>,
     /// Events the engine processed.
@@ -585,6 +635,7 @@ impl Report {
             summary: n.figures(&out.summary),
             subnets,
             workloads,
+            traces: ctx.traces.clone(),
             markers: ctx.markers.clone(),
             events_processed: out.n_events,
         }
@@ -760,6 +811,9 @@ pub fn summary_text(r: &Report) -> String {
         line(&mut o, format!("  {}", r.description));
     }
     line(&mut o, assumptions::summary_line(&r.assumptions));
+    for t in &r.traces {
+        line(&mut o, format!("trace {}: {}", t.name, t.text));
+    }
     line(&mut o, String::new());
     let s = &r.summary;
     match &s.first_exhaustion {

@@ -912,7 +912,23 @@ pub enum DemandDef {
         /// workload's name.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         series: Option<String>,
+        /// Cloud Monitoring exports: `"swaps"` (default): each later revision is a swap that
+        /// takes the traffic at once; `"observed"`: each revision follows its own observed
+        /// count.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        revisions: Option<Revisions>,
     },
+}
+
+/// How the revisions of a Cloud Monitoring export are replayed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Revisions {
+    /// Each revision after the first is a swap (rollout 0) at its first point; the service's
+    /// summed count is split by traffic share.
+    Swaps,
+    /// Each revision wants its own observed count: no traffic split, no invented swap.
+    Observed,
 }
 
 /// A deploy.
@@ -997,14 +1013,82 @@ pub struct TraceDef {
     pub name: String,
     /// File format.
     pub format: TraceFormat,
-    /// Path, relative to the scenario file.
-    pub file: String,
+    /// Path, relative to the scenario file. A Cloud Monitoring export may also be a list of
+    /// page files of one query, or a directory of them.
+    pub file: TraceFile,
+    /// Cloud Monitoring: the longest silence a series keeps its last value for before it
+    /// reads as zero (default: the series' own sampling period).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "crate::duration::positive_option_schema")]
+    pub max_gap: Option<Duration>,
     /// Skip rows or series that no workload takes, instead of reporting them as errors.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub ignore_unknown: bool,
     /// Azure Functions: the workloads to make from the trace's functions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub functions: Option<FunctionsDef>,
+}
+
+/// A trace's file: one path, or (Cloud Monitoring) the page files of one query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum TraceFile {
+    /// One file (or, for Cloud Monitoring, a directory of page files).
+    One(String),
+    /// Page files of one query, merged.
+    Pages(Vec<String>),
+}
+
+impl TraceFile {
+    /// The paths as written.
+    pub fn paths(&self) -> Vec<&str> {
+        match self {
+            TraceFile::One(p) => vec![p.as_str()],
+            TraceFile::Pages(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
+
+    /// The first path (the one file of a CSV or Azure trace).
+    pub fn first(&self) -> &str {
+        match self {
+            TraceFile::One(p) => p,
+            TraceFile::Pages(v) => v.first().map_or("", String::as_str),
+        }
+    }
+}
+
+impl From<&str> for TraceFile {
+    fn from(s: &str) -> Self {
+        TraceFile::One(s.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for TraceFile {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = TraceFile;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "a path, or a list of paths (the page files of one Cloud Monitoring query)",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<TraceFile, E> {
+                Ok(TraceFile::One(v.to_string()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<TraceFile, A::Error> {
+                let mut out = Vec::new();
+                while let Some(p) = seq.next_element::<String>()? {
+                    out.push(p);
+                }
+                Ok(TraceFile::Pages(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// Which Azure functions become workloads, and how.

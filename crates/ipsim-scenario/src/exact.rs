@@ -339,6 +339,13 @@ impl Exact {
         Exact::parse(&v.to_string()).ok()
     }
 
+    /// `(num, den)` when both fit in `u64` (not reduced), for compact storage.
+    pub(crate) fn as_u64_ratio(&self) -> Option<(u64, u64)> {
+        let n = u64::try_from(self.num.to_u128()?).ok()?;
+        let d = u64::try_from(self.den.to_u128()?).ok()?;
+        Some((n, d))
+    }
+
     /// Whether it is 0.
     pub fn is_zero(&self) -> bool {
         self.num.is_zero()

@@ -479,6 +479,39 @@ fn claims() -> BTreeMap<&'static str, Vec<Claim>> {
         ],
     );
     t.insert(
+        "observed-revisions.json",
+        vec![
+            claim("a Cloud Monitoring export of a gradual migration", |r| {
+                let tr = &r.scenario["traces"][0];
+                ensure!(tr["format"] == "cloud-monitoring", "trace {tr}");
+                let file = repo().join("scenarios").join(tr["file"].as_str().unwrap());
+                ensure!(
+                    file.is_file(),
+                    "{} is not in the repository",
+                    file.display()
+                );
+                let read = &r.report["traces"][0];
+                ensure!(read["series"] == 4, "series read: {read}");
+                Ok(())
+            }),
+            claim("each revision at its own observed count", |r| {
+                let w = &r.scenario["workloads"][0]["demand"];
+                ensure!(w["revisions"] == "observed", "demand {w}");
+                r.marker_ms("revision")?;
+                ensure!(r.markers("swap").is_empty(), "no swap is invented");
+                Ok(())
+            }),
+            claim("the /24 holds", |r| {
+                ensure!(
+                    r.subnet()["cidr"].as_str().unwrap().ends_with("/24"),
+                    "not a /24"
+                );
+                ensure!(r.summary()["exhausted"] == false, "exhausted");
+                Ok(())
+            }),
+        ],
+    );
+    t.insert(
         "trace-replay.json",
         vec![
             claim("a bundled CSV trace", |r| {

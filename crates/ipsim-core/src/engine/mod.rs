@@ -350,13 +350,16 @@ impl<'a> Simulation<'a> {
     /// Applies every demand point due by now, then waits for the next one.
     fn feed(&mut self) {
         while self.feed.peek_time().is_some_and(|t| t <= self.now) {
-            let Some(p) = self.feed.next_point() else {
+            let Some((p, rev)) = self.feed.next_due() else {
                 break;
             };
             // Each point is an event of its own (a demand change), though one queue entry
             // carries all the points of a millisecond.
             self.n_events += 1;
-            self.set_demand(p);
+            match rev {
+                Some(r) => self.observe(p.workload as u32, r, p.instances),
+                None => self.set_demand(p),
+            }
         }
         self.schedule_feed();
     }
@@ -370,6 +373,22 @@ impl<'a> Simulation<'a> {
         if has_demand {
             self.wls[p.workload].raw_demand = p.instances;
             self.mark_dirty(p.workload as u32);
+        }
+    }
+
+    /// Observed revision `r` of `wl` wants `n` instances: the revisions up to it exist from
+    /// their first point (each watched as a deploy that takes effect at once).
+    fn observe(&mut self, wl: u32, r: u32, n: u32) {
+        while matches!(&self.wls[wl as usize].state, KindState::Scaled(s) if s.n_revisions() <= r) {
+            let owner = self.new_owner(wl);
+            if let KindState::Scaled(svc) = &mut self.wls[wl as usize].state {
+                let number = svc.add_observed(owner);
+                self.rec.watch_deploy(self.now, wl, number, true);
+            }
+        }
+        if let KindState::Scaled(svc) = &mut self.wls[wl as usize].state {
+            svc.set_observed(r, n);
+            self.mark_dirty(wl);
         }
     }
 
@@ -485,7 +504,11 @@ impl<'a> Simulation<'a> {
         let demand = w.raw_demand;
         match (&mut w.state, kind) {
             (KindState::Scaled(svc), Kind::Service(s) | Kind::WorkerPool(s)) => {
-                svc.evaluate(s.clamp(demand), &mut actions);
+                if s.observed.is_empty() {
+                    svc.evaluate(s.clamp(demand), None, &mut actions);
+                } else {
+                    svc.evaluate(0, Some(&|n| s.clamp(n)), &mut actions);
+                }
             }
             (KindState::Job(job), Kind::Job(_)) => job.evaluate(&mut actions),
             (KindState::Connector(c), Kind::Connector(cs)) => {

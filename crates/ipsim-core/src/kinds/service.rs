@@ -14,6 +14,8 @@ pub(crate) struct Revision {
     /// Its own owner under revision scope, else `NONE`.
     pub(crate) owner: u32,
     share: Share,
+    /// Its own observed count (observed revisions only).
+    observed: u32,
     /// Instance ids in start order.
     running: Vec<u32>,
     /// Request ids in request order.
@@ -65,11 +67,30 @@ impl ServiceState {
             number: idx + 1,
             owner,
             share,
+            observed: 0,
             running: Vec::new(),
             pending: Vec::new(),
         });
         self.active.push(idx);
         idx
+    }
+
+    /// How many revisions exist.
+    pub(crate) fn n_revisions(&self) -> u32 {
+        self.revisions.len() as u32
+    }
+
+    /// A new observed revision owned by `owner`; its number.
+    pub(crate) fn add_observed(&mut self, owner: u32) -> u32 {
+        let idx = self.add_revision(owner, Share::ZERO);
+        self.revisions[idx as usize].number
+    }
+
+    /// Observed revision `r` wants `n` instances (before the clamp).
+    pub(crate) fn set_observed(&mut self, r: u32, n: u32) {
+        if let Some(rv) = self.revisions.get_mut(r as usize) {
+            rv.observed = n;
+        }
     }
 
     /// Revision `r`.
@@ -193,14 +214,23 @@ impl ServiceState {
         }
     }
 
-    /// Brings every active revision, oldest first, to `ceil(demand * share)`: new requests,
-    /// or cancellations of its newest pending requests and then stops of its newest running
+    /// Brings every active revision, oldest first, to `ceil(demand * share)` (or, with
+    /// `observed`, to its own observed count through that clamp): new requests, or
+    /// cancellations of its newest pending requests and then stops of its newest running
     /// instances. A revision whose share has fallen to zero and that has nothing left leaves
     /// the evaluation list (the newest always stays).
-    pub(crate) fn evaluate(&mut self, demand: u32, out: &mut Vec<Action>) {
+    pub(crate) fn evaluate(
+        &mut self,
+        demand: u32,
+        observed: Option<&dyn Fn(u32) -> u32>,
+        out: &mut Vec<Action>,
+    ) {
         for &r in &self.active {
             let rv = &mut self.revisions[r as usize];
-            let desired = rv.share.of(demand);
+            let desired = match observed {
+                Some(clamp) => clamp(rv.observed),
+                None => rv.share.of(demand),
+            };
             let (running, pending) = (rv.running.len() as u32, rv.pending.len() as u32);
             if desired > running + pending {
                 out.push(Action::Request {
@@ -230,6 +260,7 @@ impl ServiceState {
             // A revision that gets new requests has a share, so it stays.
             let keep = r == newest
                 || !rv.share.is_zero()
+                || rv.observed > 0
                 || !rv.running.is_empty()
                 || !rv.pending.is_empty();
             if !keep {

@@ -77,7 +77,7 @@ impl Resolver<'_> {
             );
             return;
         }
-        let funcs = match azure::read(&self.file(&t.file), &select) {
+        let funcs = match azure::read(&self.file(t.file.first()), &select) {
             Ok(v) => v,
             Err(e) => {
                 self.errs.extend(e);

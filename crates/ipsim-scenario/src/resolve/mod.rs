@@ -56,6 +56,9 @@ pub struct Scenario {
     pub start: Option<jiff::Timestamp>,
     /// CSV traces streamed during the run.
     pub csv_traces: Vec<CsvTrace>,
+    /// What the Cloud Monitoring reader did with each export, by trace name: series read,
+    /// sampling periods found, gaps closed.
+    pub trace_notes: Vec<(String, crate::trace::monitoring::ReadNote)>,
     /// What [`SimInput::check`] made of `input` at load: its subnets laid out, so that a run
     /// does not check and lay them out again. Only `input.options` may change after loading.
     checked: Checked,
@@ -338,6 +341,7 @@ impl Resolver<'_> {
             input,
             start: settings.start,
             csv_traces,
+            trace_notes: std::mem::take(&mut traces.notes),
             checked: checked?,
         })
     }
@@ -432,10 +436,12 @@ fn core_path(p: &InputPath, o: &Origins) -> JsonPath {
             }),
             Err(t) => t,
         },
-        InputPath::DemandPoint { workload: i, .. } => match workload(i) {
-            Ok(w) => w.key("demand"),
-            Err(t) => t,
-        },
+        InputPath::DemandPoint { workload: i, .. } | InputPath::Observed { workload: i, .. } => {
+            match workload(i) {
+                Ok(w) => w.key("demand"),
+                Err(t) => t,
+            }
+        }
         InputPath::Swap { workload: i, index } => match workload(i) {
             Ok(w) if o.traced_swaps.contains(&i) => w.key("demand"),
             Ok(w) => w.key("swaps").index(index).key("at"),

@@ -8,14 +8,16 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ipsim_core::{DemandPoint, Swap, WorkloadSpec};
 
-use super::Resolver;
-use super::demand::{scaled_mut, set_demand, too_many};
-use crate::def::{ScenarioDef, TraceFormat};
+use super::demand::{scaled_mut, set_demand};
+use super::{MAX_INSTANCES, Resolver};
+use crate::def::{ScenarioDef, TraceFile, TraceFormat};
 use crate::demand::{self, Requests};
+use crate::duration::Duration;
+use crate::error::ScenarioError;
 use crate::exact::Exact;
 use crate::locate::JsonPath;
 use crate::trace::csv::{CsvTrace, CsvUnit, Target};
-use crate::trace::monitoring::{self, Export, Metric};
+use crate::trace::monitoring::{self, Export, Metric, ReadNote, ServiceSeries};
 
 /// The declared traces, what was read of them, and who takes which series.
 #[derive(Default)]
@@ -32,6 +34,8 @@ pub(super) struct Traces {
     used_series: BTreeMap<usize, BTreeSet<String>>,
     /// The workloads whose swaps are an export's deploys.
     pub(super) traced_swaps: BTreeSet<usize>,
+    /// What each export's reader did, by trace name.
+    pub(super) notes: Vec<(String, ReadNote)>,
 }
 
 /// What a workload that takes its demand from a trace brings to it.
@@ -48,6 +52,12 @@ pub(super) struct Taker<'r> {
     pub(super) idle: u64,
     /// Whether it declares swaps of its own (an export's deploys are used only if not).
     pub(super) own_swaps: bool,
+    /// Whether each revision of an export follows its own observed count.
+    pub(super) observed: bool,
+    /// Whether the demand says `revisions` at all (Cloud Monitoring only).
+    pub(super) revisions: bool,
+    /// Whether it sets `min_instances` above 0.
+    pub(super) min_instances: bool,
 }
 
 impl Resolver<'_> {
@@ -67,12 +77,39 @@ impl Resolver<'_> {
                     "\"functions\" goes with format \"azure-functions\", and only with it",
                 );
             }
+            let monitoring = t.format == TraceFormat::CloudMonitoring;
+            match &t.file {
+                TraceFile::Pages(_) if !monitoring => self.err(
+                    JsonPath::from("traces").index(i).key("file"),
+                    "a list of files goes with format \"cloud-monitoring\" (the pages of one query); give one file",
+                ),
+                TraceFile::Pages(v) if v.is_empty() => self.err(
+                    JsonPath::from("traces").index(i).key("file"),
+                    "the list of page files is empty",
+                ),
+                _ => {}
+            }
+            if t.max_gap.is_some() && !monitoring {
+                self.err(
+                    JsonPath::from("traces").index(i).key("max_gap"),
+                    "\"max_gap\" goes with format \"cloud-monitoring\"",
+                );
+            }
+            if t.max_gap.is_some_and(|g| g.ms() == 0) {
+                self.err(
+                    JsonPath::from("traces").index(i).key("max_gap"),
+                    "max_gap must be positive (e.g. \"2m\")",
+                );
+            }
+        }
+        if !self.errs.is_empty() {
+            return tr;
         }
         for (i, t) in def.traces.iter().enumerate() {
             if self.gaps.within(&JsonPath::from("traces").index(i)) {
                 continue; // not read until the file can say what it is
             }
-            let file = self.file(&t.file);
+            let file = self.file(t.file.first());
             match t.format {
                 TraceFormat::Csv => match crate::trace::csv::read_unit(&file) {
                     Ok(u) => {
@@ -80,12 +117,20 @@ impl Resolver<'_> {
                     }
                     Err(e) => self.errs.push(e),
                 },
-                TraceFormat::CloudMonitoring => match monitoring::read(&file, start) {
-                    Ok(x) => {
-                        tr.exports.insert(i, x);
+                TraceFormat::CloudMonitoring => {
+                    let paths: Vec<_> = t.file.paths().into_iter().map(|f| self.file(f)).collect();
+                    let opts = monitoring::Options {
+                        start,
+                        max_gap_ms: t.max_gap.map(|g| g.ms()),
+                    };
+                    match monitoring::read_pages(&paths, &opts) {
+                        Ok(x) => {
+                            tr.notes.push((t.name.clone(), x.note.clone()));
+                            tr.exports.insert(i, x);
+                        }
+                        Err(e) => self.errs.extend(e),
                     }
-                    Err(e) => self.errs.extend(e),
-                },
+                }
                 TraceFormat::AzureFunctions => {}
             }
         }
@@ -119,6 +164,12 @@ impl Resolver<'_> {
             .or_default()
             .insert(w.series.clone());
         let name = &def.traces[t].name;
+        if w.revisions && def.traces[t].format != TraceFormat::CloudMonitoring {
+            self.err(
+                p.key("demand").key("revisions"),
+                "\"revisions\" goes with a cloud-monitoring trace (a CSV trace has no revisions)",
+            );
+        }
         if let Some(&unit) = tr.csv_units.get(&t) {
             let rps = unit == CsvUnit::Rps;
             self.check_unit(p, rps, w.requests.is_some(), name);
@@ -135,6 +186,7 @@ impl Resolver<'_> {
         } else if let Some(x) = tr.exports.get(&t) {
             let rps = x.metric == Metric::RequestCount;
             self.check_unit(p, rps, w.requests.is_some(), name);
+            let requests = if rps { w.requests } else { None };
             match x.services.get(&w.series) {
                 None => self.err(
                     p.key("demand").key("series"),
@@ -144,17 +196,20 @@ impl Resolver<'_> {
                         x.services.keys().cloned().collect::<Vec<_>>().join(", ")
                     ),
                 ),
+                Some(s) if w.observed => {
+                    self.observed(p, &w, s, requests, spec);
+                }
                 Some(s) => {
-                    match points_from(&s.points, if rps { w.requests } else { None }) {
-                        Ok(pts) => set_demand(
+                    let idle = w.idle;
+                    if let Some(pts) = self.export_points(s, s.iter(), Some(&s.origins), requests) {
+                        set_demand(
                             spec,
-                            if w.idle > 0 {
-                                demand::idle_delay(&pts, w.idle)
+                            if idle > 0 {
+                                demand::idle_delay(&pts, idle)
                             } else {
                                 pts
                             },
-                        ),
-                        Err(t) => self.err(p.key("demand"), too_many(t)),
+                        );
                     }
                     if !w.own_swaps {
                         tr.traced_swaps.insert(w.index);
@@ -222,7 +277,7 @@ impl Resolver<'_> {
         for (&i, &unit) in &tr.csv_units {
             let t = &def.traces[i];
             let trace = CsvTrace {
-                path: self.file(&t.file),
+                path: self.file(t.file.first()),
                 unit,
                 targets: tr.csv_targets.remove(&i).unwrap_or_default(),
                 ignore_unknown: t.ignore_unknown,
@@ -247,15 +302,18 @@ impl Resolver<'_> {
     }
 }
 
-/// Instance points from (time, value) pairs, keeping changes only; `Err(t)` if the value at
-/// `t` is more than `u32::MAX` instances.
+/// Instance points from (time, value) pairs, keeping changes only; `Err(k)` if the value of
+/// point `k` is more than `MAX_INSTANCES` instances.
 fn points_from(
-    points: &[(u64, Exact)],
+    points: impl Iterator<Item = (u64, Exact)>,
     requests: Option<&Requests>,
-) -> Result<Vec<DemandPoint>, u64> {
+) -> Result<Vec<DemandPoint>, (usize, u64, Exact)> {
     let mut out: Vec<DemandPoint> = Vec::new();
-    for (t, v) in points {
-        let (t, n) = (*t, demand::instances(v, requests).ok_or(*t)?);
+    for (k, (t, v)) in points.enumerate() {
+        let Some(n) = demand::instances(&v, requests).filter(|&n| f64::from(n) <= MAX_INSTANCES)
+        else {
+            return Err((k, t, v));
+        };
         if out.last().map(|p| p.instances) != Some(n) {
             out.push(DemandPoint {
                 time_ms: t,
@@ -264,4 +322,82 @@ fn points_from(
         }
     }
     Ok(out)
+}
+
+impl Resolver<'_> {
+    /// A service's (or one revision's) points as instances, or the error, in the export, of
+    /// the first above the cap.
+    fn export_points(
+        &mut self,
+        s: &ServiceSeries,
+        points: impl Iterator<Item = (u64, Exact)>,
+        origins: Option<&[u32]>,
+        requests: Option<&Requests>,
+    ) -> Option<Vec<DemandPoint>> {
+        match points_from(points, requests) {
+            Ok(pts) => Some(pts),
+            Err((k, t, v)) => {
+                let src = origins
+                    .and_then(|o| o.get(k))
+                    .and_then(|&i| s.sources.get(i as usize))
+                    .or(s.sources.first());
+                let what = match requests {
+                    Some(_) => format!("{} requests per second, which is", v.to_f64()),
+                    None => String::new(),
+                };
+                let msg = format!(
+                    "at {} the series of this service add up to {what}more than the cap of {} instances",
+                    Duration(t),
+                    MAX_INSTANCES
+                );
+                match src {
+                    Some(o) => self.errs.push(ScenarioError::new(
+                        &o.file,
+                        format!("timeSeries[{}]", o.index),
+                        msg,
+                    )),
+                    None => self.errs.push(ScenarioError::new(self.path, "", msg)),
+                }
+                None
+            }
+        }
+    }
+
+    /// Each revision of the export follows its own observed count.
+    fn observed(
+        &mut self,
+        p: &JsonPath,
+        w: &Taker<'_>,
+        s: &ServiceSeries,
+        requests: Option<&Requests>,
+        spec: &mut WorkloadSpec,
+    ) {
+        if w.own_swaps {
+            self.err(p.key("swaps"), "with \"revisions\": \"observed\" the export's revisions are replayed as they ran; remove swaps (or use \"revisions\": \"swaps\")");
+        }
+        if w.min_instances {
+            self.err(p.key("min_instances"), "with \"revisions\": \"observed\" each revision follows its observed count, which already holds its minimum instances; remove min_instances");
+        }
+        let mut revisions = Vec::with_capacity(s.revisions.len());
+        for r in &s.revisions {
+            let got = if s.revisions.len() == 1 {
+                self.export_points(s, s.iter(), Some(&s.origins[..]), requests)
+            } else {
+                self.export_points(s, r.iter(), None, requests)
+            };
+            let Some(pts) = got else {
+                return;
+            };
+            revisions.push(if w.idle > 0 {
+                demand::idle_delay(&pts, w.idle)
+            } else {
+                pts
+            });
+        }
+        if let Some(sc) = scaled_mut(spec) {
+            sc.demand = Vec::new();
+            sc.swaps = Vec::new();
+            sc.observed = revisions;
+        }
+    }
 }

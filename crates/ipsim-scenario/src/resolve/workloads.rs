@@ -14,8 +14,8 @@ use super::params::Settings;
 use super::traces::{Taker, Traces};
 use super::{MAX_INSTANCES, Resolver};
 use crate::def::{
-    ConnectorDef, DemandDef, ExecutionDef, JobDef, ScaledDef, ScenarioDef, TaskDurationDef,
-    WorkloadKindDef,
+    ConnectorDef, DemandDef, ExecutionDef, JobDef, Revisions, ScaledDef, ScenarioDef,
+    TaskDurationDef, WorkloadKindDef,
 };
 use crate::demand::Requests;
 use crate::duration::Duration;
@@ -273,7 +273,11 @@ impl Resolver<'_> {
                     );
                 }
             }
-            Some(DemandDef::Trace { trace, series }) => {
+            Some(DemandDef::Trace {
+                trace,
+                series,
+                revisions,
+            }) => {
                 if w.noise.is_some() {
                     self.err(p.key("noise"), "noise applies to generators, not to traces");
                 }
@@ -284,6 +288,9 @@ impl Resolver<'_> {
                     requests: cx.requests,
                     idle: cx.idle,
                     own_swaps: !w.swaps.is_empty(),
+                    observed: *revisions == Some(Revisions::Observed),
+                    revisions: revisions.is_some(),
+                    min_instances: w.min_instances.unwrap_or(0) > 0,
                 };
                 self.trace_demand(def, traces, trace, taker, spec, s.duration);
             }

@@ -6,6 +6,7 @@
 mod bad_input;
 mod connectors;
 mod fuzz;
+mod monitoring;
 mod scenarios;
 mod schema;
 mod traces;

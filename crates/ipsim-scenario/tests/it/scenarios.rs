@@ -30,6 +30,7 @@ fn every_bundled_scenario_runs_and_meets_its_expectation() {
         "worker-pool.json",
         "trace-replay.json",
         "legacy-4x.json",
+        "observed-revisions.json",
     ] {
         assert!(
             names.iter().any(|n| n == want),

@@ -1,8 +1,7 @@
 //! Trace readers on small files written by the tests.
 
 use ipsim_core::{DemandFeed, FeedPoint};
-use ipsim_scenario::exact::Exact;
-use ipsim_scenario::trace::{azure, monitoring};
+use ipsim_scenario::trace::azure;
 
 use crate::{load_files, tmp};
 
@@ -93,106 +92,6 @@ fn csv_feed_streams_in_time_order() {
     }
     assert_eq!(got, [(0, 0, 5), (120, 1, 7), (180, 0, 1), (600, 1, 1)]);
     assert!(feed.error.is_none());
-}
-
-/// The shape of a Cloud Monitoring `projects.timeSeries.list` response: int64Value strings, newest first, active + idle summed,
-/// a new revision read as a swap.
-#[test]
-fn cloud_monitoring_instance_count_export() {
-    let series = |rev: &str, state: &str, points: &[(&str, &str)]| {
-        let pts: Vec<String> = points
-            .iter()
-            .map(|(t, v)| format!(r#"{{"interval": {{"startTime": "{t}", "endTime": "{t}"}}, "value": {{"int64Value": "{v}"}}}}"#))
-            .collect();
-        format!(
-            r#"{{"metric": {{"type": "run.googleapis.com/container/instance_count", "labels": {{"state": "{state}"}}}},
-               "resource": {{"type": "cloud_run_revision", "labels": {{"project_id": "p", "service_name": "api", "revision_name": "{rev}", "location": "us-central1"}}}},
-               "metricKind": "GAUGE", "valueType": "INT64", "points": [{}]}}"#,
-            pts.join(",")
-        )
-    };
-    let export = format!(
-        r#"{{"timeSeries": [{}, {}, {}], "nextPageToken": "", "unit": "1"}}"#,
-        series(
-            "api-00042-xyz",
-            "active",
-            &[
-                ("2025-01-01T00:02:00Z", "7"),
-                ("2025-01-01T00:01:00Z", "5"),
-                ("2025-01-01T00:00:00Z", "5")
-            ]
-        ),
-        series("api-00042-xyz", "idle", &[("2025-01-01T00:02:00Z", "2")]),
-        series("api-00043-abc", "active", &[("2025-01-01T00:03:00Z", "9")]),
-    );
-    let d = tmp("monitoring");
-    std::fs::write(d.join("m.json"), &export).unwrap();
-    let x = monitoring::read(&d.join("m.json"), None).unwrap();
-    let api = &x.services["api"];
-    assert_eq!(
-        api.points,
-        [(0, 5), (MIN, 5), (2 * MIN, 9), (3 * MIN, 9)].map(|(t, v)| (t, Exact::int(v)))
-    );
-    assert_eq!(api.swaps, [3 * MIN]);
-    let sc = scenario(
-        r#"{"name": "api", "subnet": "main", "demand": {"type": "trace", "trace": "m"}}"#,
-        r#"{"name": "m", "format": "cloud-monitoring", "file": "m.json"}"#,
-        "",
-    );
-    let s = load_files(
-        "monitoring-run",
-        &[
-            ("scenario.json", sc.as_bytes()),
-            ("m.json", export.as_bytes()),
-        ],
-    )
-    .unwrap();
-    assert_eq!(
-        match &s.input.workloads[0].kind {
-            ipsim_core::Kind::Service(sc) => sc.swaps.len(),
-            _ => 0,
-        },
-        1
-    );
-    let out = s.run().unwrap();
-    // 9 instances of revision 1 at 2m; the swap at 3m starts 9 of revision 2.
-    assert_eq!(out.subnets[0].at(3 * MIN).retained, 18);
-    assert_eq!(out.subnets[0].at(3 * MIN).in_use, 18);
-}
-
-/// request_count points are counts per interval: rps = count / interval.
-#[test]
-fn cloud_monitoring_request_count_and_bad_exports() {
-    let export = r#"{"timeSeries": [{"metric": {"type": "run.googleapis.com/request_count"},
-        "resource": {"labels": {"service_name": "api", "revision_name": "r1"}},
-        "points": [{"interval": {"startTime": "2025-01-01T00:01:00Z", "endTime": "2025-01-01T00:02:00Z"}, "value": {"int64Value": "6000"}},
-                   {"interval": {"startTime": "2025-01-01T00:00:00Z", "endTime": "2025-01-01T00:01:00Z"}, "value": {"doubleValue": 600.0}}]}]}"#;
-    let d = tmp("monitoring-rc");
-    std::fs::write(d.join("m.json"), export).unwrap();
-    let x = monitoring::read(&d.join("m.json"), None).unwrap();
-    assert_eq!(x.metric, monitoring::Metric::RequestCount);
-    assert_eq!(
-        x.services["api"].points,
-        [(0, Exact::int(10)), (MIN, Exact::int(100))]
-    );
-    std::fs::write(
-        d.join("paged.json"),
-        r#"{"timeSeries": [], "nextPageToken": "abc"}"#,
-    )
-    .unwrap();
-    let e = monitoring::read(&d.join("paged.json"), None).unwrap_err();
-    assert!(
-        e[0].to_string().contains("the export has more pages"),
-        "{}",
-        e[0]
-    );
-    std::fs::write(
-        d.join("bad.json"),
-        r#"{"timeSeries": [{"metric": {"type": "x"}, "points": [}]}"#,
-    )
-    .unwrap();
-    let e = monitoring::read(&d.join("bad.json"), None).unwrap_err();
-    assert!(e[0].to_string().contains("bad.json:1:"), "{}", e[0]);
 }
 
 fn azure_rows(layout_azure: bool) -> String {
