@@ -486,6 +486,7 @@ pub(crate) fn build(mut cx: Collected, opts: &Options) -> Result<Imported, Impor
                     DemandDef::Trace {
                         trace: "demand".into(),
                         series: None,
+                        revisions: None,
                     },
                     Vec::new(),
                 );
@@ -532,9 +533,10 @@ pub(crate) fn build(mut cx: Collected, opts: &Options) -> Result<Imported, Impor
             } else {
                 TraceFormat::Csv
             },
-            file: file.clone(),
+            file: ipsim_scenario::def::TraceFile::One(file.clone()),
             ignore_unknown: false,
             functions: None,
+            max_gap: None,
         }],
         _ => Vec::new(),
     };
