@@ -11,7 +11,9 @@ mod gates;
 mod generate;
 mod output;
 mod progress;
+mod staging;
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
@@ -23,8 +25,9 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use ipsim_report::chart::{
     ChartOptions, ChartSink, CompareChart, Format, Heatmap, SpreadChart, Tee, draw_compare,
-    draw_heatmap, draw_spread, render_dir, render_run,
+    draw_heatmap, draw_spread, render_dir_to, render_run,
 };
+use ipsim_report::stamp::{RunStamp, Stamped};
 use ipsim_report::{Clock, Context, CsvSink, OccupancyCol, Report, WorkloadCol};
 use ipsim_scenario::{Overrides, Scenario, ScenarioErrors};
 use ipsim_study::bracket::{self, Probe};
@@ -402,12 +405,13 @@ fn run(a: &RunArgs<'_>) -> Result<u8> {
         .as_ref()
         .map(|sets| bracket_plan(path, sets))
         .transpose()?;
-    let dir = a
+    let out_dir = a
         .out_dir
         .clone()
         .unwrap_or_else(|| Path::new("out").join(&scenario.def.name));
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("cannot create the output folder {}", dir.display()))?;
+    // Every file goes into a staging folder and joins `out_dir` only once all are written.
+    let staging = staging::Staging::new(&out_dir)?;
+    let dir = staging.dir().to_path_buf();
     let clock = Clock {
         start: scenario.start,
     };
@@ -419,8 +423,8 @@ fn run(a: &RunArgs<'_>) -> Result<u8> {
     let wls = dir.join(WorkloadCol::FILE);
     let create = |p: &Path| {
         File::create(p)
-            .map(BufWriter::new)
-            .with_context(|| format!("cannot write {}", p.display()))
+            .map(|f| Stamped::new(BufWriter::new(f)))
+            .with_context(|| format!("cannot write {}", staging.final_path(p).display()))
     };
     let chart_opts = a.chart.map(|format| ChartOptions {
         format,
@@ -467,13 +471,25 @@ fn run(a: &RunArgs<'_>) -> Result<u8> {
             bracket::run(&base, &plan, a.seed, own).map_err(|e| print_errors(&e))
         })
         .transpose()?;
-    csv.finish()
-        .with_context(|| format!("cannot write {} or {}", occ.display(), wls.display()))?;
+    let (occ_w, wls_w) = csv.into_inner().with_context(|| {
+        format!(
+            "cannot write {} or {}",
+            staging.final_path(&occ).display(),
+            staging.final_path(&wls).display()
+        )
+    })?;
+    let files = BTreeMap::from([
+        (OccupancyCol::FILE.to_string(), occ_w.stamp()),
+        (WorkloadCol::FILE.to_string(), wls_w.stamp()),
+    ]);
+    drop((occ_w, wls_w));
     let mut ctx = Context::new(&scenario.def.name, &scenario.input);
     ctx.description = scenario.def.description.clone();
     ctx.clock = clock;
     ctx.params = ipsim_study::variation::resolved_params(&scenario);
-    let report = Report::new(&output, &ctx);
+    let mut report = Report::new(&output, &ctx);
+    // The run id: of the report without it, and of the files beside it.
+    report.run = Some(RunStamp::new(&serde_json::to_vec(&report)?, files));
     let cost = cost::applies(&scenario)
         .then(|| cost::compare_with(&scenario, &output, &cost::options(&scenario), &instances))
         .transpose()
@@ -497,8 +513,12 @@ fn run(a: &RunArgs<'_>) -> Result<u8> {
     };
     let report_path = dir.join("report.json");
     let json_text = serde_json::to_string_pretty(&report)?;
-    std::fs::write(&report_path, format!("{json_text}\n"))
-        .with_context(|| format!("cannot write {}", report_path.display()))?;
+    std::fs::write(&report_path, format!("{json_text}\n")).with_context(|| {
+        format!(
+            "cannot write {}",
+            staging.final_path(&report_path).display()
+        )
+    })?;
     let mut charts = Vec::new();
     if let Some(e) = chart_error {
         return Err(e).context("cannot draw the charts");
@@ -518,12 +538,20 @@ fn run(a: &RunArgs<'_>) -> Result<u8> {
         for l in
             render_run(report.report, &columns, &dir, opts).context("cannot draw the charts")?
         {
-            charts.push(l.path.display().to_string());
+            charts.push(staging.final_path(&l.path).display().to_string());
         }
         if let Some(b) = &bracket {
-            charts.push(bracket_chart(b, report.report, clock, &dir)?);
+            let p = bracket_chart(b, report.report, clock, &dir)?;
+            charts.push(staging.final_path(Path::new(&p)).display().to_string());
         }
     }
+    // Everything is written: the files join the output folder.
+    let (report_path, occ, wls) = (
+        staging.final_path(&report_path),
+        staging.final_path(&occ),
+        staging.final_path(&wls),
+    );
+    staging.commit()?;
     if a.json {
         outln!("{json_text}")?;
     } else {
@@ -725,8 +753,13 @@ fn chart(
         top_n: top,
         format: if svg { Format::Svg } else { Format::Png },
     };
-    for l in render_dir(dir, &opts).context("cannot draw the charts")? {
-        outln!("drew {}", l.path.display())?;
+    // Drawn beside the folder first: a chart that fails leaves the old ones whole.
+    let staging = staging::Staging::new(dir)?;
+    let drawn = render_dir_to(dir, staging.dir(), &opts).context("cannot draw the charts")?;
+    let paths: Vec<PathBuf> = drawn.iter().map(|l| staging.final_path(&l.path)).collect();
+    staging.commit()?;
+    for p in paths {
+        outln!("drew {}", p.display())?;
     }
     Ok(OK)
 }
@@ -827,8 +860,9 @@ fn probability_gate(r: &sweep::SweepResult, above: Option<f64>) -> u8 {
     code
 }
 
-fn write_sweep(dir: &Path, r: &sweep::SweepResult) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+fn write_sweep(out: &Path, r: &sweep::SweepResult) -> Result<()> {
+    let staging = staging::Staging::new(out)?;
+    let dir = staging.dir();
     let json = serde_json::to_string_pretty(r)?;
     std::fs::write(dir.join("sweep.json"), format!("{json}\n"))
         .with_context(|| format!("cannot write {}", dir.display()))?;
@@ -858,6 +892,7 @@ fn write_sweep(dir: &Path, r: &sweep::SweepResult) -> Result<()> {
             .context("cannot draw the heatmap")?;
         wrote.push("heatmap.png");
     }
+    staging.commit()?;
     let failing = r
         .points
         .iter()
@@ -870,7 +905,7 @@ fn write_sweep(dir: &Path, r: &sweep::SweepResult) -> Result<()> {
         r.seeds,
         failing,
         wrote.join(", "),
-        dir.display()
+        out.display()
     )
 }
 
@@ -895,11 +930,11 @@ fn compare(path: &Path, variants: Variants, seed: Option<u64>, out: Option<PathB
     let c = compare::compare(&base, &variants.0, seed).map_err(|e| print_errors(&e))?;
     let clock = Clock { start: c.start };
     output::out(&compare::table_text(&c, &|t| clock.fmt(t)))?;
-    if let Some(dir) = out {
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
+    if let Some(out) = out {
+        let staging = staging::Staging::new(&out)?;
+        let dir = staging.dir();
         std::fs::write(dir.join("compare.csv"), compare::to_csv(&c))
-            .with_context(|| format!("cannot write {}", dir.display()))?;
+            .with_context(|| format!("cannot write {}", out.join("compare.csv").display()))?;
         let chart = CompareChart {
             title: format!("{}: addresses in free blocks, per variant", c.scenario),
             subtitle: format!(
@@ -911,10 +946,11 @@ fn compare(path: &Path, variants: Variants, seed: Option<u64>, out: Option<PathB
             series: c.runs.into_iter().map(|r| (r.name, r.free)).collect(),
         };
         draw_compare(&chart, &dir.join("compare.png")).context("cannot draw the comparison")?;
+        staging.commit()?;
         outln!(
             "wrote {}, {}",
-            dir.join("compare.csv").display(),
-            dir.join("compare.png").display()
+            out.join("compare.csv").display(),
+            out.join("compare.png").display()
         )?;
     }
     Ok(OK)

@@ -215,12 +215,25 @@ fn font(size: u32) -> TextStyle<'static> {
 /// Draws every subnet of the run saved in `dir` from its files (report.json, occupancy.csv,
 /// workloads.csv), streamed row by row; returns each chart's layout.
 pub fn render_dir(dir: &Path, opts: &ChartOptions) -> Result<Vec<Layout>, ChartError> {
+    render_dir_to(dir, dir, opts)
+}
+
+/// [`render_dir`], the charts written into `out` instead of `dir`.
+pub fn render_dir_to(
+    dir: &Path,
+    out: &Path,
+    opts: &ChartOptions,
+) -> Result<Vec<Layout>, ChartError> {
     let rp = dir.join("report.json");
     let text = std::fs::read_to_string(&rp)
         .map_err(|e| err(format!("cannot read {}: {e}", rp.display())))?;
     let report: Report =
         serde_json::from_str(&text).map_err(|e| err(format!("{}: {e}", rp.display())))?;
-    render_all(&report, Source::Files(dir), dir, opts)
+    // The CSVs must be the ones this report's run wrote, whole.
+    if let Some(run) = &report.run {
+        run.check(dir).map_err(err)?;
+    }
+    render_all(&report, Source::Files(dir), out, opts)
 }
 
 /// Draws every subnet of a run into `dir` from its report and the columns a [`ChartSink`]
@@ -278,8 +291,15 @@ fn time_range(duration_ms: u64, opts: &ChartOptions) -> Result<(u64, u64), Chart
     Ok((from, to))
 }
 
+/// The widest and tallest chart drawn, in pixels (plotters panics near 65536; `ipsim chart`
+/// refuses more); a larger [`ChartOptions`] size is cut to it.
+pub const MAX_SIDE: u32 = 20_000;
+
 fn image_size(opts: &ChartOptions) -> (u32, u32) {
-    (opts.width.max(400), opts.height.max(300))
+    (
+        opts.width.clamp(400, MAX_SIDE),
+        opts.height.clamp(300, MAX_SIDE),
+    )
 }
 
 /// The areas of a chart: title, the two panels, and the legend beside each.
