@@ -2,9 +2,11 @@
 
 #![allow(missing_docs)]
 
+mod bounds;
 mod bracket;
 mod charts;
 mod conventions;
+mod failures;
 mod gates;
 mod readme;
 mod sweeps;

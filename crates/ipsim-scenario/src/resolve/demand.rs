@@ -1,7 +1,8 @@
 //! A workload's demand generator (`constant`, `step`, `surge`, `diurnal`): values of 0 or
 //! more and below the absurd-value caps of their unit (instances, requests per second, Mbps),
 //! a step function's points in increasing time, a positive period; then the samples, with
-//! Poisson noise and the idle delay, at most `u32::MAX` instances each.
+//! Poisson noise and the idle delay, at most [`demand::INSTANCE_CAP`] instances each (after
+//! the request rule), or `u32::MAX` Mbps.
 
 use ipsim_core::{DemandPoint, Kind, Scaled, WorkloadSpec};
 use rand_chacha::ChaCha8Rng;
@@ -40,9 +41,20 @@ impl Resolver<'_> {
             return None;
         }
         let exact = demand::Generator::new(g, |f, v| self.exact(&p.key(f), v));
-        match demand::try_sample(&exact, g, s.duration, s.interval, noise, requests) {
+        let cap = match unit {
+            Unit::Mbps => u32::MAX,
+            Unit::Instances | Unit::Rps => demand::INSTANCE_CAP,
+        };
+        match demand::try_sample(&exact, g, s.duration, s.interval, noise, requests, cap) {
             Ok(pts) if idle > 0 => Some(demand::idle_delay(&pts, idle)),
             Ok(pts) => Some(pts),
+            Err(t) if unit == Unit::Mbps => {
+                self.err(
+                    p,
+                    format!("at {} the demand is more than {cap} Mbps", Duration(t)),
+                );
+                None
+            }
             Err(t) => {
                 self.err(p, too_many(t));
                 None
@@ -105,12 +117,12 @@ impl Resolver<'_> {
     }
 }
 
-/// The error for a demand of more than `u32::MAX` instances at `t`.
+/// The error for a demand of more than [`demand::INSTANCE_CAP`] instances at `t`.
 pub(super) fn too_many(t: u64) -> String {
     format!(
-        "at {} the demand is more than {} instances",
+        "at {} the demand is more than {} instances, the most ipsim accepts",
         Duration(t),
-        u32::MAX
+        demand::INSTANCE_CAP
     )
 }
 

@@ -39,7 +39,7 @@ pub const MAX_DURATION_MS: u64 = 400 * 86_400_000;
 /// The most samples one generator may produce.
 pub const MAX_SAMPLES: u64 = 10_000_000;
 /// The largest instance count or task count accepted from a scenario.
-pub const MAX_INSTANCES: f64 = 100_000.0;
+pub const MAX_INSTANCES: f64 = crate::demand::INSTANCE_CAP as f64;
 /// The largest request rate accepted.
 pub const MAX_RPS: f64 = 1e9;
 
@@ -145,13 +145,8 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioErrors> {
 
 /// Loads and checks a scenario file with overrides.
 pub fn load_with(path: &Path, ov: &Overrides) -> Result<Scenario, ScenarioErrors> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        ScenarioErrors(vec![ScenarioError::new(
-            path,
-            "",
-            format!("cannot read the scenario: {e}"),
-        )])
-    })?;
+    let bytes = crate::bounded::read_file(path, crate::bounded::MAX_SCENARIO_BYTES, "scenario")
+        .map_err(|e| ScenarioErrors(vec![ScenarioError::new(path, "", e)]))?;
     parse(&bytes, path, ov)
 }
 

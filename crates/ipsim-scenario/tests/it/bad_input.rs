@@ -367,7 +367,7 @@ pub(crate) fn corpus() -> Vec<Case> {
             vec!["trace.csv:2: value: 1e1001 is out of the range ipsim computes exactly"],
         ),
         (
-            "trace rps above u32::MAX instances",
+            "trace rps above the instance cap",
             with_trace(
                 &csv_body.replace(
                     r#""trace": "t"}"#,
@@ -376,7 +376,17 @@ pub(crate) fn corpus() -> Vec<Case> {
                 b"time,workload,rps\n0,api,1\n1m,api,1000000\n",
             ),
             vec![
-                "trace.csv:3: value: at 1m the value for \"api\" is more than 4294967295 instances",
+                "trace.csv:3: value: at 1m the value for \"api\" is more than 100000 instances, the most ipsim accepts",
+            ],
+        ),
+        (
+            "a trace row of 1e9 instances",
+            with_trace(
+                csv_body,
+                b"time,workload,instances\n0,api,3\n1m,api,1000000000\n",
+            ),
+            vec![
+                "trace.csv:3: value: at 1m the value for \"api\" is more than 100000 instances, the most ipsim accepts",
             ],
         ),
         (
@@ -391,11 +401,31 @@ pub(crate) fn corpus() -> Vec<Case> {
             ],
         ),
         (
-            "rps above u32::MAX instances",
+            "rps above the instance cap",
             s(&service(
                 r#"{"type": "constant", "value": 1000000}, "requests": {"latency": "1h", "target_utilization": 0.001}"#,
             )),
-            vec!["workloads[0].demand: at 0s the demand is more than 4294967295 instances"],
+            vec![
+                "workloads[0].demand: at 0s the demand is more than 100000 instances, the most ipsim accepts",
+            ],
+        ),
+        (
+            "a target utilisation of 1e-300",
+            s(&service(
+                r#"{"type": "constant", "value": 1}, "requests": {"latency": "100ms", "target_utilization": 1e-300}"#,
+            )),
+            vec![
+                "workloads[0].demand: at 0s the demand is more than 100000 instances, the most ipsim accepts",
+            ],
+        ),
+        (
+            "1e9 rps at a latency of a day",
+            s(&service(
+                r#"{"type": "constant", "value": 1e9}, "requests": {"latency": "1d"}"#,
+            )),
+            vec![
+                "workloads[0].demand: at 0s the demand is more than 100000 instances, the most ipsim accepts",
+            ],
         ),
         (
             "trace unknown workload",

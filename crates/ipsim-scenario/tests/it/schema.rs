@@ -67,13 +67,22 @@ const BEYOND_SCHEMA: &[(&str, &str)] = &[
     ("trace bad number", "the trace's contents"),
     ("trace negative", "the trace's contents"),
     ("trace value beyond exact range", "the trace's contents"),
-    ("trace rps above u32::MAX instances", "the trace's contents"),
+    ("trace rps above the instance cap", "the trace's contents"),
+    ("a trace row of 1e9 instances", "the trace's contents"),
     (
         "json value beyond exact range",
         "a number's digits as written (JSON Schema reads a number)",
     ),
     (
-        "rps above u32::MAX instances",
+        "rps above the instance cap",
+        "the request rule's arithmetic over several fields",
+    ),
+    (
+        "a target utilisation of 1e-300",
+        "the request rule's arithmetic over several fields",
+    ),
+    (
+        "1e9 rps at a latency of a day",
         "the request rule's arithmetic over several fields",
     ),
     ("trace unknown workload", "the trace's contents"),
