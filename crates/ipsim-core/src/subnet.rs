@@ -301,3 +301,18 @@ pub(crate) fn layout(
         blocks,
     })
 }
+
+/// The part of an output file name that stands for a subnet (`occupancy-<stem>.png`): its
+/// letters, digits, `-` and `_`, anything else as `_`. Two subnets of one scenario must not
+/// share a stem (the loader refuses them), or one's chart would overwrite the other's.
+pub fn file_stem(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}

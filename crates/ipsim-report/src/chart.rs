@@ -258,23 +258,15 @@ fn render_all(
         let name = if report.subnets.len() == 1 {
             format!("occupancy.{}", opts.format.ext())
         } else {
-            format!("occupancy-{}.{}", sanitize(&sn.name), opts.format.ext())
+            format!(
+                "occupancy-{}.{}",
+                ipsim_core::file_stem(&sn.name),
+                opts.format.ext()
+            )
         };
         out.push(render_subnet(report, i, source, &dir.join(name), opts)?);
     }
     Ok(out)
-}
-
-fn sanitize(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 /// The time range a chart of a run of `duration_ms` shows.

@@ -432,6 +432,7 @@ pub fn merge(parts: Vec<SweepResult>) -> Result<SweepResult, String> {
     let first = parts.first().ok_or("nothing to merge")?.clone();
     let mut points = Vec::new();
     for p in &parts {
+        consistent(p)?;
         if p.scenario != first.scenario
             || p.vary != first.vary
             || p.seeds != first.seeds
@@ -467,6 +468,36 @@ pub fn merge(parts: Vec<SweepResult>) -> Result<SweepResult, String> {
         points,
         ..first
     })
+}
+
+/// Whether a shard's `sweep.json` agrees with itself: as many points in all as its `vary`
+/// values make, and each of its points inside them with one value per varied parameter.
+fn consistent(p: &SweepResult) -> Result<(), String> {
+    let shard = p.shard.as_deref().unwrap_or("?");
+    let grid = p
+        .vary
+        .iter()
+        .try_fold(1usize, |n, v| n.checked_mul(v.values.len()));
+    if grid != Some(p.total_points) {
+        return Err(format!(
+            "shard {shard}: sweep.json says {} points in all, but its vary values make {}; \
+             the file was edited or is damaged: run the shard again",
+            p.total_points,
+            grid.map_or("too many".to_string(), |g| g.to_string())
+        ));
+    }
+    for r in &p.points {
+        if r.point >= p.total_points || r.values.len() != p.vary.len() {
+            return Err(format!(
+                "shard {shard}: point {} of sweep.json is not one of its {} points with {} \
+                 value(s); the file was edited or is damaged: run the shard again",
+                r.point,
+                p.total_points,
+                p.vary.len()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `sweep.csv`: one row per point.

@@ -339,3 +339,30 @@ fn chart_refuses_nan_and_infinite_counts() {
         );
     }
 }
+
+#[test]
+fn chart_says_an_empty_csv_is_empty() {
+    let out = tmp("empty-csv").join("out");
+    let o = ipsim(&[
+        "run",
+        "scenarios/revision-swap-tight.json",
+        "--no-chart",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    // Without the run stamp, which would refuse it first.
+    let p = out.join("report.json");
+    let mut r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    r.as_object_mut().unwrap().remove("run");
+    std::fs::write(&p, r.to_string()).unwrap();
+    std::fs::write(out.join("occupancy.csv"), "").unwrap();
+    let c = ipsim(&["chart", out.to_str().unwrap()]);
+    let stderr = text(&c.stderr);
+    assert_eq!(c.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("occupancy.csv is empty, not even its header"),
+        "{stderr}"
+    );
+}

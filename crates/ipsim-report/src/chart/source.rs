@@ -108,7 +108,17 @@ struct CsvRows {
 impl CsvRows {
     fn open(path: &Path) -> Result<Self, ChartError> {
         let mut reader = open_csv(path)?;
-        let header = reader.headers().map_err(|e| err(e.to_string()))?.clone();
+        let header = reader
+            .headers()
+            .map_err(|e| err(format!("{}: {e}", path.display())))?
+            .clone();
+        if header.iter().all(str::is_empty) {
+            return Err(err(format!(
+                "{} is empty, not even its header: the run that wrote it did not finish; \
+                 run the scenario again",
+                path.display()
+            )));
+        }
         Ok(CsvRows {
             path: path.to_path_buf(),
             reader,

@@ -40,6 +40,8 @@ pub const MAX_DURATION_MS: u64 = 400 * 86_400_000;
 pub const MAX_SAMPLES: u64 = 10_000_000;
 /// The largest instance count or task count accepted from a scenario.
 pub const MAX_INSTANCES: f64 = crate::demand::INSTANCE_CAP as f64;
+/// The longest name of a subnet, workload, trace or scenario.
+pub const MAX_NAME_CHARS: usize = 63;
 /// The largest request rate accepted.
 pub const MAX_RPS: f64 = 1e9;
 
@@ -248,6 +250,32 @@ struct Resolver<'a> {
 }
 
 impl Resolver<'_> {
+    /// A name of a subnet, workload, trace or the scenario (`what`) at `p`: not empty, no
+    /// control character (NUL included), no path separator, at most [`MAX_NAME_CHARS`]
+    /// characters (Google's limit for subnet and Cloud Run names), since names become file
+    /// names and labels.
+    fn name(&mut self, p: &JsonPath, what: &str, name: &str) {
+        let n = name.chars().count();
+        let why = if name.trim().is_empty() {
+            "is empty".to_string()
+        } else if name.chars().any(char::is_control) {
+            "holds a control character (NUL, tab, line break...)".to_string()
+        } else if name.contains(['/', '\\']) {
+            "holds a path separator ('/' or '\\')".to_string()
+        } else if n > MAX_NAME_CHARS {
+            format!("has {n} characters, more than the {MAX_NAME_CHARS} Google allows")
+        } else {
+            return;
+        };
+        self.err(
+            p.clone(),
+            format!(
+                "the {what} name {} {why}; use letters, digits, '-' and '_'",
+                crate::bounded::excerpt(name)
+            ),
+        );
+    }
+
     fn err(&mut self, path: impl Into<JsonPath>, msg: impl Into<String>) {
         let path = path.into();
         if self.gaps.covers(&path) {

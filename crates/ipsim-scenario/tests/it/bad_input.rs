@@ -153,7 +153,9 @@ pub(crate) fn corpus() -> Vec<Case> {
         (
             "wrong type",
             s(&format!("{BASE_SUBNETS},\n  \"seed\": \"abc\"")),
-            vec!["seed: invalid type: string \"abc\", expected u64"],
+            vec![
+                "seed: invalid type: string \"abc\", expected a whole number from 0 to 18446744073709551615",
+            ],
         ),
         (
             "missing field",
@@ -318,6 +320,64 @@ pub(crate) fn corpus() -> Vec<Case> {
                 r#""subnets": [{"name": "main", "cidr": "10.0.0.0/24"}, {"name": "main", "cidr": "10.1.0.0/24"}]"#,
             ),
             vec!["subnets[1].name: subnet \"main\" is declared twice"],
+        ),
+        (
+            "seed -0",
+            s(&format!(
+                "\"seed\": -0,\n{}",
+                service(r#"{"type": "constant", "value": 1}"#)
+            )),
+            vec!["seed: the seed -0 is a negative zero; write 0"],
+        ),
+        (
+            "seed 2^64",
+            s(&format!(
+                "\"seed\": 18446744073709551616,\n{}",
+                service(r#"{"type": "constant", "value": 1}"#)
+            )),
+            vec![
+                "seed: the seed 1.8446744073709552e19 is too large; a seed is at most 18446744073709551615",
+            ],
+        ),
+        (
+            "overlapping subnets",
+            s(
+                r#""subnets": [{"name": "a", "cidr": "10.0.0.0/23"}, {"name": "b", "cidr": "10.9.0.0/24"}, {"name": "c", "cidr": "10.0.1.128/25"}]"#,
+            ),
+            vec![
+                "subnets[2].cidr: 10.0.1.128/25 overlaps subnets[0] \"a\" (10.0.0.0/23); subnets of one VPC network cannot share addresses",
+            ],
+        ),
+        (
+            "subnets writing the same chart",
+            s(
+                r#""subnets": [{"name": "run.a", "cidr": "10.0.0.0/24"}, {"name": "run_a", "cidr": "10.1.0.0/24"}]"#,
+            ),
+            vec![
+                "subnets[1].name: subnets \"run.a\" and \"run_a\" would write the same chart, occupancy-run_a.png",
+            ],
+        ),
+        (
+            "a name with NUL",
+            s(
+                &service(r#"{"type": "constant", "value": 1}"#)
+                    .replace("\"api\"", "\"a\\u0000pi\""),
+            ),
+            vec!["workloads[0].name: the workload name \"a\\0pi\" holds a control character"],
+        ),
+        (
+            "a name with a path separator",
+            s(r#""subnets": [{"name": "ma/in", "cidr": "10.0.0.0/24"}],
+  "workloads": [{"name": "api", "subnet": "ma/in", "demand": {"type": "constant", "value": 1}}]"#),
+            vec!["subnets[0].name: the subnet name \"ma/in\" holds a path separator"],
+        ),
+        (
+            "a name over 63 characters",
+            s(&service(r#"{"type": "constant", "value": 1}"#)
+                .replace("\"api\"", &format!("\"{}\"", "w".repeat(64)))),
+            vec![
+                "workloads[0].name: the workload name \"wwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwww\"... (64 characters) has 64 characters, more than the 63 Google allows",
+            ],
         ),
         (
             "undeclared trace",

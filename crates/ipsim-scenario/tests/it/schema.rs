@@ -9,6 +9,11 @@ use crate::repo;
 /// Corpus cases the schema accepts because their rule is one a JSON Schema cannot express
 /// (docs/scenario-format.md, "What the schema cannot check"), and why.
 const BEYOND_SCHEMA: &[(&str, &str)] = &[
+    ("seed -0", "JSON Schema reads -0 as the integer 0"),
+    (
+        "seed 2^64",
+        "serde_json reads 2^64 as a floating-point number, which the schema's integer maximum lets pass",
+    ),
     // The /26 minimum applies to a subnet Cloud Run uses: a workload's reference to it.
     (
         "a /27",
@@ -84,6 +89,26 @@ const BEYOND_SCHEMA: &[(&str, &str)] = &[
     (
         "1e9 rps at a latency of a day",
         "the request rule's arithmetic over several fields",
+    ),
+    (
+        "overlapping subnets",
+        "arithmetic on addresses across subnets",
+    ),
+    (
+        "subnets writing the same chart",
+        "two names compared after mapping to a file name",
+    ),
+    (
+        "a name with NUL",
+        "a name's characters (the schema says it is a string)",
+    ),
+    (
+        "a name with a path separator",
+        "a name's characters (the schema says it is a string)",
+    ),
+    (
+        "a name over 63 characters",
+        "a name's length (the schema says it is a string)",
     ),
     ("trace unknown workload", "the trace's contents"),
     ("trace duplicate", "the trace's contents"),
