@@ -321,6 +321,15 @@ pub fn try_sample(
     Ok(out)
 }
 
+/// How many samples [`sample`] draws for `def` over `[0, duration_ms)`: one for a constant
+/// without noise (every sample would be the same), else one every `interval_ms`.
+pub fn samples(def: &DemandDef, duration_ms: u64, interval_ms: u64, noise: bool) -> u64 {
+    if matches!(def, DemandDef::Constant { .. }) && !noise {
+        return u64::from(duration_ms > 0);
+    }
+    duration_ms.div_ceil(interval_ms.max(1))
+}
+
 #[allow(clippy::too_many_arguments)]
 fn sample_into(
     g: &Generator,
@@ -334,6 +343,8 @@ fn sample_into(
     cap: Option<u32>,
 ) -> Result<(), u64> {
     let mut t = 0u64;
+    // A constant without noise is the same at every sample: the first is all of them.
+    let once = matches!(def, DemandDef::Constant { .. }) && noise.is_none();
     while t < duration_ms {
         // Noise draws a whole number from Poisson(the f64 value), as before exactness.
         let v = match noise.as_deref_mut() {
@@ -352,6 +363,9 @@ fn sample_into(
                 time_ms: t,
                 instances: n,
             });
+        }
+        if once {
+            break;
         }
         t = t.saturating_add(interval_ms.max(1));
     }

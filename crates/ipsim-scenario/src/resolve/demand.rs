@@ -8,7 +8,7 @@ use ipsim_core::{DemandPoint, Kind, Scaled, WorkloadSpec};
 use rand_chacha::ChaCha8Rng;
 
 use super::params::Settings;
-use super::{MAX_INSTANCES, MAX_RPS, Resolver};
+use super::{MAX_INSTANCES, MAX_RPS, MAX_SAMPLES, Resolver};
 use crate::def::DemandDef;
 use crate::demand::{self, Requests};
 use crate::duration::Duration;
@@ -37,6 +37,25 @@ impl Resolver<'_> {
         idle: u64,
     ) -> Option<Vec<DemandPoint>> {
         self.generator(p, g, unit);
+        // The sample cap is the run's, over every workload.
+        let n = demand::samples(g, s.duration, s.interval, noise.is_some());
+        let before = self.samples;
+        self.samples = self.samples.saturating_add(n);
+        if self.samples > MAX_SAMPLES {
+            if before > MAX_SAMPLES {
+                return None; // said once, at the workload that went over
+            }
+            self.err(
+                p,
+                format!(
+                    "the generators come to more than {MAX_SAMPLES} samples over the run \
+                     ({} with this one's {n}); use a longer params.sample_interval, a \
+                     shorter duration or fewer sampled workloads",
+                    self.samples
+                ),
+            );
+            return None;
+        }
         if !self.errs.is_empty() {
             return None;
         }

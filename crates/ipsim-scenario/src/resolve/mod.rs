@@ -36,7 +36,8 @@ use crate::trace::csv::{CsvFeed, CsvTrace};
 
 /// The longest run accepted: 400 days.
 pub const MAX_DURATION_MS: u64 = 400 * 86_400_000;
-/// The most samples one generator may produce.
+/// The most generator samples one run may draw, over all its workloads (a constant demand
+/// without noise is one sample).
 pub const MAX_SAMPLES: u64 = 10_000_000;
 /// The largest instance count or task count accepted from a scenario.
 pub const MAX_INSTANCES: f64 = crate::demand::INSTANCE_CAP as f64;
@@ -201,6 +202,7 @@ fn check(
         errs: Vec::new(),
         paths: gaps.paths.clone(),
         gaps,
+        samples: 0,
     };
     let out = r.resolve(def, ov);
     if r.errs.is_empty() {
@@ -247,6 +249,8 @@ struct Resolver<'a> {
     paths: Vec<JsonPath>,
     /// What reading the file left out or filled in: not checked here.
     gaps: read::Gaps,
+    /// Generator samples drawn so far, over every workload (at most [`MAX_SAMPLES`]).
+    samples: u64,
 }
 
 impl Resolver<'_> {

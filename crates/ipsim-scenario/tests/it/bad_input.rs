@@ -322,6 +322,16 @@ pub(crate) fn corpus() -> Vec<Case> {
             vec!["subnets[1].name: subnet \"main\" is declared twice"],
         ),
         (
+            "generator samples over the run",
+            s(&format!(
+                "\"params\": {{\"sample_interval\": \"1s\"}},\n{BASE_SUBNETS},\n  \"workloads\": [{{\"name\": \"w0\", \"subnet\": \"nope\", \"demand\": {{\"type\": \"step\", \"points\": [[\"0s\", 1]]}}}}{}]",
+                (1..2800)
+                    .map(|i| format!(", {{\"name\": \"w{i}\", \"subnet\": \"main\", \"demand\": {{\"type\": \"step\", \"points\": [[\"0s\", 1]]}}}}"))
+                    .collect::<String>()
+            )),
+            vec!["workloads[2777].demand: the generators come to more than 10000000 samples over the run (10000800 with this one's 3600)"],
+        ),
+        (
             "seed -0",
             s(&format!(
                 "\"seed\": -0,\n{}",

@@ -9,6 +9,10 @@ use crate::repo;
 /// Corpus cases the schema accepts because their rule is one a JSON Schema cannot express
 /// (docs/scenario-format.md, "What the schema cannot check"), and why.
 const BEYOND_SCHEMA: &[(&str, &str)] = &[
+    (
+        "generator samples over the run",
+        "a sum over every workload's generator",
+    ),
     ("seed -0", "JSON Schema reads -0 as the integer 0"),
     (
         "seed 2^64",
