@@ -13,7 +13,9 @@ mod generate;
 mod import;
 mod output;
 mod progress;
+mod staging;
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
@@ -25,8 +27,9 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use ipsim_report::chart::{
     ChartOptions, ChartSink, CompareChart, Format, Heatmap, SpreadChart, Tee, draw_compare,
-    draw_heatmap, draw_spread, render_dir, render_run,
+    draw_heatmap, draw_spread, render_dir_to, render_run,
 };
+use ipsim_report::stamp::{RunStamp, Stamped};
 use ipsim_report::{Clock, Context, CsvSink, OccupancyCol, Report, WorkloadCol};
 use ipsim_scenario::{Overrides, Scenario, ScenarioErrors};
 use ipsim_study::bracket::{self, Probe};
@@ -459,13 +462,14 @@ fn run(a: &RunArgs<'_>) -> Result<u8> {
         .as_ref()
         .map(|sets| bracket_plan(path, sets))
         .transpose()?;
-    let dir = a
+    let out_dir = a
         .out_dir
         .clone()
         .unwrap_or_else(|| Path::new("out").join(&scenario.def.name));
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("cannot create the output folder {}", dir.display()))?;
-    let stale = previous_charts(&dir);
+    // Every file goes into a staging folder and joins `out_dir` only once all are written.
+    let staging = staging::Staging::new(&out_dir)?;
+    let dir = staging.dir().to_path_buf();
+    let stale = previous_charts(&out_dir);
     let clock = Clock {
         start: scenario.start,
     };
@@ -477,8 +481,8 @@ fn run(a: &RunArgs<'_>) -> Result<u8> {
     let wls = dir.join(WorkloadCol::FILE);
     let create = |p: &Path| {
         File::create(p)
-            .map(BufWriter::new)
-            .with_context(|| format!("cannot write {}", p.display()))
+            .map(|f| Stamped::new(BufWriter::new(f)))
+            .with_context(|| format!("cannot write {}", staging.final_path(p).display()))
     };
     let chart_opts = a.chart.map(|format| ChartOptions {
         format,
@@ -525,14 +529,26 @@ fn run(a: &RunArgs<'_>) -> Result<u8> {
             bracket::run(&base, &plan, a.seed, own).map_err(|e| print_errors(&e))
         })
         .transpose()?;
-    csv.finish()
-        .with_context(|| format!("cannot write {} or {}", occ.display(), wls.display()))?;
+    let (occ_w, wls_w) = csv.into_inner().with_context(|| {
+        format!(
+            "cannot write {} or {}",
+            staging.final_path(&occ).display(),
+            staging.final_path(&wls).display()
+        )
+    })?;
+    let files = BTreeMap::from([
+        (OccupancyCol::FILE.to_string(), occ_w.stamp()),
+        (WorkloadCol::FILE.to_string(), wls_w.stamp()),
+    ]);
+    drop((occ_w, wls_w));
     let mut ctx = Context::new(&scenario.def.name, &scenario.input);
     ctx.description = scenario.def.description.clone();
     ctx.clock = clock;
     ctx.params = ipsim_study::variation::resolved_params(&scenario);
     ctx.traces = trace_reads(&scenario);
-    let report = Report::new(&output, &ctx);
+    let mut report = Report::new(&output, &ctx);
+    // The run id: of the report without it, and of the files beside it.
+    report.run = Some(RunStamp::new(&serde_json::to_vec(&report)?, files));
     let cost = cost::applies(&scenario)
         .then(|| cost::compare_with(&scenario, &output, &cost::options(&scenario), &instances))
         .transpose()
@@ -556,8 +572,12 @@ fn run(a: &RunArgs<'_>) -> Result<u8> {
     };
     let report_path = dir.join("report.json");
     let json_text = serde_json::to_string_pretty(&report)?;
-    std::fs::write(&report_path, format!("{json_text}\n"))
-        .with_context(|| format!("cannot write {}", report_path.display()))?;
+    std::fs::write(&report_path, format!("{json_text}\n")).with_context(|| {
+        format!(
+            "cannot write {}",
+            staging.final_path(&report_path).display()
+        )
+    })?;
     let mut charts = Vec::new();
     let mut page_charts = Vec::new();
     if let Some(e) = chart_error {
@@ -578,10 +598,11 @@ fn run(a: &RunArgs<'_>) -> Result<u8> {
         for l in
             render_run(report.report, &columns, &dir, opts).context("cannot draw the charts")?
         {
-            charts.push(l.path.display().to_string());
+            charts.push(staging.final_path(&l.path).display().to_string());
         }
         if let Some(b) = &bracket {
-            charts.push(bracket_chart(b, report.report, clock, &dir)?);
+            let p = bracket_chart(b, report.report, clock, &dir)?;
+            charts.push(staging.final_path(Path::new(&p)).display().to_string());
         }
         for (i, sn) in report.report.subnets.iter().enumerate() {
             let svg = ipsim_report::chart::subnet_svg(
@@ -600,20 +621,27 @@ fn run(a: &RunArgs<'_>) -> Result<u8> {
             });
         }
     }
-    // Charts an earlier run into this folder drew and this one did not are gone: a chart on
-    // disk is always this run's. Only those names are removed.
-    for name in &stale {
-        let p = dir.join(name);
-        if p.exists() && !charts.iter().any(|c| Path::new(c) == p) {
-            std::fs::remove_file(&p).with_context(|| format!("cannot remove {}", p.display()))?;
-        }
-    }
     let pages = write_pages(
-        &dir,
+        &staging,
         report.report,
         &page_charts,
         &ipsim_report::page::first_failures(&output, &ctx, 50),
     )?;
+    // Everything is written: the files join the output folder.
+    let (report_path, occ, wls) = (
+        staging.final_path(&report_path),
+        staging.final_path(&occ),
+        staging.final_path(&wls),
+    );
+    staging.commit()?;
+    // Charts an earlier run into this folder drew and this one did not are gone: a chart on
+    // disk is always this run's. Only those names are removed, once this run's files are in.
+    for name in &stale {
+        let p = out_dir.join(name);
+        if p.exists() && !charts.iter().any(|c| Path::new(c) == p) {
+            std::fs::remove_file(&p).with_context(|| format!("cannot remove {}", p.display()))?;
+        }
+    }
     if a.json {
         outln!("{json_text}")?;
     } else {
@@ -677,7 +705,7 @@ fn run(a: &RunArgs<'_>) -> Result<u8> {
 /// `report.md` and `report.html` beside report.json: the pages a person reads. Returns
 /// their paths.
 fn write_pages(
-    dir: &Path,
+    staging: &staging::Staging,
     report: &Report,
     charts: &[ipsim_report::page::PageChart],
     first: &[ipsim_report::ExhaustionRow],
@@ -690,9 +718,10 @@ fn write_pages(
             ipsim_report::page::html(report, charts, first),
         ),
     ] {
-        let p = dir.join(name);
-        std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))?;
-        paths.push(p.display().to_string());
+        let p = staging.dir().join(name);
+        let shown = staging.final_path(&p);
+        std::fs::write(&p, text).with_context(|| format!("cannot write {}", shown.display()))?;
+        paths.push(shown.display().to_string());
     }
     Ok(paths)
 }
@@ -849,11 +878,22 @@ fn chart(
         },
     };
     let Some(out) = out else {
-        for l in render_dir(dir, &opts).context("cannot draw the charts")? {
-            outln!("drew {}", l.path.display())?;
+        // Drawn beside the folder first: a chart that fails leaves the old ones whole.
+        let staging = staging::Staging::new(dir)?;
+        let drawn = render_dir_to(dir, staging.dir(), &opts).context("cannot draw the charts")?;
+        let paths: Vec<PathBuf> = drawn.iter().map(|l| staging.final_path(&l.path)).collect();
+        staging.commit()?;
+        for p in paths {
+            outln!("drew {}", p.display())?;
         }
         return Ok(OK);
     };
+    // The CSVs must be the ones this report's run wrote, whole.
+    if let Some(run) = &report.run {
+        run.check(dir)
+            .map_err(|e| anyhow::anyhow!(e))
+            .context("cannot draw the charts")?;
+    }
     // The run's own charts stay as the run drew them.
     let own: Vec<PathBuf> = [Format::Png, Format::Svg]
         .iter()
@@ -879,7 +919,9 @@ fn chart(
         report
             .subnets
             .iter()
-            .map(|sn| out.with_file_name(format!("{stem}-{}.{ext}", safe_name(&sn.name))))
+            .map(|sn| {
+                out.with_file_name(format!("{stem}-{}.{ext}", ipsim_core::file_stem(&sn.name)))
+            })
             .collect()
     };
     if let Some(p) = paths.iter().find(|p| own.iter().any(|o| same(o, p))) {
@@ -900,19 +942,6 @@ fn chart(
         outln!("drew {}", p.display())?;
     }
     Ok(OK)
-}
-
-/// A subnet name as a file name part: letters, digits, `-` and `_`, the rest `_`.
-fn safe_name(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 /// The charts an earlier run wrote into `dir`, by its report.json (none if there is none).
@@ -1034,8 +1063,9 @@ fn probability_gate(r: &sweep::SweepResult, above: Option<f64>) -> u8 {
     code
 }
 
-fn write_sweep(dir: &Path, r: &sweep::SweepResult) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+fn write_sweep(out: &Path, r: &sweep::SweepResult) -> Result<()> {
+    let staging = staging::Staging::new(out)?;
+    let dir = staging.dir();
     let json = serde_json::to_string_pretty(r)?;
     std::fs::write(dir.join("sweep.json"), format!("{json}\n"))
         .with_context(|| format!("cannot write {}", dir.display()))?;
@@ -1065,6 +1095,7 @@ fn write_sweep(dir: &Path, r: &sweep::SweepResult) -> Result<()> {
             .context("cannot draw the heatmap")?;
         wrote.push("heatmap.png");
     }
+    staging.commit()?;
     let failing = r
         .points
         .iter()
@@ -1077,7 +1108,7 @@ fn write_sweep(dir: &Path, r: &sweep::SweepResult) -> Result<()> {
         r.seeds,
         failing,
         wrote.join(", "),
-        dir.display()
+        out.display()
     )
 }
 
@@ -1102,11 +1133,11 @@ fn compare(path: &Path, variants: Variants, seed: Option<u64>, out: Option<PathB
     let c = compare::compare(&base, &variants.0, seed).map_err(|e| print_errors(&e))?;
     let clock = Clock { start: c.start };
     output::out(&compare::table_text(&c, &|t| clock.fmt(t)))?;
-    if let Some(dir) = out {
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
+    if let Some(out) = out {
+        let staging = staging::Staging::new(&out)?;
+        let dir = staging.dir();
         std::fs::write(dir.join("compare.csv"), compare::to_csv(&c))
-            .with_context(|| format!("cannot write {}", dir.display()))?;
+            .with_context(|| format!("cannot write {}", out.join("compare.csv").display()))?;
         let chart = CompareChart {
             title: format!("{}: addresses in free blocks, per variant", c.scenario),
             subtitle: format!(
@@ -1123,10 +1154,11 @@ fn compare(path: &Path, variants: Variants, seed: Option<u64>, out: Option<PathB
             series: c.runs.into_iter().map(|r| (r.name, r.free)).collect(),
         };
         draw_compare(&chart, &dir.join("compare.png")).context("cannot draw the comparison")?;
+        staging.commit()?;
         outln!(
             "wrote {}, {}",
-            dir.join("compare.csv").display(),
-            dir.join("compare.png").display()
+            out.join("compare.csv").display(),
+            out.join("compare.png").display()
         )?;
     }
     Ok(OK)

@@ -67,4 +67,6 @@ pub use output::{
 };
 pub use params::{BlockScope, EdgeBlocks, Params, Retention, Strategy};
 pub use recorder::{RowSink, SubnetInfo};
-pub use subnet::{ReservedBlock, SUPPORTED_RANGES, StaticAlloc, SubnetSpec, fmt_addr, fmt_cidr};
+pub use subnet::{
+    ReservedBlock, SUPPORTED_RANGES, StaticAlloc, SubnetSpec, file_stem, fmt_addr, fmt_cidr,
+};

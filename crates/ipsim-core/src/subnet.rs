@@ -333,7 +333,7 @@ fn reserved_blocks(
 ) -> Result<Vec<(u32, Option<usize>)>, Vec<InputError>> {
     let mut errs = Vec::new();
     let mut out: Vec<(u32, Option<usize>)> = Vec::new();
-    let mut seen: Vec<(u32, usize)> = Vec::new();
+    let mut seen: std::collections::BTreeMap<u32, usize> = std::collections::BTreeMap::new();
     let block_len = 32 - block_size.trailing_zeros() as u8;
     for (index, r) in spec.reserved.iter().enumerate() {
         let at = InputPath::Reserved { subnet, index };
@@ -372,15 +372,30 @@ fn reserved_blocks(
             ));
             continue;
         }
-        if let Some(&(_, j)) = seen.iter().find(|&&(o, _)| o == b) {
+        if let Some(&j) = seen.get(&b) {
             errs.push(InputError::new(
                 at,
                 format!("{what} is already reserved[{j}]"),
             ));
             continue;
         }
-        seen.push((b, index));
+        seen.insert(b, index);
         out.push((b, r.workload));
     }
     if errs.is_empty() { Ok(out) } else { Err(errs) }
+}
+
+/// The part of an output file name that stands for a subnet (`occupancy-<stem>.png`): its
+/// letters, digits, `-` and `_`, anything else as `_`. Two subnets of one scenario must not
+/// share a stem (the loader refuses them), or one's chart would overwrite the other's.
+pub fn file_stem(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }

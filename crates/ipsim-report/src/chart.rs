@@ -224,12 +224,25 @@ fn font(size: u32) -> TextStyle<'static> {
 /// Draws every subnet of the run saved in `dir` from its files (report.json, occupancy.csv,
 /// workloads.csv), streamed row by row; returns each chart's layout.
 pub fn render_dir(dir: &Path, opts: &ChartOptions) -> Result<Vec<Layout>, ChartError> {
+    render_dir_to(dir, dir, opts)
+}
+
+/// [`render_dir`], the charts written into `out` instead of `dir`.
+pub fn render_dir_to(
+    dir: &Path,
+    out: &Path,
+    opts: &ChartOptions,
+) -> Result<Vec<Layout>, ChartError> {
     let rp = dir.join("report.json");
     let text = std::fs::read_to_string(&rp)
         .map_err(|e| err(format!("cannot read {}: {e}", rp.display())))?;
     let report: Report =
         serde_json::from_str(&text).map_err(|e| err(format!("{}: {e}", rp.display())))?;
-    render_all(&report, Source::Files(dir), dir, opts)
+    // The CSVs must be the ones this report's run wrote, whole.
+    if let Some(run) = &report.run {
+        run.check(dir).map_err(err)?;
+    }
+    render_all(&report, Source::Files(dir), out, opts)
 }
 
 /// Draws every subnet of a run into `dir` from its report and the columns a [`ChartSink`]
@@ -266,19 +279,11 @@ pub fn chart_names(report: &Report, format: Format) -> Vec<String> {
             if report.subnets.len() == 1 {
                 format!("occupancy.{}", format.ext())
             } else {
-                format!("occupancy-{}.{}", sanitize(&sn.name), format.ext())
-            }
-        })
-        .collect()
-}
-
-fn sanitize(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
+                format!(
+                    "occupancy-{}.{}",
+                    ipsim_core::file_stem(&sn.name),
+                    format.ext()
+                )
             }
         })
         .collect()
@@ -299,16 +304,27 @@ fn time_range(duration_ms: u64, opts: &ChartOptions) -> Result<(u64, u64), Chart
     Ok((from, to))
 }
 
+/// The widest and tallest chart drawn, in pixels (plotters panics near 65536): a larger
+/// [`ChartOptions`] size is refused.
+pub const MAX_SIDE: u32 = 20_000;
+
 fn image_size(opts: &ChartOptions) -> (u32, u32) {
     (opts.width, opts.height)
 }
 
-/// Refuses a size below [`MIN_SIZE`] instead of drawing something else than was asked.
+/// Refuses a size below [`MIN_SIZE`] or a side above [`MAX_SIDE`] instead of drawing
+/// something else than was asked.
 fn check_size(opts: &ChartOptions) -> Result<(), ChartError> {
     let (w, h) = MIN_SIZE;
     if opts.width < w || opts.height < h {
         return Err(err(format!(
             "a chart of {}x{} pixels is too small: the smallest is {w}x{h}",
+            opts.width, opts.height
+        )));
+    }
+    if opts.width > MAX_SIDE || opts.height > MAX_SIDE {
+        return Err(err(format!(
+            "a chart of {}x{} pixels is too large: at most {MAX_SIDE} pixels a side",
             opts.width, opts.height
         )));
     }
@@ -999,13 +1015,13 @@ fn integer_labels(y_top: f64) -> usize {
 /// The swaps and job starts of subnet `subnet`, each with whether it failed: a deploy whose
 /// new revision failed to start during its rollout, or an execution that lost tasks.
 fn axis_marks<'a>(report: &'a Report, subnet: &str) -> Vec<(&'a crate::Marker, bool)> {
-    let by_name: std::collections::HashMap<&str, &crate::WorkloadReport> = report
+    let by_name: std::collections::BTreeMap<&str, &crate::WorkloadReport> = report
         .workloads
         .iter()
         .map(|w| (w.name.as_str(), w))
         .collect();
     // Each workload's job starts counted in order: the k-th is its execution k.
-    let mut nth: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+    let mut nth: std::collections::BTreeMap<&str, u32> = std::collections::BTreeMap::new();
     report
         .markers
         .iter()

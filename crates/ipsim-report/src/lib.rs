@@ -32,6 +32,7 @@ pub mod chart;
 pub mod outcome;
 pub mod page;
 pub mod schema;
+pub mod stamp;
 
 use std::io::Write;
 
@@ -446,6 +447,10 @@ pub struct Report {
     pub description: String,
     /// Seed.
     pub seed: u64,
+    /// The run id and the files written beside the report ([`stamp`]); absent in reports
+    /// of ipsim 0.0 before it was added.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<stamp::RunStamp>,
     /// Run length.
     pub duration_ms: u64,
     /// Clock time of t = 0, if known.
@@ -628,6 +633,7 @@ impl Report {
             scenario: ctx.scenario.clone(),
             description: ctx.description.clone(),
             seed: ctx.seed,
+            run: None,
             duration_ms: out.duration_ms,
             start: ctx.clock.start.map(|s| s.to_string()),
             params: ctx.params.clone(),
@@ -700,12 +706,18 @@ impl<W: Write> CsvSink<W> {
     }
 
     /// Flushes both files and returns the first error.
-    pub fn finish(mut self) -> std::io::Result<()> {
+    pub fn finish(self) -> std::io::Result<()> {
+        self.into_inner().map(|_| ())
+    }
+
+    /// Flushes both files and returns their writers (`occupancy`, `workloads`), or the first
+    /// error.
+    pub fn into_inner(mut self) -> std::io::Result<(W, W)> {
         let a = self.occupancy.flush();
         let b = self.workloads.flush();
         match self.error.take() {
             Some(e) => Err(e),
-            None => a.and(b),
+            None => a.and(b).map(|()| (self.occupancy, self.workloads)),
         }
     }
 }

@@ -22,7 +22,7 @@ pub struct ScenarioDef {
     /// What the scenario shows and what outcome to expect.
     pub description: String,
     /// Seed of every random draw (retention, task durations, noise). Default 0.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "seed")]
     pub seed: u64,
     /// How long the run covers.
     #[schemars(schema_with = "crate::duration::positive_schema")]
@@ -1152,4 +1152,38 @@ pub struct ExpectDef {
     /// Number of connector saturation windows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub saturation_windows: Option<usize>,
+}
+
+/// A seed: a whole number from 0 to 2^64 - 1. JSON hands a larger number or `-0` over as a
+/// floating-point number; say what is wrong with it instead of "floating point".
+fn seed<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    struct Seed;
+    impl serde::de::Visitor<'_> for Seed {
+        type Value = u64;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a whole number from 0 to 18446744073709551615")
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<u64, E> {
+            Ok(v)
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<u64, E> {
+            u64::try_from(v).map_err(|_| {
+                E::custom(format!(
+                    "the seed {v} is negative; a seed is 0 to 18446744073709551615"
+                ))
+            })
+        }
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<u64, E> {
+            Err(E::custom(if v == 0.0 {
+                "the seed -0 is a negative zero; write 0".to_string()
+            } else if v.fract() == 0.0 && v >= 18_446_744_073_709_551_615.0 {
+                format!("the seed {v:e} is too large; a seed is at most 18446744073709551615")
+            } else if v.fract() == 0.0 && v < 0.0 {
+                format!("the seed {v:e} is negative; a seed is 0 to 18446744073709551615")
+            } else {
+                format!("the seed {v} is not a whole number; a seed is 0 to 18446744073709551615")
+            }))
+        }
+    }
+    d.deserialize_any(Seed)
 }

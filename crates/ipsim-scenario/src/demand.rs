@@ -31,13 +31,23 @@ impl Requests {
     }
 }
 
+/// The most instances (or tasks) a demand may ask for at once, after every conversion: a
+/// count as written, the request rule applied to a rate, a trace row, an export's value.
+pub const INSTANCE_CAP: u32 = 100_000;
+
 /// Instances for a demand value: the value rounded up, or the request rule applied to it;
-/// `None` if that is more than `u32::MAX` instances.
+/// `None` if that is more than [`INSTANCE_CAP`] instances.
 pub fn instances(value: &Exact, requests: Option<&Requests>) -> Option<u32> {
+    count(value, requests, INSTANCE_CAP)
+}
+
+/// [`instances`] with another cap (a connector's Mbps are counted the same way).
+pub fn count(value: &Exact, requests: Option<&Requests>, cap: u32) -> Option<u32> {
     match requests {
         None => value.ceil(),
         Some(r) => value.mul(&r.per_rps).ceil(),
     }
+    .filter(|&n| n <= cap)
 }
 
 /// A generator with its parameters as exact numbers, for [`try_sample`].
@@ -260,9 +270,9 @@ pub fn value_at(def: &DemandDef, t_ms: u64) -> f64 {
 
 /// Samples a generator every `interval_ms` over `[0, duration_ms)`, draws Poisson noise if
 /// `noise` is given, turns values into instances, and keeps changes only. The generator's
-/// numbers are read from their `f64`s ([`Generator::from_f64s`]); a count above `u32::MAX`
-/// (reachable only through the request rule) is cut to `u32::MAX`: the loader uses
-/// [`try_sample`] on the numbers as written, which reports it instead.
+/// numbers are read from their `f64`s ([`Generator::from_f64s`]); a value above `u32::MAX`
+/// is cut to `u32::MAX` (this counts Mbps too): the loader uses [`try_sample`] on the numbers
+/// as written, which reports a count above its cap instead.
 pub fn sample(
     def: &DemandDef,
     duration_ms: u64,
@@ -280,13 +290,14 @@ pub fn sample(
         noise,
         requests,
         &mut out,
-        true,
+        None,
     );
     out
 }
 
 /// Like [`sample`], with the generator's numbers given exactly; `Err(t)` if at `t` the
-/// request rule gives more than `u32::MAX` instances.
+/// value (after the request rule and noise) is more than `cap`.
+#[allow(clippy::too_many_arguments)]
 pub fn try_sample(
     g: &Generator,
     def: &DemandDef,
@@ -294,6 +305,7 @@ pub fn try_sample(
     interval_ms: u64,
     noise: Option<&mut ChaCha8Rng>,
     requests: Option<&Requests>,
+    cap: u32,
 ) -> Result<Vec<DemandPoint>, u64> {
     let mut out = Vec::new();
     sample_into(
@@ -304,9 +316,18 @@ pub fn try_sample(
         noise,
         requests,
         &mut out,
-        false,
+        Some(cap),
     )?;
     Ok(out)
+}
+
+/// How many samples [`sample`] draws for `def` over `[0, duration_ms)`: one for a constant
+/// without noise (every sample would be the same), else one every `interval_ms`.
+pub fn samples(def: &DemandDef, duration_ms: u64, interval_ms: u64, noise: bool) -> u64 {
+    if matches!(def, DemandDef::Constant { .. }) && !noise {
+        return u64::from(duration_ms > 0);
+    }
+    duration_ms.div_ceil(interval_ms.max(1))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -318,9 +339,12 @@ fn sample_into(
     mut noise: Option<&mut ChaCha8Rng>,
     requests: Option<&Requests>,
     out: &mut Vec<DemandPoint>,
-    saturate: bool,
+    // `None`: saturate at `u32::MAX`; `Some(cap)`: fail above `cap`.
+    cap: Option<u32>,
 ) -> Result<(), u64> {
     let mut t = 0u64;
+    // A constant without noise is the same at every sample: the first is all of them.
+    let once = matches!(def, DemandDef::Constant { .. }) && noise.is_none();
     while t < duration_ms {
         // Noise draws a whole number from Poisson(the f64 value), as before exactness.
         let v = match noise.as_deref_mut() {
@@ -329,16 +353,19 @@ fn sample_into(
             }
             None => g.at(def, t),
         };
-        let n = match instances(&v, requests) {
-            Some(n) => n,
-            None if saturate => u32::MAX,
-            None => return Err(t),
+        let n = match (count(&v, requests, cap.unwrap_or(u32::MAX)), cap) {
+            (Some(n), _) => n,
+            (None, None) => u32::MAX,
+            (None, Some(_)) => return Err(t),
         };
         if out.last().map(|p| p.instances) != Some(n) {
             out.push(DemandPoint {
                 time_ms: t,
                 instances: n,
             });
+        }
+        if once {
+            break;
         }
         t = t.saturating_add(interval_ms.max(1));
     }
@@ -498,12 +525,30 @@ mod tests {
             instances(&x("1e9"), Some(&rule(3_600_000, 1, "0.001"))),
             None
         );
+        // The cap holds after the conversion: 100,000 instances, not one more.
         assert_eq!(
-            instances(&x("4294967295"), Some(&rule(1000, 1, "1"))),
+            instances(&x("100000"), Some(&rule(1000, 1, "1"))),
+            Some(INSTANCE_CAP)
+        );
+        assert_eq!(
+            instances(&x("100000.0000000001"), Some(&rule(1000, 1, "1"))),
+            None
+        );
+        assert_eq!(
+            instances(&x("1e-300"), Some(&rule(1000, 1, "1e-300"))),
+            Some(1)
+        );
+        assert_eq!(instances(&x("1"), Some(&rule(1000, 1, "1e-300"))), None);
+        assert_eq!(
+            count(&x("4294967295"), Some(&rule(1000, 1, "1")), u32::MAX),
             Some(u32::MAX)
         );
         assert_eq!(
-            instances(&x("4294967295.0000000001"), Some(&rule(1000, 1, "1"))),
+            count(
+                &x("4294967295.0000000001"),
+                Some(&rule(1000, 1, "1")),
+                u32::MAX
+            ),
             None
         );
         // Very small utilisation and latency.
@@ -512,9 +557,10 @@ mod tests {
             Some(1)
         );
         assert_eq!(
-            instances(&x("1000"), Some(&rule(1, 1, "0.000001"))),
+            count(&x("1000"), Some(&rule(1, 1, "0.000001")), u32::MAX),
             Some(1_000_000)
         );
+        assert_eq!(instances(&x("1000"), Some(&rule(1, 1, "0.000001"))), None);
         // A refused concurrency or utilisation of 0 never divides by zero.
         assert_eq!(instances(&x("5"), Some(&rule(1000, 0, "0.6"))), Some(0));
         assert_eq!(instances(&x("5"), Some(&rule(1000, 80, "0"))), Some(0));
@@ -535,7 +581,7 @@ mod tests {
         let r = rule(1000, 80, "0.6");
         let g = Generator::from_f64s(&def);
         assert_eq!(g, Generator::Constant(x("48.00000002")));
-        let got = try_sample(&g, &def, 2 * m, m, None, Some(&r)).unwrap();
+        let got = try_sample(&g, &def, 2 * m, m, None, Some(&r), INSTANCE_CAP).unwrap();
         assert_eq!(got, pts(&[(0, 2)]));
         // A surge from 0.1 to 0.7 over 3 min passes 0.3 and 0.5 exactly: ceil gives 1, 1.
         let def = DemandDef::Surge {
@@ -582,11 +628,14 @@ mod tests {
         assert_eq!(g.at(&deep, 0), Exact::zero()); // 1 - 2 clamps at 0; t before the phase
         // Too many instances is an error at the time it happens.
         let big = DemandDef::Step {
-            points: vec![(Duration(0), 1.0), (Duration(m), 1e9)],
+            points: vec![(Duration(0), 0.01), (Duration(m), 1e9)],
         };
         let r = rule(3_600_000, 1, "0.001");
         let g = Generator::from_f64s(&big);
-        assert_eq!(try_sample(&g, &big, 2 * m, m, None, Some(&r)), Err(m));
+        assert_eq!(
+            try_sample(&g, &big, 2 * m, m, None, Some(&r), INSTANCE_CAP),
+            Err(m)
+        );
         assert_eq!(
             sample(&big, 2 * m, m, None, Some(&r))
                 .last()

@@ -30,6 +30,7 @@
 //! assert_eq!(out.summary.peak_held, 400);
 //! ```
 
+pub mod bounded;
 pub mod def;
 pub mod demand;
 pub mod duration;

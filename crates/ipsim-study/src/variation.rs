@@ -34,15 +34,18 @@ pub struct Base {
 impl Base {
     /// Reads and parses the scenario file (not yet checked: see [`Base::resolve`]).
     pub fn load(path: &Path) -> Result<Base, ScenarioErrors> {
-        let bytes = std::fs::read(path).map_err(|e| {
-            ScenarioErrors(vec![ScenarioError {
-                file: path.to_path_buf(),
-                path: String::new(),
-                line: None,
-                column: None,
-                message: format!("cannot read the scenario: {e}"),
-            }])
-        })?;
+        use ipsim_scenario::bounded;
+        let bytes = bounded::read_file(path, bounded::MAX_SCENARIO_BYTES, "scenario").map_err(
+            |message| {
+                ScenarioErrors(vec![ScenarioError {
+                    file: path.to_path_buf(),
+                    path: String::new(),
+                    line: None,
+                    column: None,
+                    message,
+                }])
+            },
+        )?;
         Base::parse(&bytes, path)
     }
 

@@ -167,10 +167,10 @@ fn one_chart_per_subnet() {
     let d = tmp("chart-two");
     let sc = d.join("two.json");
     std::fs::write(&sc, r#"{"name": "two", "description": "two subnets", "duration": "1h",
-      "subnets": [{"name": "run-a", "cidr": "10.0.0.0/26"}, {"name": "run/b", "cidr": "10.1.0.0/24"}],
+      "subnets": [{"name": "run-a", "cidr": "10.0.0.0/26"}, {"name": "run.b", "cidr": "10.1.0.0/24"}],
       "workloads": [
         {"name": "x", "subnet": "run-a", "demand": {"type": "constant", "value": 20}},
-        {"name": "y", "subnet": "run/b", "demand": {"type": "constant", "value": 5}}
+        {"name": "y", "subnet": "run.b", "demand": {"type": "constant", "value": 5}}
       ]}"#).unwrap();
     let o = ipsim(&["run", sc.to_str().unwrap(), "--out", d.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));

@@ -3,9 +3,11 @@
 #![allow(missing_docs)]
 
 mod batch;
+mod bounds;
 mod bracket;
 mod charts;
 mod conventions;
+mod failures;
 mod gates;
 mod import;
 mod page;

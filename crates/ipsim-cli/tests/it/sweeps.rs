@@ -1,5 +1,7 @@
 //! Sweeps, sizing and shards as a user runs them.
 
+use std::path::Path;
+
 use crate::{ipsim, text, tmp};
 
 /// `ipsim size` exits 3 exactly when some subnet's declared prefix fails (any seed, the
@@ -167,6 +169,31 @@ fn shards_merge_to_the_unsharded_run_and_threads_do_not_matter() {
         "{}",
         text(&o.stderr)
     );
+    // A shard whose sweep.json disagrees with itself is refused, not a panic.
+    for (edit, says) in [
+        (
+            "total_points",
+            "sweep.json says 7 points in all, but its vary values make 6",
+        ),
+        ("point", "point 99 of sweep.json is not one of its 6 points"),
+    ] {
+        let d = tmp(&format!("sweep-self-{edit}"));
+        for f in ["sweep.json", "sweep.csv"] {
+            std::fs::copy(Path::new(&shard_dirs[1]).join(f), d.join(f)).unwrap();
+        }
+        let p = d.join("sweep.json");
+        let mut j: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        match edit {
+            "total_points" => j["total_points"] = 7.into(),
+            _ => j["points"][0]["point"] = 99.into(),
+        }
+        std::fs::write(&p, j.to_string()).unwrap();
+        let d = d.display().to_string();
+        let o = ipsim(&["merge", &shard_dirs[0], &d, &shard_dirs[2], "--out", &bad]);
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+        assert!(text(&o.stderr).contains(says), "{}", text(&o.stderr));
+    }
 }
 
 #[test]

@@ -108,7 +108,17 @@ struct CsvRows {
 impl CsvRows {
     fn open(path: &Path) -> Result<Self, ChartError> {
         let mut reader = open_csv(path)?;
-        let header = reader.headers().map_err(|e| err(e.to_string()))?.clone();
+        let header = reader
+            .headers()
+            .map_err(|e| err(format!("{}: {e}", path.display())))?
+            .clone();
+        if header.iter().all(str::is_empty) {
+            return Err(err(format!(
+                "{} is empty, not even its header: the run that wrote it did not finish; \
+                 run the scenario again",
+                path.display()
+            )));
+        }
         Ok(CsvRows {
             path: path.to_path_buf(),
             reader,
@@ -139,15 +149,30 @@ impl CsvRows {
     }
 }
 
+/// Column `i` of `rec`: a finite number of at most 2^53 (the CSVs hold counts and
+/// milliseconds; NaN, infinities and negative values are refused).
 fn num(rec: &csv::StringRecord, i: usize, path: &Path) -> Result<f64, ChartError> {
-    rec.get(i).and_then(|v| v.parse().ok()).ok_or_else(|| {
-        err(format!(
-            "{}:{}: column {} is not a number",
-            path.display(),
-            rec.position().map_or(0, |p| p.line()),
-            i + 1
-        ))
-    })
+    rec.get(i)
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|v| v.is_finite() && (0.0..=9_007_199_254_740_992.0).contains(v))
+        .ok_or_else(|| {
+            err(format!(
+                "{}:{}: column {} is not a count: {}",
+                path.display(),
+                rec.position().map_or(0, |p| p.line()),
+                i + 1,
+                excerpt(rec.get(i).unwrap_or(""))
+            ))
+        })
+}
+
+/// At most 40 characters of `s`, quoted, for an error message.
+fn excerpt(s: &str) -> String {
+    let mut e: String = s.chars().take(40).collect();
+    if e.len() < s.len() {
+        e.push_str("...");
+    }
+    format!("{e:?}")
 }
 
 /// Occupancy levels of one subnet from `occupancy.csv`.

@@ -1,6 +1,6 @@
 //! `traces[].functions`: the services an Azure Functions trace makes. Either `top` (1 to
 //! 10,000) or `hashes` (prefixes of at least 8 hex digits), a declared subnet, a latency or a
-//! durations file that has every chosen function, names not taken, and at most `u32::MAX`
+//! durations file that has every chosen function, names not taken, and at most 100,000
 //! instances a minute.
 
 use std::collections::BTreeMap;

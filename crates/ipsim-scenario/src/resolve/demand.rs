@@ -1,13 +1,14 @@
 //! A workload's demand generator (`constant`, `step`, `surge`, `diurnal`): values of 0 or
 //! more and below the absurd-value caps of their unit (instances, requests per second, Mbps),
 //! a step function's points in increasing time, a positive period; then the samples, with
-//! Poisson noise and the idle delay, at most `u32::MAX` instances each.
+//! Poisson noise and the idle delay, at most [`demand::INSTANCE_CAP`] instances each (after
+//! the request rule), or `u32::MAX` Mbps.
 
 use ipsim_core::{DemandPoint, Kind, Scaled, WorkloadSpec};
 use rand_chacha::ChaCha8Rng;
 
 use super::params::Settings;
-use super::{MAX_INSTANCES, MAX_RPS, Resolver};
+use super::{MAX_INSTANCES, MAX_RPS, MAX_SAMPLES, Resolver};
 use crate::def::DemandDef;
 use crate::demand::{self, Requests};
 use crate::duration::Duration;
@@ -36,13 +37,43 @@ impl Resolver<'_> {
         idle: u64,
     ) -> Option<Vec<DemandPoint>> {
         self.generator(p, g, unit);
+        // The sample cap is the run's, over every workload.
+        let n = demand::samples(g, s.duration, s.interval, noise.is_some());
+        let before = self.samples;
+        self.samples = self.samples.saturating_add(n);
+        if self.samples > MAX_SAMPLES {
+            if before > MAX_SAMPLES {
+                return None; // said once, at the workload that went over
+            }
+            self.err(
+                p,
+                format!(
+                    "the generators come to more than {MAX_SAMPLES} samples over the run \
+                     ({} with this one's {n}); use a longer params.sample_interval, a \
+                     shorter duration or fewer sampled workloads",
+                    self.samples
+                ),
+            );
+            return None;
+        }
         if !self.errs.is_empty() {
             return None;
         }
         let exact = demand::Generator::new(g, |f, v| self.exact(&p.key(f), v));
-        match demand::try_sample(&exact, g, s.duration, s.interval, noise, requests) {
+        let cap = match unit {
+            Unit::Mbps => u32::MAX,
+            Unit::Instances | Unit::Rps => demand::INSTANCE_CAP,
+        };
+        match demand::try_sample(&exact, g, s.duration, s.interval, noise, requests, cap) {
             Ok(pts) if idle > 0 => Some(demand::idle_delay(&pts, idle)),
             Ok(pts) => Some(pts),
+            Err(t) if unit == Unit::Mbps => {
+                self.err(
+                    p,
+                    format!("at {} the demand is more than {cap} Mbps", Duration(t)),
+                );
+                None
+            }
             Err(t) => {
                 self.err(p, too_many(t));
                 None
@@ -105,12 +136,12 @@ impl Resolver<'_> {
     }
 }
 
-/// The error for a demand of more than `u32::MAX` instances at `t`.
+/// The error for a demand of more than [`demand::INSTANCE_CAP`] instances at `t`.
 pub(super) fn too_many(t: u64) -> String {
     format!(
-        "at {} the demand is more than {} instances",
+        "at {} the demand is more than {} instances, the most ipsim accepts",
         Duration(t),
-        u32::MAX
+        demand::INSTANCE_CAP
     )
 }
 

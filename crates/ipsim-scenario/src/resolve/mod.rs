@@ -36,10 +36,13 @@ use crate::trace::csv::{CsvFeed, CsvTrace};
 
 /// The longest run accepted: 400 days.
 pub const MAX_DURATION_MS: u64 = 400 * 86_400_000;
-/// The most samples one generator may produce.
+/// The most generator samples one run may draw, over all its workloads (a constant demand
+/// without noise is one sample).
 pub const MAX_SAMPLES: u64 = 10_000_000;
 /// The largest instance count or task count accepted from a scenario.
-pub const MAX_INSTANCES: f64 = 100_000.0;
+pub const MAX_INSTANCES: f64 = crate::demand::INSTANCE_CAP as f64;
+/// The longest name of a subnet, workload, trace or scenario.
+pub const MAX_NAME_CHARS: usize = 63;
 /// The largest request rate accepted.
 pub const MAX_RPS: f64 = 1e9;
 
@@ -148,13 +151,8 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioErrors> {
 
 /// Loads and checks a scenario file with overrides.
 pub fn load_with(path: &Path, ov: &Overrides) -> Result<Scenario, ScenarioErrors> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        ScenarioErrors(vec![ScenarioError::new(
-            path,
-            "",
-            format!("cannot read the scenario: {e}"),
-        )])
-    })?;
+    let bytes = crate::bounded::read_file(path, crate::bounded::MAX_SCENARIO_BYTES, "scenario")
+        .map_err(|e| ScenarioErrors(vec![ScenarioError::new(path, "", e)]))?;
     parse(&bytes, path, ov)
 }
 
@@ -207,6 +205,7 @@ fn check(
         errs: Vec::new(),
         paths: gaps.paths.clone(),
         gaps,
+        samples: 0,
     };
     let out = r.resolve(def, ov);
     if r.errs.is_empty() {
@@ -253,9 +252,37 @@ struct Resolver<'a> {
     paths: Vec<JsonPath>,
     /// What reading the file left out or filled in: not checked here.
     gaps: read::Gaps,
+    /// Generator samples drawn so far, over every workload (at most [`MAX_SAMPLES`]).
+    samples: u64,
 }
 
 impl Resolver<'_> {
+    /// A name of a subnet, workload, trace or the scenario (`what`) at `p`: not empty, no
+    /// control character (NUL included), no path separator, at most [`MAX_NAME_CHARS`]
+    /// characters (Google's limit for subnet and Cloud Run names), since names become file
+    /// names and labels.
+    fn name(&mut self, p: &JsonPath, what: &str, name: &str) {
+        let n = name.chars().count();
+        let why = if name.trim().is_empty() {
+            "is empty".to_string()
+        } else if name.chars().any(char::is_control) {
+            "holds a control character (NUL, tab, line break...)".to_string()
+        } else if name.contains(['/', '\\']) {
+            "holds a path separator ('/' or '\\')".to_string()
+        } else if n > MAX_NAME_CHARS {
+            format!("has {n} characters, more than the {MAX_NAME_CHARS} Google allows")
+        } else {
+            return;
+        };
+        self.err(
+            p.clone(),
+            format!(
+                "the {what} name {} {why}; use letters, digits, '-' and '_'",
+                crate::bounded::excerpt(name)
+            ),
+        );
+    }
+
     fn err(&mut self, path: impl Into<JsonPath>, msg: impl Into<String>) {
         let path = path.into();
         if self.gaps.covers(&path) {

@@ -42,6 +42,8 @@ impl Resolver<'_> {
                     def.name
                 ),
             );
+        } else {
+            self.name(&JsonPath::from("name"), "scenario", &def.name);
         }
         let duration = def.duration.ms();
         // A positive duration is the core's rule; the cap is ours.

@@ -36,16 +36,37 @@ impl Resolver<'_> {
     ) -> (Vec<SubnetSpec>, BTreeMap<String, usize>) {
         let mut subnet_idx = BTreeMap::new();
         let mut subnets = Vec::new();
+        // Each valid range (first, last address, index), and each file stem's first subnet.
+        let mut ranges: Vec<(u32, u32, usize)> = Vec::new();
+        let mut stems: BTreeMap<String, usize> = BTreeMap::new();
         for (i, s) in def.subnets.iter().enumerate() {
             let p = JsonPath::from("subnets").index(i);
+            self.name(&p.key("name"), "subnet", &s.name);
             if subnet_idx.insert(s.name.clone(), i).is_some() {
                 self.err(
                     p.key("name"),
                     format!("subnet {:?} is declared twice", s.name),
                 );
+            } else if let Some(&j) = stems.get(&ipsim_core::file_stem(&s.name)) {
+                self.err(
+                    p.key("name"),
+                    format!(
+                        "subnets {:?} and {:?} would write the same chart, occupancy-{}.png; \
+                         rename one (letters, digits, '-' and '_' are kept, the rest become '_')",
+                        def.subnets[j].name,
+                        s.name,
+                        ipsim_core::file_stem(&s.name)
+                    ),
+                );
+            } else {
+                stems.insert(ipsim_core::file_stem(&s.name), i);
             }
             let (base, len) = match parse_net(&s.cidr) {
-                Ok(v) => v,
+                Ok(v) => {
+                    let last = u64::from(v.0) + (1u64 << (32 - u32::from(v.1).min(32))) - 1;
+                    ranges.push((v.0, last.min(u64::from(u32::MAX)) as u32, i));
+                    v
+                }
                 Err(m) => {
                     self.err(p.key("cidr"), m);
                     (0, 32)
@@ -107,6 +128,29 @@ impl Resolver<'_> {
                 });
             }
             subnets.push(spec);
+        }
+        // Google refuses a subnet whose range overlaps another's in the same network (a
+        // scenario is one network): sorted by first address, each must start past the
+        // furthest end so far.
+        ranges.sort_unstable();
+        let mut reach: Option<(u32, usize)> = None;
+        for &(first, last, i) in &ranges {
+            if let Some((end, j)) = reach.filter(|&(end, _)| first <= end) {
+                let (a, b) = (j.min(i), j.max(i));
+                self.err(
+                    JsonPath::from("subnets").index(b).key("cidr"),
+                    format!(
+                        "{} overlaps subnets[{a}] {:?} ({}); subnets of one VPC network cannot \
+                         share addresses",
+                        def.subnets[b].cidr, def.subnets[a].name, def.subnets[a].cidr
+                    ),
+                );
+                if last > end {
+                    reach = Some((last, i));
+                }
+                continue;
+            }
+            reach = Some((last, i));
         }
         (subnets, subnet_idx)
     }

@@ -65,6 +65,11 @@ impl Resolver<'_> {
     pub(super) fn traces(&mut self, def: &ScenarioDef, start: Option<jiff::Timestamp>) -> Traces {
         let mut tr = Traces::default();
         for (i, t) in def.traces.iter().enumerate() {
+            self.name(
+                &JsonPath::from("traces").index(i).key("name"),
+                "trace",
+                &t.name,
+            );
             if tr.idx.insert(t.name.clone(), i).is_some() {
                 self.err(
                     JsonPath::from("traces").index(i).key("name"),

@@ -48,6 +48,7 @@ impl Resolver<'_> {
         let mut out = Workloads::default();
         for (i, w) in def.workloads.iter().enumerate() {
             let p = JsonPath::from("workloads").index(i);
+            self.name(&p.key("name"), "workload", &w.name);
             if !out.names.insert(w.name.clone()) {
                 self.err(
                     p.key("name"),

@@ -9,6 +9,7 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 use std::path::Path;
 
+use crate::bounded;
 use crate::error::ScenarioError;
 use crate::exact::{Exact, ParseError};
 
@@ -207,11 +208,13 @@ pub fn read_durations(path: &Path) -> Result<BTreeMap<String, Exact>, Vec<Scenar
         let text = rec.get(ac).unwrap_or("");
         let avg = Exact::parse(text).map_err(|e| {
             let msg = match e {
-                ParseError::NotANumber => format!("{text:?} is not a number of milliseconds"),
-                ParseError::NotFinite | ParseError::Negative => {
-                    format!("{text} is not a duration of 0 ms or more")
+                ParseError::NotANumber => {
+                    format!("{} is not a number of milliseconds", bounded::excerpt(text))
                 }
-                ParseError::OutOfRange => format!("{text} is {e}"),
+                ParseError::NotFinite | ParseError::Negative => {
+                    format!("{} is not a duration of 0 ms or more", bounded::short(text))
+                }
+                ParseError::OutOfRange => format!("{} is {e}", bounded::short(text)),
             };
             vec![ScenarioError::new(path, "Average", msg).at(line, None)]
         })?;

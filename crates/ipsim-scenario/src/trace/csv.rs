@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 
 use ipsim_core::{DemandFeed, FeedPoint};
 
-use crate::demand::{IdleWindow, Requests, instances};
+use crate::bounded::{LineLimit, MAX_LINE_BYTES, excerpt, short};
+use crate::demand::{INSTANCE_CAP, IdleWindow, Requests, instances};
 use crate::duration::Duration;
 use crate::error::ScenarioError;
 use crate::exact::{Exact, ParseError};
@@ -58,13 +59,13 @@ const MAX_ROW_ERRORS: usize = 20;
 /// The largest value a row may hold.
 const MAX_VALUE: u64 = 1_000_000_000;
 
-fn open(path: &Path) -> Result<csv::Reader<BufReader<File>>, ScenarioError> {
+fn open(path: &Path) -> Result<csv::Reader<LineLimit<BufReader<File>>>, ScenarioError> {
     let f = File::open(path)
         .map_err(|e| ScenarioError::new(path, "", format!("cannot read the trace: {e}")))?;
     Ok(csv::ReaderBuilder::new()
         .has_headers(true)
         .trim(csv::Trim::All)
-        .from_reader(BufReader::new(f)))
+        .from_reader(LineLimit::new(BufReader::new(f), MAX_LINE_BYTES)))
 }
 
 /// Reads the header and says what the third column holds.
@@ -79,8 +80,8 @@ pub fn read_unit(path: &Path) -> Result<CsvUnit, ScenarioError> {
             path,
             "header",
             format!(
-                "the header is {:?}; expected `time,workload,instances` or `time,workload,rps`",
-                h.iter().collect::<Vec<_>>().join(",")
+                "the header is {}; expected `time,workload,instances` or `time,workload,rps`",
+                excerpt(&h.iter().collect::<Vec<_>>().join(","))
             ),
         )
         .at(Some(1), None)),
@@ -127,7 +128,8 @@ impl Clock {
         match self.kind {
             Some(k) if k == is_offset => {
                 return Err(format!(
-                    "time {field:?} mixes {} with the {} used above; use one kind throughout",
+                    "time {} mixes {} with the {} used above; use one kind throughout",
+                    excerpt(field),
                     if is_offset {
                         "an offset"
                     } else {
@@ -142,7 +144,7 @@ impl Clock {
             return Ok(d.ms());
         }
         let ts: jiff::Timestamp = field.parse().map_err(|_| {
-            format!("time {field:?} is neither an RFC 3339 time (2025-01-01T00:00:00Z) nor an offset (\"90s\", \"1h30m\", milliseconds)")
+            format!("time {} is neither an RFC 3339 time (2025-01-01T00:00:00Z) nor an offset (\"90s\", \"1h30m\", milliseconds)", excerpt(field))
         })?;
         let start = *self.start.get_or_insert(ts);
         let ms = ts.as_millisecond() - start.as_millisecond();
@@ -150,16 +152,16 @@ impl Clock {
     }
 }
 
-/// The error for a row whose value is more than `u32::MAX` instances.
+/// The error for a row whose value is more than [`INSTANCE_CAP`] instances.
 fn too_many(path: &Path, row: &Row, line: Option<u64>) -> ScenarioError {
     ScenarioError::new(
         path,
         "value",
         format!(
-            "at {} the value for {:?} is more than {} instances",
+            "at {} the value for {:?} is more than {} instances, the most ipsim accepts",
             Duration(row.t),
             row.series,
-            u32::MAX
+            INSTANCE_CAP
         ),
     )
     .at(line, None)
@@ -174,18 +176,18 @@ fn parse_row(rec: &csv::StringRecord, clock: &mut Clock) -> Result<Row, (String,
     let text = &rec[2];
     let value = Exact::parse(text).map_err(|e| {
         let msg = match e {
-            ParseError::NotANumber => format!("{text:?} is not a number"),
+            ParseError::NotANumber => format!("{} is not a number", excerpt(text)),
             ParseError::NotFinite | ParseError::Negative => {
-                format!("{text} is not a finite number of 0 or more")
+                format!("{} is not a finite number of 0 or more", short(text))
             }
-            ParseError::OutOfRange => format!("{text} is {e}"),
+            ParseError::OutOfRange => format!("{} is {e}", short(text)),
         };
         ("value".to_string(), msg)
     })?;
     if value > Exact::int(MAX_VALUE) {
         return Err((
             "value".into(),
-            format!("{text} is absurdly large (at most {MAX_VALUE})"),
+            format!("{} is absurdly large (at most {MAX_VALUE})", short(text)),
         ));
     }
     Ok(Row { t, series, value })
@@ -334,7 +336,7 @@ impl CsvTrace {
 #[derive(Debug)]
 pub struct CsvFeed {
     trace: CsvTrace,
-    reader: csv::Reader<BufReader<File>>,
+    reader: csv::Reader<LineLimit<BufReader<File>>>,
     clock: Clock,
     peeked: Option<Row>,
     out: VecDeque<FeedPoint>,

@@ -8,18 +8,22 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
 
+use crate::bounded::{LineLimit, MAX_LINE_BYTES};
 use crate::error::ScenarioError;
+
+/// A CSV file being read, its lines bounded.
+pub(crate) type CsvReader = ::csv::Reader<LineLimit<BufReader<File>>>;
 
 /// Opens a CSV file with a header row; `what` names the file in the error ("trace").
 pub(crate) fn open_csv(
     path: &Path,
     what: &str,
-) -> Result<(::csv::Reader<BufReader<File>>, ::csv::StringRecord), ScenarioError> {
+) -> Result<(CsvReader, ::csv::StringRecord), ScenarioError> {
     let f = File::open(path)
         .map_err(|e| ScenarioError::new(path, "", format!("cannot read the {what}: {e}")))?;
     let mut r = ::csv::ReaderBuilder::new()
         .has_headers(true)
-        .from_reader(BufReader::new(f));
+        .from_reader(LineLimit::new(BufReader::new(f), MAX_LINE_BYTES));
     let h = r
         .headers()
         .map_err(|e| {

@@ -189,7 +189,9 @@ pub(crate) fn corpus() -> Vec<Case> {
         (
             "wrong type",
             s(&format!("{BASE_SUBNETS},\n  \"seed\": \"abc\"")),
-            vec!["seed: invalid type: string \"abc\", expected u64"],
+            vec![
+                "seed: invalid type: string \"abc\", expected a whole number from 0 to 18446744073709551615",
+            ],
         ),
         (
             "missing field",
@@ -356,6 +358,74 @@ pub(crate) fn corpus() -> Vec<Case> {
             vec!["subnets[1].name: subnet \"main\" is declared twice"],
         ),
         (
+            "generator samples over the run",
+            s(&format!(
+                "\"params\": {{\"sample_interval\": \"1s\"}},\n{BASE_SUBNETS},\n  \"workloads\": [{{\"name\": \"w0\", \"subnet\": \"nope\", \"demand\": {{\"type\": \"step\", \"points\": [[\"0s\", 1]]}}}}{}]",
+                (1..2800)
+                    .map(|i| format!(", {{\"name\": \"w{i}\", \"subnet\": \"main\", \"demand\": {{\"type\": \"step\", \"points\": [[\"0s\", 1]]}}}}"))
+                    .collect::<String>()
+            )),
+            vec!["workloads[2777].demand: the generators come to more than 10000000 samples over the run (10000800 with this one's 3600)"],
+        ),
+        (
+            "seed -0",
+            s(&format!(
+                "\"seed\": -0,\n{}",
+                service(r#"{"type": "constant", "value": 1}"#)
+            )),
+            vec!["seed: the seed -0 is a negative zero; write 0"],
+        ),
+        (
+            "seed 2^64",
+            s(&format!(
+                "\"seed\": 18446744073709551616,\n{}",
+                service(r#"{"type": "constant", "value": 1}"#)
+            )),
+            vec![
+                "seed: the seed 1.8446744073709552e19 is too large; a seed is at most 18446744073709551615",
+            ],
+        ),
+        (
+            "overlapping subnets",
+            s(
+                r#""subnets": [{"name": "a", "cidr": "10.0.0.0/23"}, {"name": "b", "cidr": "10.9.0.0/24"}, {"name": "c", "cidr": "10.0.1.128/25"}]"#,
+            ),
+            vec![
+                "subnets[2].cidr: 10.0.1.128/25 overlaps subnets[0] \"a\" (10.0.0.0/23); subnets of one VPC network cannot share addresses",
+            ],
+        ),
+        (
+            "subnets writing the same chart",
+            s(
+                r#""subnets": [{"name": "run.a", "cidr": "10.0.0.0/24"}, {"name": "run_a", "cidr": "10.1.0.0/24"}]"#,
+            ),
+            vec![
+                "subnets[1].name: subnets \"run.a\" and \"run_a\" would write the same chart, occupancy-run_a.png",
+            ],
+        ),
+        (
+            "a name with NUL",
+            s(
+                &service(r#"{"type": "constant", "value": 1}"#)
+                    .replace("\"api\"", "\"a\\u0000pi\""),
+            ),
+            vec!["workloads[0].name: the workload name \"a\\0pi\" holds a control character"],
+        ),
+        (
+            "a name with a path separator",
+            s(r#""subnets": [{"name": "ma/in", "cidr": "10.0.0.0/24"}],
+  "workloads": [{"name": "api", "subnet": "ma/in", "demand": {"type": "constant", "value": 1}}]"#),
+            vec!["subnets[0].name: the subnet name \"ma/in\" holds a path separator"],
+        ),
+        (
+            "a name over 63 characters",
+            s(&service(r#"{"type": "constant", "value": 1}"#)
+                .replace("\"api\"", &format!("\"{}\"", "w".repeat(64)))),
+            vec![
+                "workloads[0].name: the workload name \"wwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwww\"... (64 characters) has 64 characters, more than the 63 Google allows",
+            ],
+        ),
+        (
             "undeclared trace",
             s(&service(r#"{"type": "trace", "trace": "prod"}"#)),
             vec!["workloads[0].demand.trace: trace \"prod\" is not declared in traces"],
@@ -403,7 +473,7 @@ pub(crate) fn corpus() -> Vec<Case> {
             vec!["trace.csv:2: value: 1e1001 is out of the range ipsim computes exactly"],
         ),
         (
-            "trace rps above u32::MAX instances",
+            "trace rps above the instance cap",
             with_trace(
                 &csv_body.replace(
                     r#""trace": "t"}"#,
@@ -412,7 +482,17 @@ pub(crate) fn corpus() -> Vec<Case> {
                 b"time,workload,rps\n0,api,1\n1m,api,1000000\n",
             ),
             vec![
-                "trace.csv:3: value: at 1m the value for \"api\" is more than 4294967295 instances",
+                "trace.csv:3: value: at 1m the value for \"api\" is more than 100000 instances, the most ipsim accepts",
+            ],
+        ),
+        (
+            "a trace row of 1e9 instances",
+            with_trace(
+                csv_body,
+                b"time,workload,instances\n0,api,3\n1m,api,1000000000\n",
+            ),
+            vec![
+                "trace.csv:3: value: at 1m the value for \"api\" is more than 100000 instances, the most ipsim accepts",
             ],
         ),
         (
@@ -427,11 +507,31 @@ pub(crate) fn corpus() -> Vec<Case> {
             ],
         ),
         (
-            "rps above u32::MAX instances",
+            "rps above the instance cap",
             s(&service(
                 r#"{"type": "constant", "value": 1000000}, "requests": {"latency": "1h", "target_utilization": 0.001}"#,
             )),
-            vec!["workloads[0].demand: at 0s the demand is more than 4294967295 instances"],
+            vec![
+                "workloads[0].demand: at 0s the demand is more than 100000 instances, the most ipsim accepts",
+            ],
+        ),
+        (
+            "a target utilisation of 1e-300",
+            s(&service(
+                r#"{"type": "constant", "value": 1}, "requests": {"latency": "100ms", "target_utilization": 1e-300}"#,
+            )),
+            vec![
+                "workloads[0].demand: at 0s the demand is more than 100000 instances, the most ipsim accepts",
+            ],
+        ),
+        (
+            "1e9 rps at a latency of a day",
+            s(&service(
+                r#"{"type": "constant", "value": 1e9}, "requests": {"latency": "1d"}"#,
+            )),
+            vec![
+                "workloads[0].demand: at 0s the demand is more than 100000 instances, the most ipsim accepts",
+            ],
         ),
         (
             "trace unknown workload",

@@ -22,6 +22,15 @@ const BEYOND_SCHEMA: &[(&str, &str)] = &[
         "reserved block an edge block",
         "arithmetic on addresses (the edge blocks)",
     ),
+    (
+        "generator samples over the run",
+        "a sum over every workload's generator",
+    ),
+    ("seed -0", "JSON Schema reads -0 as the integer 0"),
+    (
+        "seed 2^64",
+        "serde_json reads 2^64 as a floating-point number, which the schema's integer maximum lets pass",
+    ),
     // The /26 minimum applies to a subnet Cloud Run uses: a workload's reference to it.
     (
         "a /27",
@@ -80,14 +89,43 @@ const BEYOND_SCHEMA: &[(&str, &str)] = &[
     ("trace bad number", "the trace's contents"),
     ("trace negative", "the trace's contents"),
     ("trace value beyond exact range", "the trace's contents"),
-    ("trace rps above u32::MAX instances", "the trace's contents"),
+    ("trace rps above the instance cap", "the trace's contents"),
+    ("a trace row of 1e9 instances", "the trace's contents"),
     (
         "json value beyond exact range",
         "a number's digits as written (JSON Schema reads a number)",
     ),
     (
-        "rps above u32::MAX instances",
+        "rps above the instance cap",
         "the request rule's arithmetic over several fields",
+    ),
+    (
+        "a target utilisation of 1e-300",
+        "the request rule's arithmetic over several fields",
+    ),
+    (
+        "1e9 rps at a latency of a day",
+        "the request rule's arithmetic over several fields",
+    ),
+    (
+        "overlapping subnets",
+        "arithmetic on addresses across subnets",
+    ),
+    (
+        "subnets writing the same chart",
+        "two names compared after mapping to a file name",
+    ),
+    (
+        "a name with NUL",
+        "a name's characters (the schema says it is a string)",
+    ),
+    (
+        "a name with a path separator",
+        "a name's characters (the schema says it is a string)",
+    ),
+    (
+        "a name over 63 characters",
+        "a name's length (the schema says it is a string)",
     ),
     ("trace unknown workload", "the trace's contents"),
     ("trace duplicate", "the trace's contents"),

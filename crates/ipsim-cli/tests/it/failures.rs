@@ -1,0 +1,368 @@
+//! Nothing lost when a run fails: a failed or killed command leaves the output folder's
+//! earlier files whole, and `ipsim chart` refuses files that are not one run's.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::{ipsim, repo, text, tmp};
+
+/// Every file in `dir` and its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Staging folders left beside `out`.
+fn partials(out: &Path) -> Vec<String> {
+    std::fs::read_dir(out.parent().unwrap())
+        .unwrap()
+        .filter_map(|e| {
+            let n = e.unwrap().file_name().to_string_lossy().into_owned();
+            n.contains(".ipsim-partial-").then_some(n)
+        })
+        .collect()
+}
+
+/// `out` holding the results of a good run (the roomy swap), and a snapshot of them.
+fn earlier_results(name: &str) -> (PathBuf, BTreeMap<String, Vec<u8>>) {
+    let out = tmp(name).join("out");
+    let o = ipsim(&[
+        "run",
+        "scenarios/revision-swap.json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let before = snapshot(&out);
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        [
+            "occupancy.csv",
+            "occupancy.png",
+            "report.json",
+            "workloads.csv"
+        ]
+    );
+    (out, before)
+}
+
+/// Checks that `o` failed with exit 1 saying `says`, and that `out` is as `before`, with no
+/// staging folder left.
+fn intact(o: &Output, says: &str, out: &Path, before: &BTreeMap<String, Vec<u8>>) {
+    let stderr = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(says), "{stderr}");
+    assert!(snapshot(out) == *before, "the earlier results changed");
+    assert_eq!(partials(out), Vec::<String>::new());
+    // And they are still one run's: the chart redraws from them.
+    let c = ipsim(&["chart", out.to_str().unwrap()]);
+    assert_eq!(c.status.code(), Some(0), "{}", text(&c.stderr));
+}
+
+/// `ipsim ARGS` with the largest file it may write capped at `bytes` and SIGXFSZ ignored, so
+/// that a write past the cap fails with EFBIG as a full disk fails with ENOSPC.
+fn ipsim_fsize(bytes: u64, args: &[&str]) -> Output {
+    Command::new("sh")
+        .arg("-c")
+        .arg(r#"trap '' XFSZ; exec prlimit --fsize="$0" -- "$@""#)
+        .arg(bytes.to_string())
+        .arg(env!("CARGO_BIN_EXE_ipsim"))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .unwrap()
+}
+
+fn has_prlimit() -> bool {
+    Command::new("prlimit")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn a_full_disk_at_a_csv_at_report_json_or_at_a_chart_leaves_the_earlier_results() {
+    if !has_prlimit() {
+        eprintln!("skipped: prlimit (util-linux) is not installed");
+        return;
+    }
+    // The tight swap writes CSVs of about 300 bytes, a report of about 10 kB and a chart of
+    // about 170 kB, in that order: each cap fails at the next file.
+    for (cap, file) in [
+        (100, "occupancy.csv"),
+        (2_000, "report.json"),
+        (50_000, "occupancy.png"),
+    ] {
+        let (out, before) = earlier_results(&format!("full-{file}"));
+        let o = ipsim_fsize(
+            cap,
+            &[
+                "run",
+                "scenarios/revision-swap-tight.json",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        );
+        let stderr = text(&o.stderr);
+        let says = if file.ends_with(".png") {
+            "cannot draw the charts".to_string()
+        } else {
+            format!("cannot write {}", out.join(file).display())
+        };
+        assert!(stderr.contains("File too large"), "{file}: {stderr}");
+        intact(&o, &says, &out, &before);
+    }
+}
+
+#[test]
+fn a_bad_trace_row_found_late_leaves_the_earlier_results() {
+    let (out, before) = earlier_results("late-row");
+    let dir = out.parent().unwrap();
+    let mut csv = String::from("time,workload,instances\n");
+    for m in 0..600 {
+        csv.push_str(&format!(
+            "2025-03-10T{:02}:{:02}:00Z,web,{}\n",
+            8 + m / 60,
+            m % 60,
+            5 + m % 7
+        ));
+    }
+    csv.push_str("2025-03-10T18:00:00Z,web,many\n");
+    std::fs::write(dir.join("t.csv"), csv).unwrap();
+    std::fs::write(
+        dir.join("late.json"),
+        r#"{"name": "late", "description": "a trace whose last row is bad", "duration": "11h",
+            "start": "2025-03-10T08:00:00Z",
+            "subnets": [{"name": "s", "cidr": "10.0.0.0/24"}],
+            "workloads": [{"name": "web", "subnet": "s", "demand": {"type": "trace", "trace": "t"}}],
+            "traces": [{"name": "t", "format": "csv", "file": "t.csv"}]}"#,
+    )
+    .unwrap();
+    let o = ipsim(&[
+        "run",
+        dir.join("late.json").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    intact(&o, "t.csv:602", &out, &before);
+}
+
+#[test]
+fn an_error_after_the_simulation_leaves_the_earlier_results() {
+    let (out, before) = earlier_results("after");
+    let dir = out.parent().unwrap();
+    std::fs::write(
+        dir.join("cost.json"),
+        r#"{"name": "c", "description": "a cost section with nothing to price",
+            "duration": "10m", "subnets": [{"name": "s", "cidr": "10.0.0.0/24"}],
+            "workloads": [{"name": "w", "subnet": "s", "demand": {"type": "constant", "value": 5}}],
+            "cost": {}}"#,
+    )
+    .unwrap();
+    let o = ipsim(&[
+        "run",
+        dir.join("cost.json").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    intact(&o, "nothing to price", &out, &before);
+}
+
+#[test]
+fn a_killed_run_leaves_the_earlier_results_and_its_leftovers_go_next_time() {
+    let (out, before) = earlier_results("killed");
+    let dir = out.parent().unwrap();
+    // Thirty days of minute rows: long enough to be killed part way.
+    let mut csv = String::from("time,workload,instances\n");
+    let (mut t, end) = (
+        jiff::Timestamp::from_second(1_700_000_000).unwrap(),
+        jiff::Timestamp::from_second(1_700_000_000 + 30 * 86_400).unwrap(),
+    );
+    let mut k = 0u64;
+    while t < end {
+        csv.push_str(&format!("{t},web,{}\n", 20 + (k * 7919) % 61));
+        t = t.checked_add(jiff::SignedDuration::from_secs(60)).unwrap();
+        k += 1;
+    }
+    std::fs::write(dir.join("long.csv"), csv).unwrap();
+    std::fs::write(
+        dir.join("long.json"),
+        r#"{"name": "long", "description": "thirty days of minute rows",
+            "duration": "30d", "start": "2023-11-14T22:13:20Z",
+            "subnets": [{"name": "s", "cidr": "10.0.0.0/24"}],
+            "workloads": [{"name": "web", "subnet": "s", "demand": {"type": "trace", "trace": "t"}}],
+            "traces": [{"name": "t", "format": "csv", "file": "long.csv"}]}"#,
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ipsim"))
+        .args([
+            "run",
+            dir.join("long.json").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it (SIGKILL) once its staging folder holds part of a CSV.
+    let staged = dir.join(format!(".out.ipsim-partial-{}", child.id()));
+    let guard = Instant::now() + Duration::from_secs(300);
+    loop {
+        let len = std::fs::metadata(staged.join("occupancy.csv")).map_or(0, |m| m.len());
+        if len > 100_000 {
+            break;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before it was killed"
+        );
+        assert!(Instant::now() < guard, "the run never got going");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(snapshot(&out) == before, "the earlier results changed");
+    assert_eq!(partials(&out).len(), 1, "the killed run's staging folder");
+    // The next run into the folder removes what the killed one left.
+    let o = ipsim(&[
+        "run",
+        "scenarios/revision-swap-tight.json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(partials(&out), Vec::<String>::new());
+    assert!(snapshot(&out) != before);
+}
+
+#[test]
+fn report_json_and_the_csvs_carry_one_run_id_that_chart_checks() {
+    let out = tmp("run-id").join("out");
+    let run = |scenario: &str, out: &Path| {
+        let o = ipsim(&[
+            "run",
+            scenario,
+            "--no-chart",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        let r: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap())
+                .unwrap();
+        r["run"].clone()
+    };
+    let tight = "scenarios/revision-swap-tight.json";
+    let a = run(tight, &out);
+    // Deterministic: the same scenario and seed give the same id.
+    assert_eq!(run(tight, &out), a);
+    let id = a["id"].as_str().unwrap();
+    assert_eq!(id.len(), 16);
+    assert_eq!(
+        a["files"]["occupancy.csv"]["bytes"],
+        std::fs::metadata(out.join("occupancy.csv")).unwrap().len()
+    );
+    // Another run's CSV beside this report is refused.
+    let other = out.parent().unwrap().join("other");
+    let b = run("scenarios/revision-swap.json", &other);
+    assert_ne!(b["id"], a["id"]);
+    std::fs::copy(other.join("workloads.csv"), out.join("workloads.csv")).unwrap();
+    let c = ipsim(&["chart", out.to_str().unwrap()]);
+    let stderr = text(&c.stderr);
+    assert_eq!(c.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("workloads.csv is not the file run {id} wrote")),
+        "{stderr}"
+    );
+    // So is one cut short.
+    run(tight, &out);
+    let occ = std::fs::read(out.join("occupancy.csv")).unwrap();
+    std::fs::write(out.join("occupancy.csv"), &occ[..occ.len() / 2]).unwrap();
+    let c = ipsim(&["chart", out.to_str().unwrap()]);
+    let stderr = text(&c.stderr);
+    assert_eq!(c.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("it was cut short"), "{stderr}");
+    assert!(!out.join("occupancy.png").exists());
+}
+
+#[test]
+fn chart_refuses_nan_and_infinite_counts() {
+    let out = tmp("nan").join("out");
+    let o = ipsim(&[
+        "run",
+        "scenarios/revision-swap-tight.json",
+        "--no-chart",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    // A report without its run stamp (as older ipsim wrote) and a CSV edited by hand.
+    let p = out.join("report.json");
+    let mut r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    r.as_object_mut().unwrap().remove("run");
+    std::fs::write(&p, r.to_string()).unwrap();
+    let occ = std::fs::read_to_string(out.join("occupancy.csv")).unwrap();
+    for bad in ["NaN", "inf", "-1"] {
+        let mut lines: Vec<String> = occ.lines().map(str::to_string).collect();
+        let mut fields: Vec<&str> = lines[2].split(',').collect();
+        let col = occ
+            .lines()
+            .next()
+            .unwrap()
+            .split(',')
+            .position(|c| c == "in_use")
+            .unwrap();
+        fields[col] = bad;
+        lines[2] = fields.join(",");
+        std::fs::write(out.join("occupancy.csv"), lines.join("\n") + "\n").unwrap();
+        let c = ipsim(&["chart", out.to_str().unwrap()]);
+        let stderr = text(&c.stderr);
+        assert_eq!(c.status.code(), Some(1), "{bad}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "occupancy.csv:3: column {} is not a count: \"{bad}\"",
+                col + 1
+            )),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn chart_says_an_empty_csv_is_empty() {
+    let out = tmp("empty-csv").join("out");
+    let o = ipsim(&[
+        "run",
+        "scenarios/revision-swap-tight.json",
+        "--no-chart",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    // Without the run stamp, which would refuse it first.
+    let p = out.join("report.json");
+    let mut r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    r.as_object_mut().unwrap().remove("run");
+    std::fs::write(&p, r.to_string()).unwrap();
+    std::fs::write(out.join("occupancy.csv"), "").unwrap();
+    let c = ipsim(&["chart", out.to_str().unwrap()]);
+    let stderr = text(&c.stderr);
+    assert_eq!(c.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("occupancy.csv is empty, not even its header"),
+        "{stderr}"
+    );
+}

@@ -1,0 +1,135 @@
+//! Reading files with bounds: a scenario of at most [`MAX_SCENARIO_BYTES`], CSV records of at
+//! most [`MAX_LINE_BYTES`], and error messages that quote at most [`EXCERPT_CHARS`] of a bad
+//! field. A file of NULs, `/dev/zero` or a pasted 100 MB field is an error, not memory.
+
+use std::io::{self, Read};
+use std::path::Path;
+
+/// The largest scenario file read: 256 MiB (a million workloads take about 100 MiB).
+pub const MAX_SCENARIO_BYTES: u64 = 256 << 20;
+/// The longest line of a CSV trace or durations file: 1 MiB.
+pub const MAX_LINE_BYTES: u64 = 1 << 20;
+/// The most characters of a bad field an error message quotes.
+pub const EXCERPT_CHARS: usize = 40;
+
+/// The bytes of the file at `path`, or an error if it holds more than `limit` bytes (read
+/// as a stream, so a pipe or `/dev/zero` ends at the limit too). `what` names the file.
+pub fn read_file(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>, String> {
+    let f = std::fs::File::open(path).map_err(|e| format!("cannot read the {what}: {e}"))?;
+    let mut bytes = Vec::new();
+    f.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read the {what}: {e}"))?;
+    if bytes.len() as u64 > limit {
+        return Err(format!(
+            "the {what} is larger than {} MiB, the most ipsim reads",
+            limit >> 20
+        ));
+    }
+    Ok(bytes)
+}
+
+/// A reader that fails once a line runs longer than `max` bytes without a line break.
+#[derive(Debug)]
+pub struct LineLimit<R> {
+    inner: R,
+    max: u64,
+    run: u64,
+    line: u64,
+}
+
+impl<R: Read> LineLimit<R> {
+    /// Wraps `inner`, allowing lines of at most `max` bytes.
+    pub fn new(inner: R, max: u64) -> Self {
+        LineLimit {
+            inner,
+            max,
+            run: 0,
+            line: 1,
+        }
+    }
+}
+
+impl<R: Read> Read for LineLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            if b == b'\n' {
+                self.run = 0;
+                self.line += 1;
+            } else {
+                self.run += 1;
+                if self.run > self.max {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!(
+                            "line {} is longer than {} KiB, the longest line ipsim reads",
+                            self.line,
+                            self.max >> 10
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// `s` quoted, cut to [`EXCERPT_CHARS`] characters with `...` and its length if longer.
+pub fn excerpt(s: &str) -> String {
+    let n = s.chars().count();
+    if n <= EXCERPT_CHARS {
+        return format!("{s:?}");
+    }
+    let head: String = s.chars().take(EXCERPT_CHARS).collect();
+    format!("{head:?}... ({n} characters)")
+}
+
+/// `s` as is if short, else its first [`EXCERPT_CHARS`] characters, `...` and its length.
+pub fn short(s: &str) -> String {
+    let n = s.chars().count();
+    if n <= EXCERPT_CHARS {
+        return s.to_string();
+    }
+    let head: String = s.chars().take(EXCERPT_CHARS).collect();
+    format!("{head}... ({n} characters)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_line_is_an_error_at_its_line() {
+        let text = format!("a,b\n1,2\n{}\n", "x".repeat(2000));
+        let mut r = LineLimit::new(text.as_bytes(), 1000);
+        let mut out = Vec::new();
+        let e = r.read_to_end(&mut out).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "line 3 is longer than 0 KiB, the longest line ipsim reads"
+        );
+        let mut ok = LineLimit::new(&b"a,b\n1,2\n"[..], 3);
+        out.clear();
+        assert_eq!(ok.read_to_end(&mut out).unwrap(), 8);
+    }
+
+    #[test]
+    fn excerpts_are_short() {
+        assert_eq!(excerpt("abc"), "\"abc\"");
+        let long = "y".repeat(100_000_000 / 1000);
+        assert_eq!(
+            excerpt(&long),
+            format!("\"{}\"... (100000 characters)", "y".repeat(40))
+        );
+    }
+
+    #[test]
+    fn dev_zero_ends_at_the_limit() {
+        if !Path::new("/dev/zero").exists() {
+            return;
+        }
+        let e = read_file(Path::new("/dev/zero"), 1 << 20, "scenario").unwrap_err();
+        assert_eq!(e, "the scenario is larger than 1 MiB, the most ipsim reads");
+    }
+}
