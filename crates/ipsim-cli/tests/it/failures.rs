@@ -49,7 +49,9 @@ fn earlier_results(name: &str) -> (PathBuf, BTreeMap<String, Vec<u8>>) {
         [
             "occupancy.csv",
             "occupancy.png",
+            "report.html",
             "report.json",
+            "report.md",
             "workloads.csv"
         ]
     );

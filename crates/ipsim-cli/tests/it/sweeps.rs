@@ -173,9 +173,12 @@ fn shards_merge_to_the_unsharded_run_and_threads_do_not_matter() {
     for (edit, says) in [
         (
             "total_points",
-            "sweep.json says 7 points in all, but its vary values make 6",
+            "disagrees with itself: total_points is 7, but its --vary values make 6",
         ),
-        ("point", "point 99 of sweep.json is not one of its 6 points"),
+        (
+            "point",
+            "disagrees with itself: point 99 is outside its 6 points",
+        ),
     ] {
         let d = tmp(&format!("sweep-self-{edit}"));
         for f in ["sweep.json", "sweep.csv"] {
