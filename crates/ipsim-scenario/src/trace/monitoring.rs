@@ -6,8 +6,10 @@
 //! intervals ([`Reading`]): a GAUGE of instances, a DELTA count per interval, or a GAUGE rate
 //! per second (`ALIGN_RATE`, a unit ending in `/s`). Anything else is refused with the aligner
 //! to use. Each series becomes its own step function (a point's value holds from its `endTime`
-//! until the series' next point); a series silent for longer than its own sampling period
-//! (the most common spacing of its points), or than the trace's `max_gap`, drops to zero, since
+//! until the series' next point); a series that misses a point (silent for more than one and
+//! a half times its own sampling period, the most common spacing of its points) drops to zero
+//! when that point was due, and one silent for longer than the trace's `max_gap` drops to zero
+//! `max_gap` after its last point, since
 //! Cloud Monitoring writes no point for a revision at zero. The series of one service (and of
 //! one revision) are then summed at every instant.
 //!
@@ -979,7 +981,16 @@ fn build(
             let drop = p
                 .end
                 .saturating_add(i64::try_from(allowed).unwrap_or(i64::MAX));
-            if silent_until > drop {
+            // Without `max_gap`, a gap is a missing point: silence of more than one and a
+            // half periods, so that raw points a little late (60.3 s apart on a 60 s period)
+            // are not read as drops to zero. The drop comes when the missing point was due.
+            let tolerated = match opts.max_gap_ms {
+                Some(_) => drop,
+                None => p.end.saturating_add(
+                    i64::try_from(allowed.saturating_mul(3) / 2).unwrap_or(i64::MAX),
+                ),
+            };
+            if silent_until > tolerated {
                 steps.push((drop, Val::Int(0)));
                 if next.is_some() || drop <= export_end {
                     note.gaps_closed += 1;

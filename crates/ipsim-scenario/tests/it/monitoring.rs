@@ -344,6 +344,30 @@ fn a_gap_drops_to_zero() {
     assert_eq!(y.note.gaps_closed, 0);
 }
 
+/// Raw points a little late or early (61 s and 59 s apart on a 60 s period) are no gaps: only
+/// a missing point (more than one and a half periods of silence) drops the series to zero.
+#[test]
+fn late_points_are_not_gaps() {
+    let secs = [0, 60, 120, 181, 240, 300, 361, 420];
+    let pts: Vec<(i64, u64)> = secs.iter().map(|&t| (t, 5)).collect();
+    let text = export(&[instances("active", "r1", &pts)], "");
+    let x = read_text("mon-late", &text).unwrap();
+    assert_eq!(x.services["api"].points(), ints(&[(0, 5), (8 * MIN, 0)]));
+    assert_eq!(x.note.gaps_closed, 0);
+    // One point missing (240 s absent: 120 s of silence) is a gap, closed when it was due.
+    let pts: Vec<(i64, u64)> = [0, 60, 120, 180, 300, 360]
+        .iter()
+        .map(|&t| (t, 5))
+        .collect();
+    let text = export(&[instances("active", "r1", &pts)], "");
+    let x = read_text("mon-missing", &text).unwrap();
+    assert_eq!(
+        x.services["api"].points(),
+        ints(&[(0, 5), (4 * MIN, 0), (5 * MIN, 5), (7 * MIN, 0)])
+    );
+    assert_eq!(x.note.gaps_closed, 1);
+}
+
 /// The pages of one query (a list, or their directory) read as the whole export; a series
 /// continued over pages is one series; overlapping pages, a missing last page and
 /// execution errors are refused.
