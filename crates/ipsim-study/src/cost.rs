@@ -416,20 +416,22 @@ fn traffic(s: &Scenario, c: &CostDef) -> Result<Vec<DemandPoint>, String> {
         .collect();
     times.sort_unstable();
     times.dedup();
+    // One cursor per connector over its points: linear in the points, not quadratic.
+    let series: Vec<&[DemandPoint]> = conns
+        .iter()
+        .map(|w| w.kind.demand().unwrap_or(&[]))
+        .collect();
+    let mut next = vec![0usize; series.len()];
+    let mut now = vec![0u32; series.len()];
     let mut out: Vec<DemandPoint> = Vec::new();
     for t in times {
-        let v: u32 = conns
-            .iter()
-            .map(|w| {
-                w.kind
-                    .demand()
-                    .unwrap_or(&[])
-                    .iter()
-                    .take_while(|p| p.time_ms <= t)
-                    .last()
-                    .map_or(0, |p| p.instances)
-            })
-            .sum();
+        for (k, pts) in series.iter().enumerate() {
+            while let Some(p) = pts.get(next[k]).filter(|p| p.time_ms <= t) {
+                now[k] = p.instances;
+                next[k] += 1;
+            }
+        }
+        let v: u32 = now.iter().fold(0u32, |a, &b| a.saturating_add(b));
         if out.last().map(|p| p.instances) != Some(v) {
             out.push(DemandPoint {
                 time_ms: t,
