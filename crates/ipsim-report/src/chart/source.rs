@@ -788,6 +788,19 @@ mod tests {
             let occ = files.occupancy(i, name, &sweep).unwrap();
             assert_eq!(occ, run.occupancy(i, name, &sweep).unwrap(), "{name}");
             assert!(occ.levels[3].iter().any(|&v| v > 0.0));
+            assert!(occ.free_blocks.iter().all(Option::is_some));
+            // Every workload's instance lines, from the files and from the run.
+            let names: Vec<String> = input
+                .workloads
+                .iter()
+                .filter(|w| input.subnets[w.subnet].name == name)
+                .map(|w| w.name.clone())
+                .collect();
+            let lines = files.lines(i, name, &names, &sweep).unwrap();
+            assert_eq!(lines, run.lines(i, name, &names, &sweep).unwrap(), "{name}");
+            // (Every workload wants some; "blip" wants 20 for 100 ms and may never run.)
+            assert!(lines.iter().all(|l| l[1].iter().any(|&v| v > 0.0)));
+            assert!(lines.iter().any(|l| l[0].iter().any(|&v| v > 0.0)));
             for order in orders.iter().chain([&["two", "other\"one"][..]].iter()) {
                 let order: Vec<String> = order.iter().map(|s| s.to_string()).collect();
                 let wl = files.workloads(i, name, &order, &sweep).unwrap();
@@ -830,6 +843,15 @@ mod tests {
             let want = files.workloads(i, name, &order, &sweep).unwrap();
             let got = Source::Run(&stacked).workloads(i, name, &order, &sweep);
             assert_eq!(want, got.unwrap(), "{name}");
+            // The second run keeps the instance lines of the workloads the chart draws only.
+            let names =
+                super::super::line_order(&report, name, super::super::shown_lines(&opts_top));
+            assert_eq!(
+                files.lines(i, name, &names, &sweep).unwrap(),
+                Source::Run(&stacked)
+                    .lines(i, name, &names, &sweep)
+                    .unwrap()
+            );
             // Stacked columns are for their own order only.
             let other: Vec<String> = order.iter().rev().cloned().collect();
             assert!(
