@@ -863,3 +863,45 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+#[cfg(test)]
+mod many {
+    use super::*;
+    use ipsim_core::{Simulation, SubnetSpec, WorkloadSpec};
+
+    /// Too many workloads to keep every one's instance lines: the run is incomplete, and the
+    /// stacked rerun keeps the lines of the workloads the chart draws.
+    #[test]
+    fn too_many_workloads_for_every_line_are_gathered_again() {
+        let opts = ChartOptions {
+            width: 900,
+            height: 600,
+            ..ChartOptions::default()
+        };
+        let n = plot_columns(&opts).unwrap();
+        let count = FRONTIER_BUDGET / 2 / (2 * n) + 1;
+        let wls = (0..count)
+            .map(|k| WorkloadSpec::service(format!("w{k}"), 0).at(0, u32::from(k % 7 == 0)))
+            .collect();
+        let input = SimInput::new(vec![SubnetSpec::new("s", 10 << 24, 16)], wls, 600_000);
+        let gather = |mut sink: ChartSink| {
+            let mut sim = Simulation::new(&input).unwrap();
+            sim.set_sink(&mut sink);
+            let out = sim.run();
+            (out, sink.finish())
+        };
+        let (out, first) = gather(ChartSink::new(&input, &opts).unwrap());
+        assert!(!first.complete());
+        let (from, to) = time_range(out.duration_ms, &opts).unwrap();
+        let sweep = Sweep::new(from, to, n);
+        let names = vec!["w0".to_string()];
+        assert!(Source::Run(&first).lines(0, "s", &names, &sweep).is_err());
+        let report = Report::new(&out, &crate::Context::new("t", &input));
+        let (_, again) = gather(ChartSink::stacked(&input, &opts, &report).unwrap());
+        assert!(again.complete());
+        let names = super::super::line_order(&report, "s", super::super::shown_lines(&opts));
+        let lines = Source::Run(&again).lines(0, "s", &names, &sweep).unwrap();
+        assert_eq!(lines.len(), names.len());
+        assert!(lines[0][0].iter().all(|&v| v == 1.0), "{:?}", names);
+    }
+}
