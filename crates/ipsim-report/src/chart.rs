@@ -359,7 +359,9 @@ pub(crate) fn shown_workloads(opts: &ChartOptions) -> usize {
 pub(crate) fn shown_lines(opts: &ChartOptions) -> usize {
     let legend_h = (opts.height.saturating_sub(TITLE_H)) * SHARES[2] / 100;
     let rows = (legend_h.saturating_sub(30) / 22) as usize;
-    rows.saturating_sub(2).clamp(1, 3)
+    rows.saturating_sub(2)
+        .clamp(1, 3)
+        .min(shown_workloads(opts))
 }
 
 /// The areas of a chart: title, the three panels, and the legend beside each.
@@ -982,7 +984,7 @@ fn draw<DB: DrawingBackend>(
 
     // --- workload panel: who held the addresses ---
     let wls = by_peak(report, &sn.name);
-    let order = stack_order(&wls, shown_workloads(opts));
+    let order = stack_order(report, &sn.name, opts);
     let has_other = wls.len() > order.len();
     let wc = source.workloads(i, &sn.name, &order, &sweep)?;
     let top_level = wc
@@ -1038,7 +1040,14 @@ fn draw<DB: DrawingBackend>(
     legend_bottom
         .draw(&Text::new(head, (10, y - 24), font(size)))
         .map_err(de)?;
-    for (k, w) in wls.iter().take(order.len()).enumerate() {
+    // (A workload that never held an address, stacked for its colour in the instances panel,
+    // has no area here and no entry.)
+    for (k, w) in order
+        .iter()
+        .filter_map(|o| wls.iter().find(|w| &w.name == o))
+        .enumerate()
+        .filter(|(_, w)| w.peak_held > 0)
+    {
         entry(
             &legend_bottom,
             y,
@@ -1271,9 +1280,23 @@ pub(crate) fn line_order(report: &Report, subnet: &str, k: usize) -> Vec<String>
     wls.iter().take(k).map(|w| w.name.clone()).collect()
 }
 
-/// The workloads the workload panel stacks on their own, bottom first; the rest are "other".
-fn stack_order(by_peak: &[&crate::WorkloadReport], top_n: usize) -> Vec<String> {
-    by_peak.iter().take(top_n).map(|w| w.name.clone()).collect()
+/// The workloads the workload panel stacks on their own, bottom first (most held first); the
+/// rest are "other". The instances panel's workloads are among them, so that each of its lines
+/// has its workload's own colour in both panels; the most held fill the rest of the room.
+pub(crate) fn stack_order(report: &Report, subnet: &str, opts: &ChartOptions) -> Vec<String> {
+    let wls = by_peak(report, subnet);
+    let lines = line_order(report, subnet, shown_lines(opts));
+    let mut room = shown_workloads(opts).saturating_sub(lines.len());
+    wls.iter()
+        .filter(|w| {
+            lines.contains(&w.name) || {
+                let fits = room > 0;
+                room = room.saturating_sub(1);
+                fits
+            }
+        })
+        .map(|w| w.name.clone())
+        .collect()
 }
 
 /// The outline of stacked level `k`: its column maxima along the top, left to right, and the

@@ -329,6 +329,31 @@ fn thirty_workloads_get_colours_of_their_own_and_a_legend_that_fits() {
         assert!(count(c, 0, legend_x) > 500, "{c:?} not drawn");
         assert!(count(c, legend_x, w) > 100, "{c:?} not in the legend");
     }
+    // The instances panel (the last 28% of the body) draws its three workloads short the
+    // most in three viridis colours of their own, none in the grey of "other".
+    let lines_y0 = 100 + (h - 100) * 72 / 100;
+    let in_lines = |rgb: [u8; 3]| {
+        (lines_y0..h)
+            .flat_map(|y| (0..legend_x).map(move |x| (x, y)))
+            .filter(|&(x, y)| img.get_pixel(x, y).0 == rgb)
+            .count()
+    };
+    let viridis = [
+        [0x44, 0x01, 0x54],
+        [0x1F, 0xA1, 0x87],
+        [0x46, 0x33, 0x7E],
+        [0x4A, 0xC1, 0x6D],
+        [0x36, 0x5C, 0x8D],
+        [0x9F, 0xDA, 0x3A],
+        [0x27, 0x7F, 0x8E],
+        [0xFD, 0xE7, 0x25],
+    ];
+    let drawn = viridis.iter().filter(|&&c| in_lines(c) > 30).count();
+    assert_eq!(drawn, 3, "instance lines in {drawn} viridis colours");
+    assert!(
+        in_lines([120, 120, 120]) < 30,
+        "an instance line in other's grey"
+    );
     // Nothing is drawn in the last 3 pixel columns: no legend text runs off the image.
     let edge = (0..h)
         .flat_map(|y| (w - 3..w).map(move |x| (x, y)))

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use ipsim_core::{RowSink, SimInput, SubnetInfo, SubnetRow, WorkloadRow};
 
 use super::columns::{Columns, Frontier, HeldSteps, Sweep};
-use super::{ChartError, ChartOptions, by_peak, err, plot_columns, stack_order, time_range};
+use super::{ChartError, ChartOptions, err, plot_columns, stack_order, time_range};
 use crate::Report;
 use crate::schema::{OccupancyCol, WorkloadCol};
 
@@ -560,7 +560,7 @@ impl ChartSink {
             s.held = match report {
                 None => Held::Frontier(Frontier::new(from, to, n, s.workloads.len())),
                 Some(r) => {
-                    let order = stack_order(&by_peak(r, &s.name), super::shown_workloads(opts));
+                    let order = stack_order(r, &s.name, opts);
                     let slot_of = s
                         .workloads
                         .iter()
@@ -839,7 +839,7 @@ mod tests {
         let stacked = gather(ChartSink::stacked(&input, &opts_top, &report).unwrap());
         assert!(stacked.complete());
         for (i, name) in ["a", "b,c"].into_iter().enumerate() {
-            let order = stack_order(&by_peak(&report, name), 2);
+            let order = stack_order(&report, name, &opts_top);
             let want = files.workloads(i, name, &order, &sweep).unwrap();
             let got = Source::Run(&stacked).workloads(i, name, &order, &sweep);
             assert_eq!(want, got.unwrap(), "{name}");
