@@ -63,6 +63,10 @@ pub struct WorkloadRow {
     pub running: u32,
     /// Start requests not yet started (including those retrying).
     pub pending: u32,
+    /// A connector's throughput demand in Mbps (0 for other kinds).
+    pub demand_mbps: u32,
+    /// What a connector's running instances carry in Mbps: what saturates (0 for other kinds).
+    pub capacity_mbps: u32,
 }
 
 impl WorkloadRow {

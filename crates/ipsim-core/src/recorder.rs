@@ -95,6 +95,8 @@ struct WorkloadRecord {
     n_blocks: u32,
     running: u32,
     pending: u32,
+    demand_mbps: u32,
+    capacity_mbps: u32,
     touched: bool,
     window_open: bool,
     saturated: bool,
@@ -303,10 +305,13 @@ impl<'a> Recorder<'a> {
         self.touch_wl(wl);
     }
 
-    /// Connector `wl` has `mbps` of demand; `saturated` if its VMs cannot carry it. The
-    /// saturation window follows the failure window's rules.
-    pub(crate) fn connector_demand(&mut self, now: u64, wl: u32, mbps: u32, saturated: bool) {
+    /// Connector `wl` has `mbps` of demand and its VMs carry `capacity`; `saturated` if they
+    /// cannot carry it. The saturation window follows the failure window's rules.
+    pub(crate) fn connector_demand(&mut self, now: u64, wl: u32, mbps: [u32; 2], saturated: bool) {
+        self.touch_wl(wl);
         let w = &mut self.wls[wl as usize];
+        let [mbps, capacity] = mbps;
+        (w.demand_mbps, w.capacity_mbps) = (mbps, capacity);
         w.sum.peak_demand_mbps = w.sum.peak_demand_mbps.max(mbps);
         if saturated && !w.saturated {
             w.saturated = true;
@@ -481,6 +486,8 @@ impl<'a> Recorder<'a> {
                 reserved_blocks: w.n_blocks,
                 running: w.running,
                 pending: w.pending,
+                demand_mbps: w.demand_mbps,
+                capacity_mbps: w.capacity_mbps,
             };
             if w.last_row.is_some_and(|l| l.same_values(&row)) {
                 continue;

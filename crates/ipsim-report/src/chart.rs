@@ -100,6 +100,8 @@ pub struct Layout {
     pub plot_x: std::ops::Range<i32>,
     /// Pixel rows of the plot area.
     pub plot_y: std::ops::Range<i32>,
+    /// Pixel rows of the instances panel's plot area (wanted against running).
+    pub lines_y: std::ops::Range<i32>,
     /// Time at the left edge.
     pub from_ms: u64,
     /// Time at the right edge.
@@ -134,6 +136,12 @@ fn err(m: impl Into<String>) -> ChartError {
 
 /// Chooses a tick step giving about 6 to 12 ticks.
 fn tick_step(range_ms: u64) -> u64 {
+    tick_step_for(range_ms, 12)
+}
+
+/// Chooses a tick step giving at most `max_ticks` ticks (at least 2).
+fn tick_step_for(range_ms: u64, max_ticks: u64) -> u64 {
+    let max_ticks = max_ticks.max(2);
     const STEPS: [u64; 16] = [
         1_000,
         5_000,
@@ -155,8 +163,8 @@ fn tick_step(range_ms: u64) -> u64 {
     STEPS
         .iter()
         .copied()
-        .find(|&s| range_ms / s <= 12)
-        .unwrap_or(604_800_000 * ((range_ms / 604_800_000 / 12).max(1)))
+        .find(|&s| range_ms / s <= max_ticks)
+        .unwrap_or(604_800_000 * ((range_ms / 604_800_000 / max_ticks).max(1)))
 }
 
 fn tick_label(clock: Clock, t: u64, long: bool) -> String {
@@ -194,6 +202,10 @@ const SWAP: RGBColor = RGBColor(40, 40, 160);
 const SAT_BAND: RGBColor = RGBColor(200, 170, 240);
 const SAT_MARKER: RGBColor = RGBColor(110, 40, 170);
 const JOB: RGBColor = RGBColor(140, 60, 160);
+/// The free /28 blocks line: a dark rust, apart from the state and workload colours.
+const FREE_LINE: RGBColor = RGBColor(150, 60, 0);
+/// Addresses in a /28 block: the free-blocks line is drawn on the address axis.
+const BLOCK: f64 = 16.0;
 /// Workload colours: viridis, colour-blind-safe and apart from the state colours above,
 /// interleaved so that neighbours in a stack differ in lightness.
 const PALETTE: [RGBColor; 8] = [
@@ -334,7 +346,7 @@ fn check_size(opts: &ChartOptions) -> Result<(), ChartError> {
 /// How many workloads the workload panel draws on their own: `top_n`, at most one per
 /// palette colour and as many as the legend holds with a line for "other".
 pub(crate) fn shown_workloads(opts: &ChartOptions) -> usize {
-    let legend_h = (opts.height.saturating_sub(TITLE_H)) * 38 / 100;
+    let legend_h = (opts.height.saturating_sub(TITLE_H)) * SHARES[1] / 100;
     let rows = (legend_h.saturating_sub(30) / 26) as usize;
     opts.top_n
         .min(PALETTE.len())
@@ -342,31 +354,63 @@ pub(crate) fn shown_workloads(opts: &ChartOptions) -> usize {
         .max(1)
 }
 
-/// The areas of a chart: title, the two panels, and the legend beside each.
+/// How many instance-line workloads the instances panel draws: at most 3, and as many as its
+/// legend holds under the two rows saying which line is which.
+pub(crate) fn shown_lines(opts: &ChartOptions) -> usize {
+    let legend_h = (opts.height.saturating_sub(TITLE_H)) * SHARES[2] / 100;
+    let rows = (legend_h.saturating_sub(30) / 22) as usize;
+    rows.saturating_sub(2)
+        .clamp(1, 3)
+        .min(shown_workloads(opts))
+}
+
+/// The areas of a chart: title, the three panels, and the legend beside each.
 struct Panels<DB: DrawingBackend> {
     title: DrawingArea<DB, Shift>,
     top: DrawingArea<DB, Shift>,
     bottom: DrawingArea<DB, Shift>,
+    lines: DrawingArea<DB, Shift>,
     legend_top: DrawingArea<DB, Shift>,
     legend_bottom: DrawingArea<DB, Shift>,
+    legend_lines: DrawingArea<DB, Shift>,
 }
 
 /// Height of a chart's title area: title, verdict, and the assumptions subtitle.
 const TITLE_H: u32 = 100;
+
+/// The panels' shares of the height under the title, in percent: occupancy, held by
+/// workload, instances wanted against running.
+const SHARES: [u32; 3] = [44, 28, 28];
+
+/// Pixels under a panel for its tick labels; the last panel also has the axis title.
+const TICKS_H: u32 = 30;
+const LAST_TICKS_H: u32 = 56;
 
 fn panels<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>) -> Panels<DB> {
     let (w, h) = root.dim_in_pixel();
     let (title, body) = root.split_vertically(TITLE_H);
     let legend_w = 290.min(w / 4);
     let (plots, legend) = body.split_horizontally(w - legend_w);
-    let (top, bottom) = plots.split_vertically((h - TITLE_H) * 62 / 100);
-    let (legend_top, legend_bottom) = legend.split_vertically((h - TITLE_H) * 62 / 100);
+    let body_h = h - TITLE_H;
+    let (a, b) = (
+        body_h * SHARES[0] / 100,
+        body_h * (SHARES[0] + SHARES[1]) / 100,
+    );
+    let split = |area: &DrawingArea<DB, Shift>| {
+        let (top, rest) = area.split_vertically(a);
+        let (mid, low) = rest.split_vertically(b - a);
+        (top, mid, low)
+    };
+    let (top, bottom, lines) = split(&plots);
+    let (legend_top, legend_bottom, legend_lines) = split(&legend);
     Panels {
         title,
         top,
         bottom,
+        lines,
         legend_top,
         legend_bottom,
+        legend_lines,
     }
 }
 
@@ -376,10 +420,20 @@ fn plot_builder<DB: DrawingBackend>(
     x_max: f64,
     y_max: f64,
 ) -> Result<ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>, ChartError> {
+    panel_builder(area, x_max, y_max, TICKS_H)
+}
+
+/// A panel's plot with `ticks_h` pixels under it for the time axis.
+fn panel_builder<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    x_max: f64,
+    y_max: f64,
+    ticks_h: u32,
+) -> Result<ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>, ChartError> {
     ChartBuilder::on(area)
-        .margin(10)
+        .margin(8)
         .margin_right(20)
-        .x_label_area_size(62)
+        .x_label_area_size(ticks_h)
         .y_label_area_size(80)
         .build_cartesian_2d(0f64..x_max, 0f64..y_max)
         .map_err(de)
@@ -486,8 +540,10 @@ fn draw<DB: DrawingBackend>(
         title: title_area,
         top,
         bottom,
+        lines: lines_area,
         legend_top,
         legend_bottom,
+        legend_lines,
     } = panels(&root);
     let (title_w, _) = title_area.dim_in_pixel();
     let line_w = title_w.saturating_sub(30);
@@ -556,7 +612,10 @@ fn draw<DB: DrawingBackend>(
     let n_cols = (px.end - px.start).max(1) as usize;
     let n = n_cols as f64;
     let sweep = Sweep::new(from, to, n_cols);
-    let occ = source.occupancy(i, &sn.name, &sweep)?;
+    let source::Occupancy {
+        levels: occ,
+        free_blocks,
+    } = source.occupancy(i, &sn.name, &sweep)?;
     // A subnet used below 30% would leave the data a sliver under the capacity line: scale the
     // axis to the data and say in words where the capacity is.
     let stack_max = occ[3].iter().copied().fold(0.0, f64::max);
@@ -567,16 +626,21 @@ fn draw<DB: DrawingBackend>(
         usable * 1.08
     };
     // Both panels: y grid and integer labels; the time axis is drawn by `draw_time_axis`.
+    // Labels at least 22 pixels apart, and the axis title in a size its panel's height holds.
     let mesh = |c: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
                 desc: &str,
                 y_top: f64| {
+        let (_, ys) = c.plotting_area().get_pixel_range();
+        let plot_h = (ys.end - ys.start).max(0) as usize;
+        let desc_size =
+            (plot_h as f64 * 1.6 / desc.chars().count().max(1) as f64).clamp(11.0, 20.0);
         c.configure_mesh()
             .disable_x_mesh()
             .x_labels(0)
-            .y_labels(integer_labels(y_top))
+            .y_labels(integer_labels(y_top).min((plot_h / 22).max(2)))
             .y_desc(desc)
             .y_label_formatter(&|v| format!("{v:.0}"))
-            .axis_desc_style(font(20))
+            .axis_desc_style(font(desc_size as u32))
             .label_style(font(16))
             .draw()
             .map_err(de)
@@ -665,6 +729,25 @@ fn draw<DB: DrawingBackend>(
         ))
         .map_err(de)?;
     }
+    // Free /28 blocks, what a new owner needs, as a line on the address axis (16 a block):
+    // drawn when it shows below the top of the axis somewhere.
+    let free_pts: Vec<(f64, f64)> = free_blocks
+        .iter()
+        .enumerate()
+        .filter_map(|(c, v)| v.map(|v| (c, (v * BLOCK).min(y_max))))
+        .flat_map(|(c, v)| [(c as f64, v), (c as f64 + 1.0, v)])
+        .collect();
+    let fewest_free = free_blocks
+        .iter()
+        .flatten()
+        .copied()
+        .fold(f64::INFINITY, f64::min);
+    let free_drawn = !zoomed && sn.reservable > 0 && free_pts.iter().any(|&(_, v)| v < y_max);
+    if free_drawn {
+        chart
+            .draw_series(LineSeries::new(free_pts, FREE_LINE.stroke_width(3)))
+            .map_err(de)?;
+    }
     let area = chart.plotting_area();
     // A marker at the start of each band; labels for the longest bands first, where they fit
     // (two rows of labels, none overlapping another or the plot's edge).
@@ -750,7 +833,9 @@ fn draw<DB: DrawingBackend>(
             .map_err(de)?;
     }
     // Time axis: ticks on whole minutes, hours or days.
-    let step = tick_step(to - from);
+    // Labels about 75 pixels apart (110 for month-day ones), so that none overlap.
+    let label_px = if long { 110 } else { 75 };
+    let step = tick_step_for(to - from, (n_cols / label_px) as u64);
     let ticks: Vec<u64> = (from.div_ceil(step)..=to / step)
         .map(|k| k * step)
         .collect();
@@ -763,7 +848,7 @@ fn draw<DB: DrawingBackend>(
         &ticks,
         &x_px,
         |t| tick_label(clock, t, long),
-        &desc,
+        "",
     )?;
 
     // Legend of the occupancy panel, outside the data.
@@ -816,6 +901,16 @@ fn draw<DB: DrawingBackend>(
             y,
             RGBColor(90, 90, 90),
             &format!("static + reservable ({})", sn.reservable + sn.r#static),
+            true,
+        )?;
+        y += 26;
+    }
+    if free_drawn {
+        entry(
+            &legend_top,
+            y,
+            FREE_LINE,
+            &format!("free /28 blocks \u{d7}16 (fewest {fewest_free})"),
             true,
         )?;
         y += 26;
@@ -889,7 +984,7 @@ fn draw<DB: DrawingBackend>(
 
     // --- workload panel: who held the addresses ---
     let wls = by_peak(report, &sn.name);
-    let order = stack_order(&wls, shown_workloads(opts));
+    let order = stack_order(report, &sn.name, opts);
     let has_other = wls.len() > order.len();
     let wc = source.workloads(i, &sn.name, &order, &sweep)?;
     let top_level = wc
@@ -906,7 +1001,7 @@ fn draw<DB: DrawingBackend>(
         &ticks,
         &x_px,
         |t| tick_label(clock, t, long),
-        &desc,
+        "",
     )?;
     let n_levels = order.len() + usize::from(has_other);
     let level_color = |k: usize| {
@@ -945,7 +1040,14 @@ fn draw<DB: DrawingBackend>(
     legend_bottom
         .draw(&Text::new(head, (10, y - 24), font(size)))
         .map_err(de)?;
-    for (k, w) in wls.iter().take(order.len()).enumerate() {
+    // (A workload that never held an address, stacked for its colour in the instances panel,
+    // has no area here and no entry.)
+    for (k, w) in order
+        .iter()
+        .filter_map(|o| wls.iter().find(|w| &w.name == o))
+        .enumerate()
+        .filter(|(_, w)| w.peak_held > 0)
+    {
         entry(
             &legend_bottom,
             y,
@@ -965,10 +1067,115 @@ fn draw<DB: DrawingBackend>(
         )?;
     }
 
+    // --- instances panel: what the top workloads wanted against what ran ---
+    let names = line_order(report, &sn.name, shown_lines(opts));
+    let lines = source.lines(i, &sn.name, &names, &sweep)?;
+    let top_line = lines
+        .iter()
+        .flat_map(|l| l.iter().flatten())
+        .copied()
+        .fold(0.0, f64::max);
+    let ly = (top_line * 1.1).max(4.0);
+    let mut lchart = panel_builder(&lines_area, n, ly, LAST_TICKS_H)?;
+    let (_, lpy) = lchart.plotting_area().get_pixel_range();
+    mesh(&mut lchart, "instances", ly)?;
+    draw_time_axis(
+        &root,
+        &px,
+        lpy.end,
+        &ticks,
+        &x_px,
+        |t| tick_label(clock, t, long),
+        &desc,
+    )?;
+    let line_color = |name: &str| {
+        order
+            .iter()
+            .position(|o| o == name)
+            .map_or(OTHER, level_color)
+    };
+    for (name, l) in names.iter().zip(&lines) {
+        let color = line_color(name);
+        // The shortfall, shaded between running and wanted; then the two lines.
+        let short = stack_polygon(l, 1);
+        lchart
+            .draw_series(std::iter::once(Polygon::new(
+                short,
+                color.mix(0.25).filled(),
+            )))
+            .map_err(de)?;
+        let steps = |v: &[f64]| -> Vec<(f64, f64)> {
+            v.iter()
+                .enumerate()
+                .flat_map(|(c, &v)| [(c as f64, v), (c as f64 + 1.0, v)])
+                .collect()
+        };
+        lchart
+            .draw_series(DashedLineSeries::new(
+                steps(&l[1]),
+                8,
+                5,
+                color.stroke_width(2),
+            ))
+            .map_err(de)?;
+        lchart
+            .draw_series(LineSeries::new(steps(&l[0]), color.stroke_width(2)))
+            .map_err(de)?;
+    }
+    let mut y = 30;
+    let (lw, lh) = legend_lines.dim_in_pixel();
+    let (head, size) = fitted(
+        &legend_lines,
+        "instances: wanted vs running",
+        19,
+        13,
+        lw.saturating_sub(15),
+    );
+    legend_lines
+        .draw(&Text::new(head, (10, y - 24), font(size)))
+        .map_err(de)?;
+    let small = |area: &DrawingArea<DB, Shift>, y: i32, label: &str, dashed: bool| {
+        if dashed {
+            for x in [10, 22, 34] {
+                area.draw(&Rectangle::new(
+                    [(x, y + 7), (x + 7, y + 9)],
+                    BLACK.filled(),
+                ))
+                .map_err(de)?;
+            }
+        } else {
+            area.draw(&Rectangle::new([(10, y + 7), (40, y + 9)], BLACK.filled()))
+                .map_err(de)?;
+        }
+        let (label, size) = fitted(area, label, 15, 12, lw.saturating_sub(55));
+        area.draw(&Text::new(label, (50, y), font(size)))
+            .map_err(de)
+    };
+    if !names.is_empty() {
+        small(&legend_lines, y, "running", false)?;
+        small(&legend_lines, y + 22, "wanted (dashed)", true)?;
+        y += 44;
+    }
+    for name in &names {
+        if y + 22 > lh as i32 {
+            break;
+        }
+        let w = wls.iter().find(|w| &w.name == name);
+        let label = match w {
+            Some(w) if w.kind == "connector" => {
+                format!("{}: demand vs capacity, in VMs", clip(name, 14))
+            }
+            _ => clip(name, 22),
+        };
+        entry(&legend_lines, y, line_color(name), &label, false)?;
+        y += 22;
+    }
+
     Ok(Layout {
         path: out.to_path_buf(),
         plot_x: px,
         plot_y: py,
+        lines_y: lpy,
         from_ms: from,
         to_ms: to,
     })
@@ -1061,9 +1268,35 @@ fn by_peak<'a>(report: &'a Report, subnet: &str) -> Vec<&'a crate::WorkloadRepor
     wls
 }
 
-/// The workloads the workload panel stacks on their own, bottom first; the rest are "other".
-fn stack_order(by_peak: &[&crate::WorkloadReport], top_n: usize) -> Vec<String> {
-    by_peak.iter().take(top_n).map(|w| w.name.clone()).collect()
+/// The workloads of subnet `subnet` the instances panel draws, at most `k`: those short the
+/// most first (a connector that saturated counts as short), then the most held.
+pub(crate) fn line_order(report: &Report, subnet: &str, k: usize) -> Vec<String> {
+    let mut wls = by_peak(report, subnet);
+    let short = |w: &crate::WorkloadReport| {
+        let s = w.short.as_ref().map_or(0, |s| s.peak);
+        (s, u32::from(!w.saturation_windows.is_empty()))
+    };
+    wls.sort_by_key(|w| std::cmp::Reverse(short(w)));
+    wls.iter().take(k).map(|w| w.name.clone()).collect()
+}
+
+/// The workloads the workload panel stacks on their own, bottom first (most held first); the
+/// rest are "other". The instances panel's workloads are among them, so that each of its lines
+/// has its workload's own colour in both panels; the most held fill the rest of the room.
+pub(crate) fn stack_order(report: &Report, subnet: &str, opts: &ChartOptions) -> Vec<String> {
+    let wls = by_peak(report, subnet);
+    let lines = line_order(report, subnet, shown_lines(opts));
+    let mut room = shown_workloads(opts).saturating_sub(lines.len());
+    wls.iter()
+        .filter(|w| {
+            lines.contains(&w.name) || {
+                let fits = room > 0;
+                room = room.saturating_sub(1);
+                fits
+            }
+        })
+        .map(|w| w.name.clone())
+        .collect()
 }
 
 /// The outline of stacked level `k`: its column maxima along the top, left to right, and the
@@ -1108,6 +1341,9 @@ fn draw_time_axis<DB: DrawingBackend>(
         let half = (l.chars().count() as i32) * 9 / 2;
         area.draw(&Text::new(l, (x - half, y0 + 9), font(16)))
             .map_err(de)?;
+    }
+    if desc.is_empty() {
+        return Ok(());
     }
     let half = (desc.chars().count() as i32) * 5;
     area.draw(&Text::new(

@@ -787,6 +787,8 @@ impl<W: Write> RowSink for CsvSink<W> {
                 WorkloadCol::ReservedBlocks => write!(line, "{}", r.reserved_blocks),
                 WorkloadCol::Running => write!(line, "{}", r.running),
                 WorkloadCol::Pending => write!(line, "{}", r.pending),
+                WorkloadCol::DemandMbps => write!(line, "{}", r.demand_mbps),
+                WorkloadCol::CapacityMbps => write!(line, "{}", r.capacity_mbps),
             };
         }
         line.push('\n');

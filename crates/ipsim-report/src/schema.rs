@@ -97,6 +97,10 @@ columns! {
         Running = "running",
         /// Start requests not yet started.
         Pending = "pending",
+        /// A connector's throughput demand in Mbps (0 for other kinds).
+        DemandMbps = "demand_mbps",
+        /// What a connector's running instances carry in Mbps (0 for other kinds).
+        CapacityMbps = "capacity_mbps",
     }
 }
 
@@ -113,7 +117,8 @@ mod tests {
         );
         assert_eq!(
             WorkloadCol::HEADER,
-            "time_ms,workload,subnet,in_use,retained,held,reserved_blocks,running,pending"
+            "time_ms,workload,subnet,in_use,retained,held,reserved_blocks,running,pending,\
+             demand_mbps,capacity_mbps"
         );
         assert_eq!(OccupancyCol::FILE, "occupancy.csv");
         assert_eq!(WorkloadCol::FILE, "workloads.csv");
@@ -126,7 +131,7 @@ mod tests {
         let names: Vec<_> = WorkloadCol::ALL.iter().map(|c| c.name()).collect();
         assert_eq!(names.join(","), WorkloadCol::HEADER);
         assert_eq!(OccupancyCol::ALL.len(), 13);
-        assert_eq!(WorkloadCol::ALL.len(), 9);
+        assert_eq!(WorkloadCol::ALL.len(), 11);
         assert_eq!(OccupancyCol::ALL[4], OccupancyCol::Static);
         assert_eq!(WorkloadCol::Held.name(), "held");
     }

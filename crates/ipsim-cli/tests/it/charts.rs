@@ -307,8 +307,8 @@ fn thirty_workloads_get_colours_of_their_own_and_a_legend_that_fits() {
     );
     let img = image::open(out.join("occupancy.png")).unwrap().to_rgb8();
     let (w, h) = img.dimensions();
-    // The workload panel: the lower 38% of the body, left of the legend.
-    let y0 = 100 + (h - 100) * 62 / 100;
+    // The workload and instances panels: the lower 56% of the body.
+    let y0 = 100 + (h - 100) * 44 / 100;
     let count = |rgb: [u8; 3], x0: u32, x1: u32| {
         (y0..h)
             .flat_map(|y| (x0..x1).map(move |x| (x, y)))
@@ -329,6 +329,31 @@ fn thirty_workloads_get_colours_of_their_own_and_a_legend_that_fits() {
         assert!(count(c, 0, legend_x) > 500, "{c:?} not drawn");
         assert!(count(c, legend_x, w) > 100, "{c:?} not in the legend");
     }
+    // The instances panel (the last 28% of the body) draws its three workloads short the
+    // most in three viridis colours of their own, none in the grey of "other".
+    let lines_y0 = 100 + (h - 100) * 72 / 100;
+    let in_lines = |rgb: [u8; 3]| {
+        (lines_y0..h)
+            .flat_map(|y| (0..legend_x).map(move |x| (x, y)))
+            .filter(|&(x, y)| img.get_pixel(x, y).0 == rgb)
+            .count()
+    };
+    let viridis = [
+        [0x44, 0x01, 0x54],
+        [0x1F, 0xA1, 0x87],
+        [0x46, 0x33, 0x7E],
+        [0x4A, 0xC1, 0x6D],
+        [0x36, 0x5C, 0x8D],
+        [0x9F, 0xDA, 0x3A],
+        [0x27, 0x7F, 0x8E],
+        [0xFD, 0xE7, 0x25],
+    ];
+    let drawn = viridis.iter().filter(|&&c| in_lines(c) > 30).count();
+    assert_eq!(drawn, 3, "instance lines in {drawn} viridis colours");
+    assert!(
+        in_lines([120, 120, 120]) < 30,
+        "an instance line in other's grey"
+    );
     // Nothing is drawn in the last 3 pixel columns: no legend text runs off the image.
     let edge = (0..h)
         .flat_map(|y| (w - 3..w).map(move |x| (x, y)))
@@ -438,7 +463,7 @@ fn the_legend_lists_only_what_is_drawn() {
     let img = image::open(d.join("occupancy.png")).unwrap().to_rgb8();
     let (w, h) = img.dimensions();
     let legend = |rgb: [u8; 3]| {
-        (100..100 + (h - 100) * 62 / 100)
+        (100..100 + (h - 100) * 44 / 100)
             .flat_map(|y| (w - 290..w).map(move |x| (x, y)))
             .filter(|&(x, y)| img.get_pixel(x, y).0 == rgb)
             .count()
@@ -448,7 +473,136 @@ fn the_legend_lists_only_what_is_drawn() {
         "in use missing from the legend"
     );
     // (The static grey is left out: antialiased text has it too.)
-    for absent in [[255, 152, 48], [166, 216, 130], [220, 0, 0]] {
+    // Nor the free-blocks line: the connector's /28 has no block for Cloud Run to reserve.
+    for absent in [[255, 152, 48], [166, 216, 130], [220, 0, 0], FREE] {
         assert_eq!(legend(absent), 0, "{absent:?} in the legend but not drawn");
     }
+}
+
+/// The free /28 blocks line's colour.
+const FREE: [u8; 3] = [150, 60, 0];
+
+/// Pixels of column `x`, rows `ys`, that `is` holds for.
+fn count_in(
+    img: &image::RgbImage,
+    x: i32,
+    ys: std::ops::Range<i32>,
+    is: impl Fn([u8; 3]) -> bool,
+) -> usize {
+    ys.filter(|&y| is(img.get_pixel(x as u32, y as u32).0))
+        .count()
+}
+
+/// The pixel row of `v` on an axis from 0 to `top` drawn over `ys`.
+fn row_of(ys: &std::ops::Range<i32>, v: f64, top: f64) -> i32 {
+    ys.end - ((v / top) * f64::from(ys.end - ys.start)).round() as i32
+}
+
+/// The light shade between a workload's running and wanted lines (its colour over white).
+fn shaded(p: [u8; 3]) -> bool {
+    p != [255, 255, 255] && p[0] > 150 && p[2] > p[1] + 10
+}
+
+#[test]
+fn the_free_blocks_line_falls_to_zero_while_the_tight_swap_fails() {
+    let d = tmp("chart-free");
+    let o = ipsim(&[
+        "run",
+        "scenarios/revision-swap-tight.json",
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let img = image::open(d.join("occupancy.png")).unwrap().to_rgb8();
+    let layout = render_dir(&d, &ChartOptions::default()).unwrap().remove(0);
+    // The address axis runs to usable x 1.08; one free block (16 addresses) before the swap,
+    // none from 09:10 to 09:30, one again after.
+    let top = 252.0 * 1.08;
+    let near = |v: f64| {
+        let y = row_of(&layout.plot_y, v, top);
+        y - 3..y + 4
+    };
+    let free = |p: [u8; 3]| p == FREE;
+    for (min, blocks) in [(5, 1.0), (20, 0.0), (45, 1.0)] {
+        let x = layout.x_of(min * 60_000);
+        assert!(
+            count_in(&img, x, near(blocks * 16.0), free) >= 2,
+            "no free-blocks line at {blocks} blocks at minute {min}"
+        );
+        let other = 1.0 - blocks;
+        assert_eq!(
+            count_in(&img, x, near(other * 16.0), free),
+            0,
+            "free-blocks line at {other} blocks at minute {min}"
+        );
+    }
+}
+
+#[test]
+fn the_instances_panel_shades_what_the_tight_swap_wanted_and_did_not_run() {
+    let d = tmp("chart-lines");
+    let o = ipsim(&[
+        "run",
+        "scenarios/revision-swap-tight.json",
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let img = image::open(d.join("occupancy.png")).unwrap().to_rgb8();
+    let layout = render_dir(&d, &ChartOptions::default()).unwrap().remove(0);
+    // api wants 100 throughout; 12 run from 09:10 to 09:30 (short by 88), 100 otherwise.
+    // The axis runs to 110.
+    let ys = layout.lines_y.clone();
+    let (y12, y100) = (row_of(&ys, 12.0, 110.0), row_of(&ys, 100.0, 110.0));
+    let x = layout.x_of(20 * 60_000);
+    let shade = count_in(&img, x, y100 + 3..y12 - 3, shaded);
+    assert!(
+        shade as i32 > (y12 - y100) * 8 / 10,
+        "{shade} shaded pixels between 100 and 12 at 09:20"
+    );
+    // The running line in api's colour (viridis' darkest) at 12.
+    let api = |p: [u8; 3]| p == [0x44, 0x01, 0x54];
+    assert!(count_in(&img, x, y12 - 3..y12 + 4, api) >= 2);
+    for min in [5, 45] {
+        assert_eq!(
+            count_in(&img, layout.x_of(min * 60_000), ys.clone(), shaded),
+            0,
+            "shaded at minute {min}, when every wanted instance ran"
+        );
+    }
+}
+
+#[test]
+fn the_connector_wanting_more_throughput_than_its_vms_carry_is_shaded() {
+    let d = tmp("chart-connector");
+    let o = ipsim(&[
+        "run",
+        "scenarios/connector.json",
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let img = image::open(d.join("occupancy.png")).unwrap().to_rgb8();
+    let layout = render_dir(&d, &ChartOptions::default()).unwrap().remove(0);
+    // 03:00-04:00 the demand needs 12 VMs' throughput and the connector's maximum, 10, runs:
+    // shaded between 10 and 12. At 02:30 and 04:30 the VMs carry it all.
+    let ys = layout.lines_y.clone();
+    let top = 12.0 * 1.1;
+    let (y10, y12) = (row_of(&ys, 10.0, top), row_of(&ys, 12.0, top));
+    let hour = 3_600_000;
+    let shade = count_in(&img, layout.x_of(hour * 7 / 2), y12 + 3..y10 - 2, shaded);
+    assert!(shade as i32 >= (y10 - y12) / 2, "{shade} shaded at 03:30");
+    // (A pixel where a dashed line's dash ends blends like the shade.)
+    for t in [hour * 5 / 2, hour * 9 / 2] {
+        let n = count_in(&img, layout.x_of(t), ys.clone(), shaded);
+        assert!(n <= 2, "{n} shaded at {t} ms");
+    }
+    let csv = std::fs::read_to_string(d.join("workloads.csv")).unwrap();
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .ends_with(",demand_mbps,capacity_mbps"),
+        "{csv}"
+    );
 }

@@ -519,7 +519,9 @@ impl<'a> Simulation<'a> {
                     self.rec.connected(wl, w.subnet, got);
                 }
                 let saturated = c.saturated(cs, demand);
-                self.rec.connector_demand(self.now, wl, demand, saturated);
+                let carried = c.capacity_mbps(cs);
+                self.rec
+                    .connector_demand(self.now, wl, [demand, carried], saturated);
             }
             // A workload's state is built from its kind, so the kinds always match.
             (KindState::Scaled(_) | KindState::Job(_) | KindState::Connector(_), _) => {}

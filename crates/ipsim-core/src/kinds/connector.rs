@@ -33,6 +33,12 @@ impl ConnectorState {
         self.instances += n;
     }
 
+    /// The throughput its instances carry, in Mbps.
+    pub(crate) fn capacity_mbps(&self, spec: &ConnectorSpec) -> u32 {
+        let per = spec.throughput_per_instance_mbps.max(1);
+        self.instances.saturating_mul(per)
+    }
+
     /// Whether `mbps` is more than the instances carry.
     pub(crate) fn saturated(&self, spec: &ConnectorSpec, mbps: u32) -> bool {
         let per = spec.throughput_per_instance_mbps.max(1);

@@ -915,3 +915,35 @@ fn a_block_reserved_for_a_workload_is_its_own_from_time_0() {
         "#]],
     );
 }
+
+/// A connector's rows carry the throughput asked of it and what its VMs carry, so that a
+/// chart can show what saturates: (demand, capacity) is (150, 200) with 2 VMs, (450, 500) with
+/// 5, (200, 500) as it never scales in, (1200, 1000) with its maximum 10 (saturated), then
+/// (900, 1000).
+#[test]
+fn a_connectors_rows_carry_its_demand_and_capacity() {
+    let c = WorkloadSpec::connector("conn", 0, 100, 2, 10)
+        .at(0, 150)
+        .at(10 * MIN, 450)
+        .at(20 * MIN, 200)
+        .at(30 * MIN, 1200)
+        .at(40 * MIN, 900);
+    let mut input = SimInput::new(vec![subnet(28)], vec![c], 60 * MIN);
+    input.options.record_workload_series = true;
+    let out = ipsim_core::Simulation::new(&input).unwrap().run();
+    let rows: Vec<_> = out.workloads[0]
+        .rows
+        .iter()
+        .map(|r| (r.time_ms / MIN, r.running, r.demand_mbps, r.capacity_mbps))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (0, 2, 150, 200),
+            (10, 5, 450, 500),
+            (20, 5, 200, 500),
+            (30, 10, 1200, 1000),
+            (40, 10, 900, 1000)
+        ]
+    );
+}

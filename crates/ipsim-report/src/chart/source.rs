@@ -9,9 +9,45 @@ use std::path::{Path, PathBuf};
 use ipsim_core::{RowSink, SimInput, SubnetInfo, SubnetRow, WorkloadRow};
 
 use super::columns::{Columns, Frontier, HeldSteps, Sweep};
-use super::{ChartError, ChartOptions, by_peak, err, plot_columns, stack_order, time_range};
+use super::{ChartError, ChartOptions, err, plot_columns, stack_order, time_range};
 use crate::Report;
 use crate::schema::{OccupancyCol, WorkloadCol};
+
+/// One subnet's occupancy columns: the stacked levels' maxima and the fewest free blocks.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Occupancy {
+    /// Column maxima of static, + in use, + retained, + reserved idle.
+    pub(super) levels: Vec<Vec<f64>>,
+    /// Column minima of the reservable /28 blocks nobody holds (`None` before the first row).
+    pub(super) free_blocks: Vec<Option<f64>>,
+}
+
+/// Columns that keep the fewest free blocks, as maxima of their negation.
+fn free_columns(sweep: &Sweep) -> Columns {
+    Columns::starting_at(sweep.from, sweep.to, sweep.n, 1, f64::NEG_INFINITY)
+}
+
+fn free_minima(c: &Columns) -> Vec<Option<f64>> {
+    c.levels[0]
+        .iter()
+        .map(|&v| v.is_finite().then_some(-v))
+        .collect()
+}
+
+/// What a workload row says it wanted: running + pending, or for a connector the instances
+/// its throughput demand needs (demand × running ÷ capacity, what one instance carries).
+fn wanted(running: f64, pending: f64, demand: f64, capacity: f64) -> f64 {
+    if capacity > 0.0 || demand > 0.0 {
+        if running > 0.0 && capacity > 0.0 {
+            demand * running / capacity
+        } else {
+            // No instance yet: all of the demand is beyond capacity; at least one is needed.
+            demand.min(1.0)
+        }
+    } else {
+        running + pending
+    }
+}
 
 /// The rows a chart is drawn from.
 #[derive(Debug, Clone, Copy)]
@@ -37,16 +73,61 @@ impl Source<'_> {
         i: usize,
         subnet: &str,
         sweep: &Sweep,
-    ) -> Result<Vec<Vec<f64>>, ChartError> {
+    ) -> Result<Occupancy, ChartError> {
         match self {
             Source::Files(dir) => {
                 let mut cols = Columns::new(sweep.from, sweep.to, sweep.n, 4);
-                occupancy_columns(&dir.join(OccupancyCol::FILE), subnet, &mut cols)?;
-                Ok(cols.levels)
+                let mut free = free_columns(sweep);
+                occupancy_columns(&dir.join(OccupancyCol::FILE), subnet, &mut cols, &mut free)?;
+                Ok(Occupancy {
+                    levels: cols.levels,
+                    free_blocks: free_minima(&free),
+                })
             }
             Source::Run(run) => {
                 let s = run.subnet(i, subnet, sweep)?;
-                Ok(s.occupancy.levels.clone())
+                Ok(Occupancy {
+                    levels: s.occupancy.levels.clone(),
+                    free_blocks: free_minima(&s.free),
+                })
+            }
+        }
+    }
+
+    /// Per workload of `names` (of subnet `i`), the column maxima of its running count and of
+    /// what it wanted: its desired count (running + pending), or for a connector the instances
+    /// its throughput demand needs (demand ÷ what one instance carries), so that a line above
+    /// the running count is throughput beyond capacity.
+    pub(super) fn lines(
+        &self,
+        i: usize,
+        subnet: &str,
+        names: &[String],
+        sweep: &Sweep,
+    ) -> Result<Vec<Vec<Vec<f64>>>, ChartError> {
+        match self {
+            Source::Files(dir) => {
+                let mut cols = vec![Columns::new(sweep.from, sweep.to, sweep.n, 2); names.len()];
+                line_columns(&dir.join(WorkloadCol::FILE), subnet, names, &mut cols)?;
+                Ok(cols.into_iter().map(|c| c.levels).collect())
+            }
+            Source::Run(run) => {
+                let s = run.subnet(i, subnet, sweep)?;
+                names
+                    .iter()
+                    .map(|n| {
+                        s.lines
+                            .iter()
+                            .find(|(w, _)| w == n)
+                            .map(|(_, c)| c.levels.clone())
+                            .ok_or_else(|| {
+                                err(format!(
+                                    "the run kept no instance columns for workload {n} of \
+                                     subnet {subnet}; gather them again with ChartSink::stacked"
+                                ))
+                            })
+                    })
+                    .collect()
             }
         }
     }
@@ -176,8 +257,14 @@ fn excerpt(s: &str) -> String {
 }
 
 /// Occupancy levels of one subnet from `occupancy.csv`.
-fn occupancy_columns(path: &Path, subnet: &str, cols: &mut Columns) -> Result<(), ChartError> {
+fn occupancy_columns(
+    path: &Path,
+    subnet: &str,
+    cols: &mut Columns,
+    free: &mut Columns,
+) -> Result<(), ChartError> {
     let rows = CsvRows::open(path)?;
+    let cfb = rows.col(OccupancyCol::FreeBlocks.name())?;
     let (ct, cs, cst, ciu, cre, cid) = (
         rows.col(OccupancyCol::TimeMs.name())?,
         rows.col(OccupancyCol::Subnet.name())?,
@@ -198,9 +285,48 @@ fn occupancy_columns(path: &Path, subnet: &str, cols: &mut Columns) -> Result<()
             num(rec, cid, path)?,
         );
         cols.set(t, &levels);
+        free.set(t, &[-num(rec, cfb, path)?]);
         Ok(())
     })?;
     cols.finish();
+    free.finish();
+    Ok(())
+}
+
+/// Running and wanted counts of the workloads `names` of a subnet from `workloads.csv` (a
+/// file without the throughput columns, written before they existed, reads 0 for them).
+fn line_columns(
+    path: &Path,
+    subnet: &str,
+    names: &[String],
+    cols: &mut [Columns],
+) -> Result<(), ChartError> {
+    let rows = CsvRows::open(path)?;
+    let (ct, cw, cs, cr, cp) = (
+        rows.col(WorkloadCol::TimeMs.name())?,
+        rows.col(WorkloadCol::Workload.name())?,
+        rows.col(WorkloadCol::Subnet.name())?,
+        rows.col(WorkloadCol::Running.name())?,
+        rows.col(WorkloadCol::Pending.name())?,
+    );
+    let (cd, cc) = (
+        rows.col(WorkloadCol::DemandMbps.name()).ok(),
+        rows.col(WorkloadCol::CapacityMbps.name()).ok(),
+    );
+    rows.each(|rec, path| {
+        if rec.get(cs) != Some(subnet) {
+            return Ok(());
+        }
+        let Some(k) = names.iter().position(|n| Some(n.as_str()) == rec.get(cw)) else {
+            return Ok(());
+        };
+        let opt = |c: Option<usize>| c.map_or(Ok(0.0), |c| num(rec, c, path));
+        let (r, p) = (num(rec, cr, path)?, num(rec, cp, path)?);
+        let w = wanted(r, p, opt(cd)?, opt(cc)?);
+        cols[k].set(num(rec, ct, path)? as u64, &[r, w]);
+        Ok(())
+    })?;
+    cols.iter_mut().for_each(Columns::finish);
     Ok(())
 }
 
@@ -272,6 +398,12 @@ struct SubnetColumns {
     name: String,
     n_static: f64,
     occupancy: Columns,
+    /// The fewest free blocks, negated.
+    free: Columns,
+    /// Per workload whose lines are kept: its name and its running and wanted columns.
+    lines: Vec<(String, Columns)>,
+    /// Per component of `held`: its index in `lines`.
+    line_of: Vec<Option<usize>>,
     /// The subnet's workloads, in input order: the components of `held`.
     workloads: Vec<String>,
     steps: HeldSteps<u32>,
@@ -349,6 +481,8 @@ pub struct ChartSink {
     place: Vec<(usize, usize)>,
     budget: usize,
     kept: usize,
+    /// Whether the instance lines were too many to keep for every workload.
+    lines_dropped: bool,
 }
 
 impl ChartSink {
@@ -388,6 +522,9 @@ impl ChartSink {
                 name: s.name.clone(),
                 n_static: 0.0,
                 occupancy: Columns::new(from, to, n, 4),
+                free: Columns::starting_at(from, to, n, 1, f64::NEG_INFINITY),
+                lines: Vec::new(),
+                line_of: Vec::new(),
                 workloads: Vec::new(),
                 steps: HeldSteps::new(0),
                 held: Held::Dropped,
@@ -401,12 +538,29 @@ impl ChartSink {
             place.push((w.subnet, s.workloads.len()));
             s.workloads.push(w.name.clone());
         }
+        // Every workload's instance lines while they fit in half the budget; else only those
+        // a report names, or none (and the run is gathered again).
+        let all_lines = input.workloads.len() * n * 2 <= FRONTIER_BUDGET / 2;
         for s in &mut subnets {
+            let keep: Vec<String> = match report {
+                Some(r) => super::line_order(r, &s.name, super::shown_lines(opts)),
+                None if all_lines => s.workloads.clone(),
+                None => Vec::new(),
+            };
+            s.line_of = s
+                .workloads
+                .iter()
+                .map(|w| keep.iter().position(|k| k == w))
+                .collect();
+            s.lines = keep
+                .into_iter()
+                .map(|k| (k, Columns::new(from, to, n, 2)))
+                .collect();
             s.steps = HeldSteps::new(s.workloads.len());
             s.held = match report {
                 None => Held::Frontier(Frontier::new(from, to, n, s.workloads.len())),
                 Some(r) => {
-                    let order = stack_order(&by_peak(r, &s.name), super::shown_workloads(opts));
+                    let order = stack_order(r, &s.name, opts);
                     let slot_of = s
                         .workloads
                         .iter()
@@ -427,6 +581,7 @@ impl ChartSink {
             place,
             budget: FRONTIER_BUDGET,
             kept: 0,
+            lines_dropped: report.is_none() && !all_lines,
         })
     }
 
@@ -446,6 +601,8 @@ impl ChartSink {
     pub fn finish(mut self) -> RunColumns {
         for s in &mut self.subnets {
             s.occupancy.finish();
+            s.free.finish();
+            s.lines.iter_mut().for_each(|(_, c)| c.finish());
             let held = &mut s.held;
             let before = held.n_values();
             s.steps.finish(&mut |t, h| held.set(t, h));
@@ -456,6 +613,7 @@ impl ChartSink {
         RunColumns {
             sweep: self.sweep,
             subnets: self.subnets,
+            lines_dropped: self.lines_dropped,
         }
     }
 }
@@ -476,6 +634,7 @@ impl RowSink for ChartSink {
                 f64::from(r.reserved_idle),
             );
             s.occupancy.set(r.time_ms, &levels);
+            s.free.set(r.time_ms, &[-f64::from(r.free_blocks)]);
         }
     }
 
@@ -484,6 +643,16 @@ impl RowSink for ChartSink {
             return;
         };
         let s = &mut self.subnets[subnet];
+        if let Some(&Some(k)) = s.line_of.get(j) {
+            let f = f64::from;
+            let w = wanted(
+                f(r.running),
+                f(r.pending),
+                f(r.demand_mbps),
+                f(r.capacity_mbps),
+            );
+            s.lines[k].1.set(r.time_ms, &[f(r.running), w]);
+        }
         let held = &mut s.held;
         let before = held.n_values();
         s.steps
@@ -502,13 +671,15 @@ impl RowSink for ChartSink {
 pub struct RunColumns {
     sweep: Sweep,
     subnets: Vec<SubnetColumns>,
+    lines_dropped: bool,
 }
 
 impl RunColumns {
-    /// Whether every workload panel can be drawn: false if the frontiers outgrew the budget,
-    /// and the run is to be gathered again with [`ChartSink::stacked`].
+    /// Whether every workload panel can be drawn: false if the frontiers outgrew the budget
+    /// or the workloads were too many to keep every one's instance lines, and the run is to
+    /// be gathered again with [`ChartSink::stacked`].
     pub fn complete(&self) -> bool {
-        !self.subnets.iter().any(|s| matches!(s.held, Held::Dropped))
+        !self.lines_dropped && !self.subnets.iter().any(|s| matches!(s.held, Held::Dropped))
     }
 
     /// Subnet `i`, checked to be the subnet and the columns the chart draws.
@@ -616,7 +787,20 @@ mod tests {
         for (i, name) in ["a", "b,c"].into_iter().enumerate() {
             let occ = files.occupancy(i, name, &sweep).unwrap();
             assert_eq!(occ, run.occupancy(i, name, &sweep).unwrap(), "{name}");
-            assert!(occ[3].iter().any(|&v| v > 0.0));
+            assert!(occ.levels[3].iter().any(|&v| v > 0.0));
+            assert!(occ.free_blocks.iter().all(Option::is_some));
+            // Every workload's instance lines, from the files and from the run.
+            let names: Vec<String> = input
+                .workloads
+                .iter()
+                .filter(|w| input.subnets[w.subnet].name == name)
+                .map(|w| w.name.clone())
+                .collect();
+            let lines = files.lines(i, name, &names, &sweep).unwrap();
+            assert_eq!(lines, run.lines(i, name, &names, &sweep).unwrap(), "{name}");
+            // (Every workload wants some; "blip" wants 20 for 100 ms and may never run.)
+            assert!(lines.iter().all(|l| l[1].iter().any(|&v| v > 0.0)));
+            assert!(lines.iter().any(|l| l[0].iter().any(|&v| v > 0.0)));
             for order in orders.iter().chain([&["two", "other\"one"][..]].iter()) {
                 let order: Vec<String> = order.iter().map(|s| s.to_string()).collect();
                 let wl = files.workloads(i, name, &order, &sweep).unwrap();
@@ -655,10 +839,19 @@ mod tests {
         let stacked = gather(ChartSink::stacked(&input, &opts_top, &report).unwrap());
         assert!(stacked.complete());
         for (i, name) in ["a", "b,c"].into_iter().enumerate() {
-            let order = stack_order(&by_peak(&report, name), 2);
+            let order = stack_order(&report, name, &opts_top);
             let want = files.workloads(i, name, &order, &sweep).unwrap();
             let got = Source::Run(&stacked).workloads(i, name, &order, &sweep);
             assert_eq!(want, got.unwrap(), "{name}");
+            // The second run keeps the instance lines of the workloads the chart draws only.
+            let names =
+                super::super::line_order(&report, name, super::super::shown_lines(&opts_top));
+            assert_eq!(
+                files.lines(i, name, &names, &sweep).unwrap(),
+                Source::Run(&stacked)
+                    .lines(i, name, &names, &sweep)
+                    .unwrap()
+            );
             // Stacked columns are for their own order only.
             let other: Vec<String> = order.iter().rev().cloned().collect();
             assert!(
@@ -668,5 +861,47 @@ mod tests {
             );
         }
         let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[cfg(test)]
+mod many {
+    use super::*;
+    use ipsim_core::{Simulation, SubnetSpec, WorkloadSpec};
+
+    /// Too many workloads to keep every one's instance lines: the run is incomplete, and the
+    /// stacked rerun keeps the lines of the workloads the chart draws.
+    #[test]
+    fn too_many_workloads_for_every_line_are_gathered_again() {
+        let opts = ChartOptions {
+            width: 900,
+            height: 600,
+            ..ChartOptions::default()
+        };
+        let n = plot_columns(&opts).unwrap();
+        let count = FRONTIER_BUDGET / 2 / (2 * n) + 1;
+        let wls = (0..count)
+            .map(|k| WorkloadSpec::service(format!("w{k}"), 0).at(0, u32::from(k % 7 == 0)))
+            .collect();
+        let input = SimInput::new(vec![SubnetSpec::new("s", 10 << 24, 16)], wls, 600_000);
+        let gather = |mut sink: ChartSink| {
+            let mut sim = Simulation::new(&input).unwrap();
+            sim.set_sink(&mut sink);
+            let out = sim.run();
+            (out, sink.finish())
+        };
+        let (out, first) = gather(ChartSink::new(&input, &opts).unwrap());
+        assert!(!first.complete());
+        let (from, to) = time_range(out.duration_ms, &opts).unwrap();
+        let sweep = Sweep::new(from, to, n);
+        let names = vec!["w0".to_string()];
+        assert!(Source::Run(&first).lines(0, "s", &names, &sweep).is_err());
+        let report = Report::new(&out, &crate::Context::new("t", &input));
+        let (_, again) = gather(ChartSink::stacked(&input, &opts, &report).unwrap());
+        assert!(again.complete());
+        let names = super::super::line_order(&report, "s", super::super::shown_lines(&opts));
+        let lines = Source::Run(&again).lines(0, "s", &names, &sweep).unwrap();
+        assert_eq!(lines.len(), names.len());
+        assert!(lines[0][0].iter().all(|&v| v == 1.0), "{:?}", names);
     }
 }
