@@ -968,7 +968,7 @@ fn draw<DB: DrawingBackend>(
             f.peak_reserved, f.peak_reserved_blocks
         ),
         format!("min free {} ({} blocks)", f.min_free, f.min_free_blocks),
-        format!("failed starts {}", f.failed_attempts),
+        format!("failed attempts {}", f.failed_attempts),
     ] {
         // Figures only while they fit above the panel's end.
         if y + 22 > legend_h as i32 {
