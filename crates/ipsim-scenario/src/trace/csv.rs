@@ -326,6 +326,7 @@ impl CsvTrace {
             out: VecDeque::new(),
             windows,
             reeval: BinaryHeap::new(),
+            scheduled: BTreeMap::new(),
             error: None,
             done: false,
         })
@@ -342,6 +343,10 @@ pub struct CsvFeed {
     out: VecDeque<FeedPoint>,
     windows: BTreeMap<usize, IdleWindow>,
     reeval: BinaryHeap<Reverse<(u64, usize)>>,
+    /// Per workload, the time its live entry in `reeval` is for: other entries are stale.
+    /// Without it, every row of a falling demand queued one more entry for the same window
+    /// end, and each entry carried itself on to the next end: work quadratic in the rows.
+    scheduled: BTreeMap<usize, u64>,
     /// Set if the file could not be read to the end (it changed since the check).
     pub error: Option<ScenarioError>,
     done: bool,
@@ -397,9 +402,12 @@ impl CsvFeed {
                             instances: v,
                         });
                     }
-                    if let Some(next) = w.next_change() {
-                        self.reeval.push(Reverse((next, t.workload)));
-                    }
+                    schedule(
+                        &mut self.scheduled,
+                        &mut self.reeval,
+                        t.workload,
+                        w.next_change(),
+                    );
                 }
                 None => self.out.push_back(FeedPoint {
                     time_ms: row.t,
@@ -416,6 +424,10 @@ impl CsvFeed {
                 break;
             }
             self.reeval.pop();
+            if self.scheduled.get(&wl) != Some(&at) {
+                continue; // superseded by a later schedule
+            }
+            self.scheduled.remove(&wl);
             if let Some(w) = self.windows.get_mut(&wl) {
                 if let Some(v) = w.eval(t) {
                     self.out.push_back(FeedPoint {
@@ -424,11 +436,22 @@ impl CsvFeed {
                         instances: v,
                     });
                 }
-                if let Some(next) = w.next_change() {
-                    self.reeval.push(Reverse((next, wl)));
-                }
+                schedule(&mut self.scheduled, &mut self.reeval, wl, w.next_change());
             }
         }
+    }
+}
+
+/// Re-evaluates workload `wl`'s window at `next`, once however often it is asked.
+fn schedule(
+    scheduled: &mut BTreeMap<usize, u64>,
+    reeval: &mut BinaryHeap<Reverse<(u64, usize)>>,
+    wl: usize,
+    next: Option<u64>,
+) {
+    let Some(next) = next else { return };
+    if scheduled.insert(wl, next) != Some(next) {
+        reeval.push(Reverse((next, wl)));
     }
 }
 
@@ -454,5 +477,67 @@ impl DemandFeed for CsvFeed {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demand::idle_delay;
+    use ipsim_core::DemandPoint;
+
+    /// A falling demand, one row a minute, under a 15-minute idle delay: the feed gives the
+    /// same points as the idle delay applied to the whole step function, and it keeps one
+    /// pending re-evaluation per workload (every row used to queue one more, each carried
+    /// on to the next window end: 4x the rows took 14x the time).
+    #[test]
+    fn a_falling_trace_under_idle_delay_keeps_one_reevaluation_and_the_exact_output() {
+        let n = 3_000u64;
+        let dir = std::env::temp_dir().join(format!("ipsim-idle-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t.csv");
+        let mut text = String::from("time,workload,instances\n");
+        for m in 0..n {
+            text.push_str(&format!("{m}m,web,{}\n", n - m));
+        }
+        std::fs::write(&path, text).unwrap();
+        let delay = 15 * 60_000;
+        let trace = CsvTrace {
+            path: path.clone(),
+            unit: CsvUnit::Instances,
+            targets: BTreeMap::from([(
+                "web".to_string(),
+                vec![Target {
+                    workload: 0,
+                    requests: None,
+                    idle_delay_ms: delay,
+                }],
+            )]),
+            ignore_unknown: false,
+            start: None,
+        };
+        let mut feed = trace.feed().unwrap();
+        let mut got = Vec::new();
+        let mut most_pending = 0;
+        while let Some(p) = feed.next_point() {
+            most_pending = most_pending.max(feed.reeval.len());
+            got.push(DemandPoint {
+                time_ms: p.time_ms,
+                instances: p.instances,
+            });
+        }
+        assert!(feed.error.is_none());
+        let whole: Vec<DemandPoint> = (0..n)
+            .map(|m| DemandPoint {
+                time_ms: m * 60_000,
+                instances: (n - m) as u32,
+            })
+            .collect();
+        assert_eq!(got, idle_delay(&whole, delay));
+        assert_eq!(got.len() as u64, n, "one drop a minute, 15 minutes late");
+        assert_eq!(got[1].time_ms, 16 * 60_000, "the drop at 1m shows at 16m");
+        // One live entry, and at most one superseded entry waiting for its time.
+        assert!(most_pending <= 2, "{most_pending} re-evaluations pending");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
