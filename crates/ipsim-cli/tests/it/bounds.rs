@@ -303,3 +303,49 @@ fn a_csv_trace_through_a_named_pipe_is_read_once() {
     assert!(err.contains("traces[0].file:"), "{err}");
     assert!(err.contains("is not a regular file (a pipe?)"), "{err}");
 }
+
+/// An Azure Functions trace is read once too: `validate` and `run` read it from a named pipe.
+#[cfg(unix)]
+#[test]
+fn an_azure_trace_through_a_named_pipe_is_read_once() {
+    let d = tmp("azure-fifo");
+    let fifo = d.join("inv.csv");
+    if !Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        return; // no mkfifo here
+    }
+    let inv = b"HashOwner,HashApp,HashFunction,Trigger,1,2,3,4\n\
+        o,a,aaaaaaaa11112222,http,60,0,0,0\n\
+        o,a,bbbbbbbb33334444,http,6000,6000,0,120\n";
+    std::fs::write(
+        d.join("run.csv"),
+        "HashFunction,HashApp,HashOwner,Count,Average,Minimum,Maximum\n\
+         bbbbbbbb33334444,x,y,10,2400,1.0,9.0\naaaaaaaa11112222,x,y,10,300,1.0,9.0\n",
+    )
+    .unwrap();
+    let scp = d.join("s.json");
+    std::fs::write(
+        &scp,
+        r#"{"name": "az", "description": "azure", "duration": "4m",
+            "subnets": [{"name": "main", "cidr": "10.0.0.0/22"}],
+            "traces": [{"name": "az", "format": "azure-functions", "file": "inv.csv",
+                        "functions": {"top": 2, "subnet": "main", "durations_file": "run.csv"}}]}"#,
+    )
+    .unwrap();
+    let s = scp.to_str().unwrap();
+    let (code, out, err) = through_pipe(&fifo, inv.to_vec(), &["validate", s]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("1 subnet(s), 2 workload(s), 4m"), "{out}");
+    let o = d.join("o");
+    let (code, _, err) = through_pipe(
+        &fifo,
+        inv.to_vec(),
+        &["run", s, "--out", o.to_str().unwrap(), "--no-chart"],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let wls = std::fs::read_to_string(o.join("workloads.csv")).unwrap();
+    assert!(wls.contains("fn-bbbbbbbb3333"), "{wls}");
+}
