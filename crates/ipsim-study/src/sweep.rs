@@ -159,10 +159,17 @@ pub fn parse_vary(expr: &str) -> Result<Vary, String> {
         if b < a {
             return Err(bad(format!("the range {a}..{b} goes backwards")));
         }
-        let n = ((b - a) / step + 1e-9).floor() as u64 + 1;
-        if n > 100_000 {
-            return Err(bad(format!("{n} values is too many (at most 100,000)")));
+        // In f64 first: a range of 1e300 steps would overflow a count.
+        let steps = ((b - a) / step + 1e-9).floor();
+        if steps.is_nan() || steps >= 100_000.0 {
+            let n = if steps < 1e15 {
+                format!("{} values", steps + 1.0)
+            } else {
+                "more than 10^15 values".to_string()
+            };
+            return Err(bad(format!("{n} is too many (at most 100,000)")));
         }
+        let n = steps as u64 + 1;
         (0..n).map(|k| a + step * k as f64).collect()
     } else {
         range

@@ -52,6 +52,7 @@ impl Base {
     /// Parses scenario text; `path` names it in errors and anchors relative trace paths.
     pub fn parse(bytes: &[u8], path: &Path) -> Result<Base, ScenarioErrors> {
         let def = ipsim_scenario::read_def(bytes, path)?;
+        pipes_refused(&def, path)?;
         Ok(Base {
             path: path.to_path_buf(),
             def,
@@ -87,6 +88,49 @@ impl Base {
             column: None,
             message,
         }])
+    }
+}
+
+/// A study resolves the scenario once per variation, reading its traces each time: a trace
+/// that is not a regular file (a named pipe, `<(...)`) could be read only once, and opening it
+/// again would wait for a writer for ever. `ipsim run` and `ipsim validate` read one.
+fn pipes_refused(def: &ScenarioDef, path: &Path) -> Result<(), ScenarioErrors> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut errs = Vec::new();
+    for (i, t) in def.traces.iter().enumerate() {
+        let mut files: Vec<(String, &str)> = t
+            .file
+            .paths()
+            .into_iter()
+            .map(|f| (format!("traces[{i}].file"), f))
+            .collect();
+        if let Some(d) = t
+            .functions
+            .as_ref()
+            .and_then(|f| f.durations_file.as_deref())
+        {
+            files.push((format!("traces[{i}].functions.durations_file"), d));
+        }
+        for (at, f) in files {
+            let full = dir.join(f);
+            if std::fs::metadata(&full).is_ok_and(|m| !m.is_file()) {
+                errs.push(ScenarioError {
+                    file: path.to_path_buf(),
+                    path: at,
+                    line: None,
+                    column: None,
+                    message: format!(
+                        "{} is not a regular file (a pipe?); a sweep, size, compare or bracket reads the traces once per variation, so write it to a file (ipsim run and ipsim validate read a pipe)",
+                        full.display()
+                    ),
+                });
+            }
+        }
+    }
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(ScenarioErrors(errs))
     }
 }
 

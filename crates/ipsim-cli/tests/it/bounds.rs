@@ -191,3 +191,161 @@ fn endless_or_huge_files_are_errors_not_memory() {
     );
     assert!(stderr.len() < 1000, "{} bytes of errors", stderr.len());
 }
+
+/// Runs `ipsim ARGS` while a thread writes `data` into the named pipe `fifo`, under the guard
+/// time (a second open of the pipe would wait for a writer for ever); returns (code, stdout,
+/// stderr).
+#[cfg(unix)]
+fn through_pipe(fifo: &Path, data: Vec<u8>, args: &[&str]) -> (Option<i32>, String, String) {
+    let f = fifo.to_path_buf();
+    let writer = std::thread::spawn(move || {
+        // Ignore a broken pipe: the reader may stop at an error.
+        let _ = std::fs::write(f, data);
+    });
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ipsim"))
+        .args(args)
+        .current_dir(repo())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let guard = Instant::now() + Duration::from_secs(120);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > guard {
+            child.kill().unwrap();
+            panic!("ipsim {args:?} ran past the guard time: the pipe was opened twice?");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let o = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    (o.status.code(), text(&o.stdout), text(&o.stderr))
+}
+
+/// A CSV trace is opened once at load: `validate` and `run` read it from a named pipe, and the
+/// run writes exactly what it writes from the file. A sweep, which resolves the scenario once
+/// per variation, refuses the pipe at once instead of waiting for a writer.
+#[cfg(unix)]
+#[test]
+fn a_csv_trace_through_a_named_pipe_is_read_once() {
+    let d = tmp("csv-fifo");
+    let fifo = d.join("prod.csv");
+    if !Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        return; // no mkfifo here
+    }
+    let csv = std::fs::read(repo().join("scenarios/traces/small.csv")).unwrap();
+    let sc = std::fs::read_to_string(repo().join("scenarios/trace-replay.json"))
+        .unwrap()
+        .replace("traces/small.csv", "prod.csv")
+        .replace("../docs/scenario.schema.json", "scenario.schema.json");
+    let scp = d.join("s.json");
+    std::fs::write(&scp, sc).unwrap();
+    let s = scp.to_str().unwrap();
+
+    let (code, out, err) = through_pipe(&fifo, csv.clone(), &["validate", s]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("1 subnet(s), 2 workload(s), 3h"), "{out}");
+
+    let piped = d.join("piped");
+    let (code, _, err) = through_pipe(
+        &fifo,
+        csv.clone(),
+        &["run", s, "--out", piped.to_str().unwrap(), "--no-chart"],
+    );
+    // The bundled scenario expects its exhaustion: exit 0 says the replay matched it.
+    assert_eq!(code, Some(0), "{err}");
+    let file = d.join("file");
+    let o = Command::new(env!("CARGO_BIN_EXE_ipsim"))
+        .args(["run", "scenarios/trace-replay.json", "--no-chart", "--out"])
+        .arg(&file)
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    for f in ["occupancy.csv", "workloads.csv"] {
+        assert_eq!(
+            std::fs::read(piped.join(f)).unwrap(),
+            std::fs::read(file.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+
+    // A bad row late in the pipe is still reported at its line and column.
+    let mut bad = csv.clone();
+    bad.extend_from_slice(b"2025-03-10T10:59:00Z,web,lots\n");
+    let lines = bad.iter().filter(|&&b| b == b'\n').count();
+    let (code, _, err) = through_pipe(&fifo, bad, &["validate", s]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "prod.csv:{lines}: value: \"lots\" is not a number"
+        )),
+        "{err}"
+    );
+
+    let o = Command::new(env!("CARGO_BIN_EXE_ipsim"))
+        .args([
+            "sweep",
+            s,
+            "--vary",
+            "subnet.app-subnet.prefix=23,24",
+            "--out",
+        ])
+        .arg(d.join("sweep"))
+        .output()
+        .unwrap();
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("traces[0].file:"), "{err}");
+    assert!(err.contains("is not a regular file (a pipe?)"), "{err}");
+}
+
+/// An Azure Functions trace is read once too: `validate` and `run` read it from a named pipe.
+#[cfg(unix)]
+#[test]
+fn an_azure_trace_through_a_named_pipe_is_read_once() {
+    let d = tmp("azure-fifo");
+    let fifo = d.join("inv.csv");
+    if !Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        return; // no mkfifo here
+    }
+    let inv = b"HashOwner,HashApp,HashFunction,Trigger,1,2,3,4\n\
+        o,a,aaaaaaaa11112222,http,60,0,0,0\n\
+        o,a,bbbbbbbb33334444,http,6000,6000,0,120\n";
+    std::fs::write(
+        d.join("run.csv"),
+        "HashFunction,HashApp,HashOwner,Count,Average,Minimum,Maximum\n\
+         bbbbbbbb33334444,x,y,10,2400,1.0,9.0\naaaaaaaa11112222,x,y,10,300,1.0,9.0\n",
+    )
+    .unwrap();
+    let scp = d.join("s.json");
+    std::fs::write(
+        &scp,
+        r#"{"name": "az", "description": "azure", "duration": "4m",
+            "subnets": [{"name": "main", "cidr": "10.0.0.0/22"}],
+            "traces": [{"name": "az", "format": "azure-functions", "file": "inv.csv",
+                        "functions": {"top": 2, "subnet": "main", "durations_file": "run.csv"}}]}"#,
+    )
+    .unwrap();
+    let s = scp.to_str().unwrap();
+    let (code, out, err) = through_pipe(&fifo, inv.to_vec(), &["validate", s]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("1 subnet(s), 2 workload(s), 4m"), "{out}");
+    let o = d.join("o");
+    let (code, _, err) = through_pipe(
+        &fifo,
+        inv.to_vec(),
+        &["run", s, "--out", o.to_str().unwrap(), "--no-chart"],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let wls = std::fs::read_to_string(o.join("workloads.csv")).unwrap();
+    assert!(wls.contains("fn-bbbbbbbb3333"), "{wls}");
+}

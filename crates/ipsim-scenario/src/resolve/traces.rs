@@ -2,7 +2,8 @@
 //! only with the Azure format, the files readable (CSV: its header; Cloud Monitoring: the whole
 //! export), a workload's series present in its trace and in the unit its `requests` expect,
 //! and every series of a trace taken by some workload unless `ignore_unknown`. A CSV trace's
-//! rows are checked by a pass over the file ([`CsvTrace::check`]) and streamed at run time.
+//! rows are checked by a pass over the file, opened once ([`CsvTrace::check`]), and streamed at
+//! run time (a file opened again, or the values kept by the check if it is a pipe).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -16,7 +17,7 @@ use crate::duration::Duration;
 use crate::error::ScenarioError;
 use crate::exact::Exact;
 use crate::locate::JsonPath;
-use crate::trace::csv::{CsvTrace, CsvUnit, Target};
+use crate::trace::csv::{CsvTrace, CsvUnit, Opened, Target};
 use crate::trace::monitoring::{self, Export, Metric, ReadNote, ServiceSeries};
 
 /// The declared traces, what was read of them, and who takes which series.
@@ -26,6 +27,8 @@ pub(super) struct Traces {
     idx: BTreeMap<String, usize>,
     /// CSV traces' units (their rows are read later).
     csv_units: BTreeMap<usize, CsvUnit>,
+    /// CSV traces opened, their header read: each file is opened once at load.
+    csv_opened: BTreeMap<usize, Opened>,
     /// Cloud Monitoring exports, read whole.
     exports: BTreeMap<usize, Export>,
     /// Per CSV trace, per series, the workloads that take it.
@@ -116,9 +119,10 @@ impl Resolver<'_> {
             }
             let file = self.file(t.file.first());
             match t.format {
-                TraceFormat::Csv => match crate::trace::csv::read_unit(&file) {
-                    Ok(u) => {
-                        tr.csv_units.insert(i, u);
+                TraceFormat::Csv => match crate::trace::csv::open_trace(&file) {
+                    Ok(o) => {
+                        tr.csv_units.insert(i, o.unit);
+                        tr.csv_opened.insert(i, o);
                     }
                     Err(e) => self.errs.push(e),
                 },
@@ -281,12 +285,13 @@ impl Resolver<'_> {
         let mut csv_traces = Vec::new();
         for (&i, &unit) in &tr.csv_units {
             let t = &def.traces[i];
-            let trace = CsvTrace {
+            let mut trace = CsvTrace {
                 path: self.file(t.file.first()),
                 unit,
                 targets: tr.csv_targets.remove(&i).unwrap_or_default(),
                 ignore_unknown: t.ignore_unknown,
                 start,
+                held: None,
             };
             if trace.targets.is_empty() {
                 if self.gaps.within(&JsonPath::from("workloads")) {
@@ -298,7 +303,10 @@ impl Resolver<'_> {
                 );
                 continue;
             }
-            if let Err(e) = trace.check() {
+            let Some(opened) = tr.csv_opened.remove(&i) else {
+                continue;
+            };
+            if let Err(e) = trace.check(opened) {
                 self.errs.extend(e);
             }
             csv_traces.push(trace);

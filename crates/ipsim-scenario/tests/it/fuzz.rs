@@ -106,7 +106,7 @@ proptest! {
 /// A random mutation drawn from `rng` (the same kinds as the proptest strategy).
 fn draw(rng: &mut rand_chacha::ChaCha8Rng) -> Mutation {
     use rand::Rng;
-    const TOKENS: [&[u8]; 14] = [
+    const TOKENS: [&[u8]; 18] = [
         b"-1",
         b"1e308",
         b"\"\"",
@@ -121,6 +121,10 @@ fn draw(rng: &mut rand_chacha::ChaCha8Rng) -> Mutation {
         b"\"x\":",
         b"1e-300",
         b"100001",
+        b"\"9223372036854775807\"",
+        b"1e300",
+        b"\"2025-03-10T09:00:00Z\"",
+        b"\n",
     ];
     let i = rng.random::<u64>() as usize;
     match rng.random_range(0..5) {
@@ -132,12 +136,54 @@ fn draw(rng: &mut rand_chacha::ChaCha8Rng) -> Mutation {
     }
 }
 
+/// An Azure Functions scenario: invocations per minute and a durations file.
+const AZURE_SCENARIO: &str = r#"{"name": "az", "description": "azure", "duration": "4m",
+    "subnets": [{"name": "main", "cidr": "10.0.0.0/22"}],
+    "traces": [{"name": "az", "format": "azure-functions", "file": "inv.csv",
+                "functions": {"top": 2, "subnet": "main", "durations_file": "run.csv"}}]}"#;
+const AZURE_INV: &str = "HashOwner,HashApp,HashFunction,Trigger,1,2,3,4\n\
+    o,a,aaaaaaaa11112222,http,60,0,0,0\n\
+    o,a,bbbbbbbb33334444,http,6000,6000,0,120\n\
+    o,a,cccccccc55556666,timer,600,600,600,600\n";
+const AZURE_RUN: &str = "HashFunction,HashApp,HashOwner,Count,Average,Minimum,Maximum\n\
+    bbbbbbbb33334444,x,y,10,2400,1.0,9.0\n\
+    cccccccc55556666,x,y,10,300,1.0,9.0\n";
+
+/// The most resident memory one input may add to what was resident before it.
+const MEMORY_PER_INPUT: usize = 1 << 30;
+/// The longest one input may take (a guard against a hang, not a speed test).
+const TIME_PER_INPUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// What an input of the campaign mutates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Scenario,
+    CsvTrace,
+    Export,
+    AzureTrace,
+    AzureDurations,
+}
+
+/// The target of input `k`: six in ten a scenario, two the CSV trace, one the Cloud
+/// Monitoring export, one an Azure file.
+fn target(k: u64) -> Target {
+    match k % 10 {
+        4 | 9 => Target::CsvTrace,
+        3 => Target::Export,
+        8 if k % 20 == 8 => Target::AzureTrace,
+        8 => Target::AzureDurations,
+        _ => Target::Scenario,
+    }
+}
+
 /// A bounded, seeded campaign: `IPSIM_FUZZ_INPUTS` inputs (20,000), seed `IPSIM_FUZZ_SEED`
-/// (1). Each input is a bundled scenario, or the bundled CSV trace under trace-replay, with
-/// 1 to 3 structure-aware mutations; it must load to `Ok` or an error, never panic, and a
-/// scenario that loads and is small enough (at most a day, 20 workloads) is run and its
-/// output checked: no subnet holds more than it has. `.ci/run` runs it; docs/performance.md
-/// says how to run a long campaign. A failure prints the seed and input number to replay.
+/// (1). Each input is a bundled scenario, the bundled CSV trace under trace-replay, the
+/// bundled Cloud Monitoring export under observed-revisions, or an Azure Functions trace or
+/// its durations file, with 1 to 3 structure-aware mutations; it must load to `Ok` or an
+/// error, never panic, add at most 1 GiB to the resident memory (Linux's peak RSS, reset
+/// before each input) and end within a minute; a scenario that loads and is small enough (at
+/// most a day, 20 workloads) is run and its output checked: no subnet holds more than it has.
+/// `.ci/run` runs it; docs/ARCHITECTURE.md says how to run a long campaign. A failure prints the seed and input number to replay.
 #[test]
 #[ignore = "a campaign: run with --ignored (.ci/run does)"]
 fn campaign() {
@@ -153,30 +199,54 @@ fn campaign() {
     let all = seeds();
     let trace = std::fs::read(repo().join("scenarios/traces/small.csv")).unwrap();
     let replay = std::fs::read(repo().join("scenarios/trace-replay.json")).unwrap();
+    let export = std::fs::read(repo().join("scenarios/traces/checkout-migration.json")).unwrap();
+    let observed = std::fs::read(repo().join("scenarios/observed-revisions.json")).unwrap();
     let dir = crate::tmp("fuzz-campaign");
     std::fs::create_dir_all(dir.join("traces")).unwrap();
-    let (mut loaded, mut ran) = (0u64, 0u64);
+    let az = crate::tmp("fuzz-campaign-azure");
+    let (mut loaded, mut ran, mut most) = (0u64, 0u64, 0usize);
+    let mut per_target = [0u64; 5];
     for k in 0..n {
         let mut rng =
             rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ k.wrapping_mul(0x9e37_79b9_7f4a_7c15));
         let muts: Vec<Mutation> = (0..rng.random_range(1..=3))
             .map(|_| draw(&mut rng))
             .collect();
-        let on_trace = k % 5 == 4;
-        let (text, path) = if on_trace {
-            let mut t = trace.clone();
-            for m in &muts {
-                t = apply(t, m);
-            }
-            std::fs::write(dir.join("traces/small.csv"), &t).unwrap();
-            (replay.clone(), dir.join("fuzz.json"))
-        } else {
-            let mut b = all[rng.random_range(0..all.len())].clone();
+        let mutated = |mut b: Vec<u8>| {
             for m in &muts {
                 b = apply(b, m);
             }
-            (b, repo().join("scenarios/fuzz.json"))
+            b
         };
+        let what = target(k);
+        per_target[what as usize] += 1;
+        let (text, path) = match what {
+            Target::Scenario => {
+                let b = all[rng.random_range(0..all.len())].clone();
+                (mutated(b), repo().join("scenarios/fuzz.json"))
+            }
+            Target::CsvTrace => {
+                std::fs::write(dir.join("traces/small.csv"), mutated(trace.clone())).unwrap();
+                (replay.clone(), dir.join("fuzz.json"))
+            }
+            Target::Export => {
+                let t = mutated(export.clone());
+                std::fs::write(dir.join("traces/checkout-migration.json"), t).unwrap();
+                (observed.clone(), dir.join("fuzz.json"))
+            }
+            Target::AzureTrace | Target::AzureDurations => {
+                let (inv, run) = if what == Target::AzureTrace {
+                    (mutated(AZURE_INV.into()), AZURE_RUN.into())
+                } else {
+                    (AZURE_INV.into(), mutated(AZURE_RUN.into()))
+                };
+                std::fs::write(az.join("inv.csv"), inv).unwrap();
+                std::fs::write(az.join("run.csv"), run).unwrap();
+                (AZURE_SCENARIO.into(), az.join("fuzz.json"))
+            }
+        };
+        let held_before = crate::memory::reset_peak();
+        let started = std::time::Instant::now();
         let result = std::panic::catch_unwind(|| {
             let Ok(s) = parse(&text, &path, &Overrides::default()) else {
                 return (false, false);
@@ -197,6 +267,24 @@ fn campaign() {
             }
             (true, true)
         });
+        let grew = match (held_before, crate::memory::peak()) {
+            (Some(b), Some(p)) => p.saturating_sub(b),
+            _ => 0,
+        };
+        most = most.max(grew);
+        let replay_with = format!(
+            "replay with IPSIM_FUZZ_SEED={seed} IPSIM_FUZZ_INPUTS={}",
+            k + 1
+        );
+        assert!(
+            grew <= MEMORY_PER_INPUT,
+            "input {k} of seed {seed} ({what:?}, mutations {muts:?}) added {grew} bytes to the resident memory at its peak; {replay_with}"
+        );
+        assert!(
+            started.elapsed() <= TIME_PER_INPUT,
+            "input {k} of seed {seed} ({what:?}, mutations {muts:?}) took {:?}; {replay_with}",
+            started.elapsed()
+        );
         match result {
             Ok((l, r)) => {
                 loaded += u64::from(l);
@@ -209,5 +297,8 @@ fn campaign() {
             ),
         }
     }
-    eprintln!("fuzz campaign: {n} inputs, seed {seed}: {loaded} loaded, {ran} ran");
+    eprintln!(
+        "fuzz campaign: {n} inputs, seed {seed} (scenario, CSV, export, Azure trace, durations: \
+         {per_target:?}): {loaded} loaded, {ran} ran; the most one input added to the resident memory: {most} bytes"
+    );
 }

@@ -15,6 +15,34 @@ use std::path::{Path, PathBuf};
 
 use ipsim_scenario::{Overrides, Scenario, ScenarioErrors};
 
+/// The process's peak resident memory since the last [`memory::reset_peak`], from Linux's
+/// /proc (the workspace forbids `unsafe`, so no counting global allocator): the fuzz campaign
+/// bounds each input's memory with it. `None` where /proc cannot say.
+pub mod memory {
+    fn status_kb(field: &str) -> Option<usize> {
+        let s = std::fs::read_to_string("/proc/self/status").ok()?;
+        let line = s.lines().find(|l| l.starts_with(field))?;
+        line[field.len()..]
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()
+    }
+
+    /// Starts a new peak at the memory resident now (writing 5 to /proc/self/clear_refs
+    /// resets VmHWM); returns it in bytes.
+    pub fn reset_peak() -> Option<usize> {
+        std::fs::write("/proc/self/clear_refs", "5").ok()?;
+        status_kb("VmRSS:").map(|k| k * 1024)
+    }
+
+    /// The peak resident memory since [`reset_peak`], in bytes.
+    pub fn peak() -> Option<usize> {
+        status_kb("VmHWM:").map(|k| k * 1024)
+    }
+}
+
 /// A fresh folder under the target's temporary directory.
 pub fn tmp(name: &str) -> PathBuf {
     let d = Path::new(env!("CARGO_TARGET_TMPDIR"))

@@ -4,6 +4,7 @@
 
 mod bracket;
 mod cost;
+mod fuzz;
 mod size;
 mod sweep;
 

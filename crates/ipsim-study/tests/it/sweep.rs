@@ -64,6 +64,15 @@ fn named_parameters_can_be_swept() {
             "params.strategy=worst-fit",
             "is not one of first-fit, next-fit, best-fit, random",
         ),
+        // Found by the fuzz campaign: the count of values overflowed (a panic).
+        (
+            "surge.peak=0..1e300:1e-300",
+            "more than 10^15 values is too many (at most 100,000)",
+        ),
+        (
+            "surge.peak=0..300000",
+            "300001 values is too many (at most 100,000)",
+        ),
     ] {
         assert!(parse_vary(bad).unwrap_err().contains(msg), "{bad}");
     }
