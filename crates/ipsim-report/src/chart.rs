@@ -1322,6 +1322,39 @@ fn stack_polygon(levels: &[Vec<f64>], k: usize) -> Vec<(f64, f64)> {
 }
 
 /// Tick marks and labels under a panel, and the axis title.
+/// The time axis of a chart over a whole run of `duration_ms` (the compare and spread charts):
+/// ticks from 0, labelled in UTC when the run has a start, else described as `since`.
+fn draw_run_axis<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    px: &std::ops::Range<i32>,
+    y0: i32,
+    duration_ms: u64,
+    clock: Clock,
+    since: &str,
+) -> Result<(), ChartError> {
+    let long = duration_ms > 2 * 86_400_000;
+    let step = tick_step(duration_ms.max(1));
+    let ticks: Vec<u64> = (0..=duration_ms / step).map(|k| k * step).collect();
+    let x_px = |t: u64| {
+        px.start
+            + ((t as f64 / duration_ms.max(1) as f64) * f64::from(px.end - px.start)).round() as i32
+    };
+    let desc = if clock.start.is_some() {
+        "time (UTC)"
+    } else {
+        since
+    };
+    draw_time_axis(
+        area,
+        px,
+        y0,
+        &ticks,
+        &x_px,
+        |t| tick_label(clock, t, long),
+        desc,
+    )
+}
+
 fn draw_time_axis<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     px: &std::ops::Range<i32>,
@@ -1713,26 +1746,13 @@ pub fn draw_compare(c: &CompareChart, out: &Path) -> Result<(), ChartError> {
     legend
         .draw(&Text::new("variant", (10, 24), font(19)))
         .map_err(de)?;
-    let step = tick_step(c.duration_ms.max(1));
-    let ticks: Vec<u64> = (0..=c.duration_ms / step).map(|k| k * step).collect();
-    let x_px = |t: u64| {
-        px.start
-            + ((t as f64 / c.duration_ms.max(1) as f64) * f64::from(px.end - px.start)).round()
-                as i32
-    };
-    let desc = if c.clock.start.is_some() {
-        "time (UTC)"
-    } else {
-        "time since start"
-    };
-    draw_time_axis(
+    draw_run_axis(
         &root,
         &px,
         py.end,
-        &ticks,
-        &x_px,
-        |t| tick_label(c.clock, t, long),
-        desc,
+        c.duration_ms,
+        c.clock,
+        "time since start",
     )?;
     root.present()
         .map_err(|e| err(format!("cannot write {}: {e}", out.display())))
@@ -1787,7 +1807,6 @@ pub fn draw_spread(c: &SpreadChart, out: &Path) -> Result<(), ChartError> {
         .unwrap_or(1)
         .max(1) as f64
         * 1.08;
-    let long = c.duration_ms > 2 * 86_400_000;
     let build = |x_max: f64| {
         ChartBuilder::on(&main)
             .margin(15)
@@ -1905,26 +1924,13 @@ pub fn draw_spread(c: &SpreadChart, out: &Path) -> Result<(), ChartError> {
     legend
         .draw(&Text::new("reading", (10, 24), font(19)))
         .map_err(de)?;
-    let step = tick_step(c.duration_ms.max(1));
-    let ticks: Vec<u64> = (0..=c.duration_ms / step).map(|k| k * step).collect();
-    let x_px = |t: u64| {
-        px.start
-            + ((t as f64 / c.duration_ms.max(1) as f64) * f64::from(px.end - px.start)).round()
-                as i32
-    };
-    let desc = if c.clock.start.is_some() {
-        "time (UTC)"
-    } else {
-        "time since start (h:mm)"
-    };
-    draw_time_axis(
+    draw_run_axis(
         &root,
         &px,
         py.end,
-        &ticks,
-        &x_px,
-        |t| tick_label(c.clock, t, long),
-        desc,
+        c.duration_ms,
+        c.clock,
+        "time since start (h:mm)",
     )?;
     root.present()
         .map_err(|e| err(format!("cannot write {}: {e}", out.display())))
