@@ -6,6 +6,10 @@
 //! `DIR/ipsim_minutes.csv`: ipsim's state at every minute (after the events of that
 //! millisecond), plus `DIR/ipsim_time.json` with the run's wall-clock time. Timing lives here,
 //! in the bench tooling; the core never reads a clock.
+//!
+//! It also writes the same replay as a scenario for the command line, `DIR/scenario.json` with
+//! its trace `DIR/scenario-trace.csv`, so that `ipsim run DIR/scenario.json` can be timed as a
+//! whole process against `python benches/reference/model.py DIR`.
 
 use std::fmt::Write as _;
 
@@ -49,6 +53,7 @@ fn main() {
         }
     }
     std::fs::write(dir.join("swaps.csv"), sw).expect("swaps");
+    write_scenario(&dir, &input, &points, prefix);
     std::fs::write(
         dir.join("setup.json"),
         format!(
@@ -95,4 +100,48 @@ fn main() {
         rows.len(),
         out.summary.failed_attempts
     );
+}
+
+/// The replay as a scenario file and a CSV trace named by workload, for `ipsim run`.
+fn write_scenario(
+    dir: &std::path::Path,
+    input: &ipsim_core::SimInput,
+    points: &[FeedPoint],
+    prefix: u8,
+) {
+    let names: Vec<&str> = input.workloads.iter().map(|w| w.name.as_str()).collect();
+    let mut csv = String::from("time,workload,instances\n");
+    for p in points {
+        let _ = writeln!(csv, "{},{},{}", p.time_ms, names[p.workload], p.instances);
+    }
+    std::fs::write(dir.join("scenario-trace.csv"), csv).expect("scenario trace");
+    let mut workloads = Vec::new();
+    for w in &input.workloads {
+        let swaps = match &w.kind {
+            ipsim_core::Kind::Service(s) | ipsim_core::Kind::WorkerPool(s) => &s.swaps[..],
+            ipsim_core::Kind::Job(_) | ipsim_core::Kind::Connector(_) => &[],
+        };
+        let swaps: Vec<String> = swaps
+            .iter()
+            .map(|s| {
+                format!(
+                    "{{\"at\": \"{}ms\", \"rollout\": \"{}ms\"}}",
+                    s.time_ms, s.rollout_ms
+                )
+            })
+            .collect();
+        workloads.push(format!(
+            "    {{\"name\": \"{}\", \"subnet\": \"bench\", \"demand\": {{\"type\": \"trace\", \"trace\": \"replay\"}}, \"swaps\": [{}]}}",
+            w.name,
+            swaps.join(", ")
+        ));
+    }
+    let text = format!(
+        "{{\n  \"name\": \"reference-replay\",\n  \"description\": \"The SimPy reference replay ({} services) as a scenario\",\n  \"duration\": \"{}ms\",\n  \"seed\": {},\n  \"subnets\": [{{\"name\": \"bench\", \"cidr\": \"10.0.0.0/{prefix}\"}}],\n  \"traces\": [{{\"name\": \"replay\", \"format\": \"csv\", \"file\": \"scenario-trace.csv\"}}],\n  \"workloads\": [\n{}\n  ]\n}}\n",
+        input.workloads.len(),
+        input.duration_ms,
+        input.seed,
+        workloads.join(",\n")
+    );
+    std::fs::write(dir.join("scenario.json"), text).expect("scenario");
 }
