@@ -6,6 +6,12 @@ python3 benches/scaling_inputs.py generators N OUT.json
 python3 benches/scaling_inputs.py jobs DAYS OUT.json
     One job on a /8 for DAYS days: an execution of 10,000 tasks, each with its own duration
     from a list of 10,000, repeated every minute (1,440 executions a day).
+python3 benches/scaling_inputs.py windows HOURS OUT.json
+    250 services flapping on a /20 for HOURS hours, each a constant of 3 with Poisson noise (a
+    new count every minute): with 20 minutes of retention a service needs about one /28 block,
+    and its starts fail whenever it wants a second one and none is free. About 3,200 failure
+    windows an hour: 32 hours make the ~100,000-window run of docs/performance.md ("Report
+    size").
 """
 import json
 import sys
@@ -18,6 +24,13 @@ if kind == "generators":
         for i in range(n)
     ]
     duration = "60h"
+elif kind == "windows":
+    workloads = [
+        {"name": f"s{i}", "subnet": "s", "noise": "poisson",
+         "demand": {"type": "constant", "value": 3}}
+        for i in range(250)
+    ]
+    duration = f"{n}h"
 else:
     durations = [f"{1 + i % 5}m" for i in range(10000)]
     workloads = [{
@@ -26,9 +39,10 @@ else:
                         "task_duration": durations, "repeat_every": "1m"}],
     }]
     duration = f"{n}d"
+cidr = "10.0.0.0/20" if kind == "windows" else "10.0.0.0/8"
 scenario = {
     "name": kind, "description": "a scaling input", "duration": duration,
-    "subnets": [{"name": "s", "cidr": "10.0.0.0/8"}], "workloads": workloads,
+    "subnets": [{"name": "s", "cidr": cidr}], "workloads": workloads,
 }
 with open(out, "w") as f:
     json.dump(scenario, f)

@@ -17,7 +17,7 @@ mod staging;
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -498,7 +498,9 @@ fn run(a: &RunArgs<'_>) -> Result<u8> {
         Some(Err(e)) => (None, Some(e)),
         None => (None, None),
     };
-    let csv = CsvSink::new(create(&occ)?, create(&wls)?, clock, &scenario.input);
+    // The run id, fixed before the run so that every CSV row carries it.
+    let run_id = run_id(&scenario)?;
+    let csv = CsvSink::new(create(&occ)?, create(&wls)?, clock, &scenario.input).with_run(&run_id);
     let short = Shortfall::new(scenario.input.workloads.iter().map(|w| w.tag()));
     let instances = cost::InstanceTime::new(&scenario.input);
     // The as-written reading of a bracket is this run: a probe rides along.
@@ -547,8 +549,7 @@ fn run(a: &RunArgs<'_>) -> Result<u8> {
     ctx.params = ipsim_study::variation::resolved_params(&scenario);
     ctx.traces = trace_reads(&scenario);
     let mut report = Report::new(&output, &ctx);
-    // The run id: of the report without it, and of the files beside it.
-    report.run = Some(RunStamp::new(&serde_json::to_vec(&report)?, files));
+    report.run = Some(RunStamp::new(run_id, files));
     let cost = cost::applies(&scenario)
         .then(|| cost::compare_with(&scenario, &output, &cost::options(&scenario), &instances))
         .transpose()
@@ -571,13 +572,15 @@ fn run(a: &RunArgs<'_>) -> Result<u8> {
         bracket: bracket.as_ref(),
     };
     let report_path = dir.join("report.json");
-    let json_text = serde_json::to_string_pretty(&report)?;
-    std::fs::write(&report_path, format!("{json_text}\n")).with_context(|| {
-        format!(
-            "cannot write {}",
-            staging.final_path(&report_path).display()
-        )
-    })?;
+    // Streamed into the file as it is serialised: no copy of the document in memory.
+    File::create(&report_path)
+        .and_then(|f| write_json(f, &report))
+        .with_context(|| {
+            format!(
+                "cannot write {}",
+                staging.final_path(&report_path).display()
+            )
+        })?;
     let mut charts = Vec::new();
     let mut page_charts = Vec::new();
     if let Some(e) = chart_error {
@@ -643,7 +646,9 @@ fn run(a: &RunArgs<'_>) -> Result<u8> {
         }
     }
     if a.json {
-        outln!("{json_text}")?;
+        if !output::quiet() {
+            write_json(std::io::stdout().lock(), &report).map_err(output::stdout_error)?;
+        }
     } else {
         let mut text = ipsim_report::summary_text(report.report);
         if let Some(l) = &cost_line {
@@ -812,6 +817,29 @@ fn bracket_chart(
     Ok(p.display().to_string())
 }
 
+/// Writes `value` as pretty JSON and a newline to `w`, streamed through a buffer (numbers
+/// formatted by serde_json's itoa and ryu), and flushes.
+fn write_json<W: Write>(w: W, value: &impl Serialize) -> std::io::Result<()> {
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, w);
+    serde_json::to_writer_pretty(&mut w, value)?;
+    w.write_all(b"\n")?;
+    w.flush()
+}
+
+/// The run id of `scenario` ([`ipsim_report::stamp::run_id`]): of the ipsim version, the
+/// scenario as written and the seed. It is known before the run, so the CSVs carry it from
+/// their first row; the same scenario and seed give the same id. (What the scenario's traces
+/// hold is not read for it: the digest of each CSV in `run.files` tells their runs apart.)
+fn run_id(scenario: &Scenario) -> Result<String> {
+    let def = serde_json::to_vec(&scenario.def)?;
+    let seed = scenario.input.seed.to_le_bytes();
+    Ok(ipsim_report::stamp::run_id(&[
+        ipsim_report::VERSION.as_bytes(),
+        &def,
+        &seed,
+    ]))
+}
+
 /// `report.json`: the run's report and, when the scenario is priced, the egress cost
 /// comparison as section `cost`, and the judged `--fail-on` conditions as `gates`.
 #[derive(Serialize)]
@@ -850,10 +878,7 @@ fn chart(
     out: Option<&Path>,
 ) -> Result<u8> {
     let rp = dir.join("report.json");
-    let text =
-        std::fs::read_to_string(&rp).with_context(|| format!("cannot read {}", rp.display()))?;
-    let report: Report = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not an ipsim report", rp.display()))?;
+    let report = Report::read(&rp).map_err(|e| anyhow::anyhow!(e))?;
     let start = report.start.as_deref();
     let from_ms = from
         .map(|f| f.ms(start, "from"))
@@ -946,15 +971,25 @@ fn chart(
 
 /// The charts an earlier run wrote into `dir`, by its report.json (none if there is none).
 fn previous_charts(dir: &Path) -> Vec<String> {
-    let Ok(text) = std::fs::read_to_string(dir.join("report.json")) else {
+    // Only the subnet names are read, so that a report of any format is understood.
+    #[derive(serde::Deserialize)]
+    struct Names {
+        subnets: Vec<Name>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Name {
+        name: String,
+    }
+    let Ok(f) = File::open(dir.join("report.json")) else {
         return Vec::new();
     };
-    let Ok(report) = serde_json::from_str::<Report>(&text) else {
+    let Ok(report) = serde_json::from_reader::<_, Names>(std::io::BufReader::new(f)) else {
         return Vec::new();
     };
+    let names: Vec<&str> = report.subnets.iter().map(|s| s.name.as_str()).collect();
     [Format::Png, Format::Svg]
         .iter()
-        .flat_map(|f| ipsim_report::chart::chart_names(&report, *f))
+        .flat_map(|f| ipsim_report::chart::chart_file_names(&names, *f))
         .chain(["bracket.png".to_string()])
         .collect()
 }

@@ -246,10 +246,7 @@ pub fn render_dir_to(
     opts: &ChartOptions,
 ) -> Result<Vec<Layout>, ChartError> {
     let rp = dir.join("report.json");
-    let text = std::fs::read_to_string(&rp)
-        .map_err(|e| err(format!("cannot read {}: {e}", rp.display())))?;
-    let report: Report =
-        serde_json::from_str(&text).map_err(|e| err(format!("{}: {e}", rp.display())))?;
+    let report = Report::read(&rp).map_err(err)?;
     // The CSVs must be the ones this report's run wrote, whole.
     if let Some(run) = &report.run {
         run.check(dir).map_err(err)?;
@@ -284,18 +281,19 @@ fn render_all(
 /// The file names of a run's subnet charts: `occupancy.png`, or `occupancy-<subnet>.png`
 /// each when there are several subnets (`.svg` in SVG).
 pub fn chart_names(report: &Report, format: Format) -> Vec<String> {
-    report
-        .subnets
+    let names: Vec<&str> = report.subnets.iter().map(|s| s.name.as_str()).collect();
+    chart_file_names(&names, format)
+}
+
+/// [`chart_names`] of a run whose subnets are named `subnets`.
+pub fn chart_file_names(subnets: &[&str], format: Format) -> Vec<String> {
+    subnets
         .iter()
-        .map(|sn| {
-            if report.subnets.len() == 1 {
+        .map(|name| {
+            if subnets.len() == 1 {
                 format!("occupancy.{}", format.ext())
             } else {
-                format!(
-                    "occupancy-{}.{}",
-                    ipsim_core::file_stem(&sn.name),
-                    format.ext()
-                )
+                format!("occupancy-{}.{}", ipsim_core::file_stem(name), format.ext())
             }
         })
         .collect()
@@ -559,7 +557,7 @@ fn draw<DB: DrawingBackend>(
         .map_err(de)?;
     let (verdict, vcolor) = match (
         &sn.figures.first_exhaustion,
-        sn.figures.saturation_windows.first(),
+        report.saturation_windows_at(&sn.saturation_windows).next(),
     ) {
         (Some(e), _) => (
             if e.cause.is_empty() {
@@ -650,17 +648,13 @@ fn draw<DB: DrawingBackend>(
     let x_of = |t: u64| ((t.saturating_sub(from)) as f64 / (to - from) as f64) * n_cols as f64;
 
     // Failure windows first, under the data: a shaded band each.
-    let windows: Vec<_> = sn
-        .figures
-        .failure_windows
-        .iter()
+    let windows: Vec<_> = report
+        .failure_windows_at(&sn.failure_windows)
         .filter(|fw| fw.end_ms > from && fw.start_ms < to)
         .collect();
     // Failure windows, and a connector's saturation windows, as shaded bands under the data.
-    let saturations: Vec<_> = sn
-        .figures
-        .saturation_windows
-        .iter()
+    let saturations: Vec<_> = report
+        .saturation_windows_at(&sn.saturation_windows)
         .filter(|w| w.end_ms > from && w.start_ms < to)
         .collect();
     // Windows closer than 6 pixels share a band: many windows stay readable.

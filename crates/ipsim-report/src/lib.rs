@@ -49,7 +49,7 @@ pub use schema::{OccupancyCol, WorkloadCol};
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The number of the report format (`format` in report.json).
-pub const FORMAT: u32 = 3;
+pub const FORMAT: u32 = 4;
 
 /// Formats simulation times for people.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -327,8 +327,6 @@ pub struct Figures {
     pub first_exhaustion: Option<ExhaustionRow>,
     /// Failed start attempts.
     pub failed_attempts: u64,
-    /// Failure windows.
-    pub failure_windows: Vec<WindowRow>,
     /// Deploy failures.
     pub deploy_failures: Vec<DeployRow>,
     /// Most addresses held (in use + retained) at once.
@@ -343,9 +341,6 @@ pub struct Figures {
     pub min_free_blocks: u64,
     /// Instance-seconds between start requests and their outcome.
     pub unmet_instance_seconds: f64,
-    /// Times a connector had more throughput to carry than its maximum instances can.
-    #[serde(default)]
-    pub saturation_windows: Vec<WindowRow>,
 }
 
 /// One subnet.
@@ -371,6 +366,10 @@ pub struct SubnetReport {
     /// Figures.
     #[serde(flatten)]
     pub figures: Figures,
+    /// Its failure windows: indexes into [`Report::failure_windows`], in order.
+    pub failure_windows: Vec<usize>,
+    /// Its connectors' saturation windows: indexes into [`Report::saturation_windows`].
+    pub saturation_windows: Vec<usize>,
 }
 
 /// One workload.
@@ -394,8 +393,8 @@ pub struct WorkloadReport {
     pub first_exhaustion: Option<ExhaustionRow>,
     /// Failed start attempts.
     pub failed_attempts: u64,
-    /// Failure windows.
-    pub failure_windows: Vec<WindowRow>,
+    /// Its failure windows: indexes into [`Report::failure_windows`], in order.
+    pub failure_windows: Vec<usize>,
     /// Deploy failures.
     pub deploy_failures: Vec<DeployRow>,
     /// Instance-seconds between start requests and their outcome.
@@ -406,9 +405,9 @@ pub struct WorkloadReport {
     pub tasks_completed: u64,
     /// Job tasks that gave up.
     pub tasks_failed: u64,
-    /// Connectors: times the throughput was above what the maximum instances carry.
-    #[serde(default)]
-    pub saturation_windows: Vec<WindowRow>,
+    /// Connectors: times the throughput was above what the maximum instances carry, as
+    /// indexes into [`Report::saturation_windows`].
+    pub saturation_windows: Vec<usize>,
     /// Connectors: the most throughput asked for, in Mbps.
     #[serde(default)]
     pub peak_demand_mbps: u32,
@@ -467,6 +466,11 @@ pub struct Report {
     pub subnets: Vec<SubnetReport>,
     /// Per workload.
     pub workloads: Vec<WorkloadReport>,
+    /// Every failure window of the run, once, sorted by start (then workload); subnets and
+    /// workloads name theirs by index into this list.
+    pub failure_windows: Vec<WindowRow>,
+    /// Every connector saturation window of the run, once, sorted the same way.
+    pub saturation_windows: Vec<WindowRow>,
     /// What the trace readers did (Cloud Monitoring exports).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub traces: Vec<TraceRead>,
@@ -534,7 +538,6 @@ impl Names<'_> {
             exhausted: s.first_exhaustion.is_some(),
             first_exhaustion: s.first_exhaustion.as_ref().map(|e| self.exhaustion(e)),
             failed_attempts: s.failed_attempts,
-            failure_windows: s.failure_windows.iter().map(|w| self.window(w)).collect(),
             deploy_failures: s.deploy_failures.iter().map(|d| self.deploy(d)).collect(),
             peak_held: s.peak_held,
             peak_reserved: s.peak_reserved,
@@ -542,13 +545,19 @@ impl Names<'_> {
             min_free: s.min_free,
             min_free_blocks: s.min_free_blocks,
             unmet_instance_seconds: s.unmet_instance_seconds(),
-            saturation_windows: s
-                .saturation_windows
-                .iter()
-                .map(|w| self.window(w))
-                .collect(),
         }
     }
+}
+
+/// The indexes of `some` in `all`, the run's windows sorted by (start, workload): each window
+/// is written once, and a subnet or a workload names its own by index.
+fn indexes(all: &[FailureWindow], some: &[FailureWindow]) -> Vec<usize> {
+    some.iter()
+        .filter_map(|w| {
+            all.binary_search_by_key(&(w.start_ms, w.workload), |x| (x.start_ms, x.workload))
+                .ok()
+        })
+        .collect()
 }
 
 fn kind(k: WorkloadKind) -> String {
@@ -564,6 +573,10 @@ impl Report {
             block_size: ctx.params.block_size,
             subnet_scope: ctx.params.block_scope == "subnet",
         };
+        let (fails, sats) = (
+            &out.summary.failure_windows[..],
+            &out.summary.saturation_windows[..],
+        );
         let subnets = out
             .subnets
             .iter()
@@ -578,6 +591,8 @@ impl Report {
                 reservable: s.reservable,
                 edge_blocks: ctx.edge_blocks.get(k).cloned().unwrap_or_default(),
                 figures: n.figures(&s.summary),
+                failure_windows: indexes(fails, &s.summary.failure_windows),
+                saturation_windows: indexes(sats, &s.summary.saturation_windows),
             })
             .collect();
         let workloads = out
@@ -602,13 +617,13 @@ impl Report {
                     exhausted: s.first_exhaustion.is_some(),
                     first_exhaustion: s.first_exhaustion.as_ref().map(|e| n.exhaustion(e)),
                     failed_attempts: s.failed_attempts,
-                    failure_windows: s.failure_windows.iter().map(|x| n.window(x)).collect(),
+                    failure_windows: indexes(fails, &s.failure_windows),
                     deploy_failures: s.deploy_failures.iter().map(|x| n.deploy(x)).collect(),
                     unmet_instance_seconds: s.unmet_instance_seconds(),
                     started: s.n_started,
                     tasks_completed: s.tasks_completed,
                     tasks_failed: s.tasks_failed,
-                    saturation_windows: s.saturation_windows.iter().map(|x| n.window(x)).collect(),
+                    saturation_windows: indexes(sats, &s.saturation_windows),
                     peak_demand_mbps: s.peak_demand_mbps,
                     short,
                     requests_failed: s.requests_failed,
@@ -641,10 +656,110 @@ impl Report {
             summary: n.figures(&out.summary),
             subnets,
             workloads,
+            failure_windows: fails.iter().map(|w| n.window(w)).collect(),
+            saturation_windows: sats.iter().map(|w| n.window(w)).collect(),
             traces: ctx.traces.clone(),
             markers: ctx.markers.clone(),
             events_processed: out.n_events,
         }
+    }
+}
+
+impl Report {
+    /// The failure windows at `indexes` (a subnet's or a workload's `failure_windows`).
+    pub fn failure_windows_at<'a>(
+        &'a self,
+        indexes: &'a [usize],
+    ) -> impl Iterator<Item = &'a WindowRow> + 'a {
+        indexes.iter().filter_map(|&i| self.failure_windows.get(i))
+    }
+
+    /// The saturation windows at `indexes` (a subnet's or a workload's `saturation_windows`).
+    pub fn saturation_windows_at<'a>(
+        &'a self,
+        indexes: &'a [usize],
+    ) -> impl Iterator<Item = &'a WindowRow> + 'a {
+        indexes
+            .iter()
+            .filter_map(|&i| self.saturation_windows.get(i))
+    }
+
+    /// Reads the `report.json` at `path`, streamed from the file. A report of another format
+    /// than [`FORMAT`] is refused with both numbers (its fields mean other things), and so is
+    /// a window index that points past the run's windows.
+    pub fn read(path: &std::path::Path) -> Result<Report, String> {
+        #[derive(Deserialize)]
+        struct Format {
+            format: Option<serde_json::Value>,
+        }
+        let open = || {
+            std::fs::File::open(path)
+                .map(std::io::BufReader::new)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))
+        };
+        let not = |e: serde_json::Error| format!("{} is not an ipsim report: {e}", path.display());
+        let found: Format = serde_json::from_reader(open()?).map_err(not)?;
+        match found.format {
+            Some(serde_json::Value::Number(n)) if n.as_u64() == Some(u64::from(FORMAT)) => {}
+            Some(f) => {
+                return Err(format!(
+                    "{}: report format {f}, but this ipsim ({VERSION}) reads format {FORMAT} \
+                     only (docs/report-format.md says what changed); run the scenario again \
+                     to write it in format {FORMAT}",
+                    path.display()
+                ));
+            }
+            None => {
+                return Err(format!(
+                    "{}: no `format`: not an ipsim report",
+                    path.display()
+                ));
+            }
+        }
+        let r: Report = serde_json::from_reader(open()?).map_err(not)?;
+        let bad = |what: &str, k: usize, list: &[usize], len: usize, top: &str| {
+            list.iter().position(|&i| i >= len).map(|j| {
+                format!(
+                    "{}: {what}[{k}].{top}[{j}] is {}, but the run has {len} {top} (indexes \
+                     0 to {}): the report was edited or cut",
+                    path.display(),
+                    list[j],
+                    len.saturating_sub(1) as i64
+                )
+            })
+        };
+        let (nf, ns) = (r.failure_windows.len(), r.saturation_windows.len());
+        for (k, sn) in r.subnets.iter().enumerate() {
+            if let Some(e) =
+                bad("subnets", k, &sn.failure_windows, nf, "failure_windows").or_else(|| {
+                    bad(
+                        "subnets",
+                        k,
+                        &sn.saturation_windows,
+                        ns,
+                        "saturation_windows",
+                    )
+                })
+            {
+                return Err(e);
+            }
+        }
+        for (k, w) in r.workloads.iter().enumerate() {
+            if let Some(e) =
+                bad("workloads", k, &w.failure_windows, nf, "failure_windows").or_else(|| {
+                    bad(
+                        "workloads",
+                        k,
+                        &w.saturation_windows,
+                        ns,
+                        "saturation_windows",
+                    )
+                })
+            {
+                return Err(e);
+            }
+        }
+        Ok(r)
     }
 }
 
@@ -665,6 +780,8 @@ pub struct CsvSink<W: Write> {
     clock: Clock,
     subnets: Vec<SubnetInfo>,
     workload_names: Vec<(String, String)>,
+    /// The run id written in every row's `run` column ([`CsvSink::with_run`]).
+    run: String,
     /// The line being written, kept to reuse its allocation.
     line: String,
     /// The first write error.
@@ -694,9 +811,17 @@ impl<W: Write> CsvSink<W> {
             clock,
             subnets: Vec::new(),
             workload_names,
+            run: String::new(),
             line: String::new(),
             error: None,
         }
+    }
+
+    /// Writes `id` in every row's `run` column (empty without it): the run id report.json
+    /// names in `run.id`, so that `ipsim chart` can tell files of two runs apart.
+    pub fn with_run(mut self, id: &str) -> Self {
+        self.run = csv_field(id);
+        self
     }
 
     fn keep(&mut self, r: std::io::Result<()>) {
@@ -757,6 +882,7 @@ impl<W: Write> RowSink for CsvSink<W> {
                 OccupancyCol::FreeBlocks => write!(line, "{}", r.free_blocks),
                 OccupancyCol::Free => write!(line, "{}", r.free),
                 OccupancyCol::Connector => write!(line, "{}", r.connector),
+                OccupancyCol::Run => line.write_str(&self.run),
             };
         }
         line.push('\n');
@@ -789,6 +915,7 @@ impl<W: Write> RowSink for CsvSink<W> {
                 WorkloadCol::Pending => write!(line, "{}", r.pending),
                 WorkloadCol::DemandMbps => write!(line, "{}", r.demand_mbps),
                 WorkloadCol::CapacityMbps => write!(line, "{}", r.capacity_mbps),
+                WorkloadCol::Run => line.write_str(&self.run),
             };
         }
         line.push('\n');
@@ -857,10 +984,10 @@ pub fn summary_text(r: &Report) -> String {
                 ),
             );
             outcome_lines(&mut o, r);
-            window_lines(&mut o, &s.failure_windows);
+            window_lines(&mut o, &r.failure_windows);
         }
     }
-    for w in &s.saturation_windows {
+    for w in &r.saturation_windows {
         let end = if w.open {
             format!("{} (still at the end)", w.end)
         } else {
@@ -914,7 +1041,7 @@ pub fn summary_text(r: &Report) -> String {
                 f.peak_held,
                 f.min_free,
                 f.failed_attempts,
-                f.failure_windows.len()
+                sn.failure_windows.len()
             ),
         );
     }
@@ -1028,7 +1155,7 @@ fn window_lines(o: &mut String, windows: &[WindowRow]) {
     }
     if windows.len() > outcome::LIST_MAX {
         o.push_str(&format!(
-            "    and {} more (report.json: summary.failure_windows)\n",
+            "    and {} more (report.json: failure_windows)\n",
             windows.len() - outcome::LIST_MAX
         ));
     }

@@ -35,7 +35,7 @@ pub fn first_failures(out: &Output, ctx: &Context, max: usize) -> Vec<Exhaustion
 /// The verdict in one line: `OK: ...` or `EXHAUSTED at T: ... : cause`.
 pub fn verdict(r: &Report) -> String {
     match &r.summary.first_exhaustion {
-        None => match r.summary.saturation_windows.first() {
+        None => match r.saturation_windows.first() {
             None => "OK: every start succeeded; no subnet ran out of addresses.".into(),
             Some(w) => format!(
                 "OK: every start succeeded, but connector {} saturated from {}.",
@@ -73,7 +73,7 @@ fn hit(r: &Report) -> Vec<&crate::WorkloadReport> {
 
 /// The failure windows, longest first.
 fn longest(r: &Report) -> Vec<&WindowRow> {
-    let mut v: Vec<_> = r.summary.failure_windows.iter().collect();
+    let mut v: Vec<_> = r.failure_windows.iter().collect();
     v.sort_by(|a, b| {
         b.duration_ms
             .cmp(&a.duration_ms)
@@ -150,7 +150,7 @@ pub fn markdown(r: &Report) -> String {
             thousands(f.peak_held),
             f.min_free_blocks,
             thousands(f.failed_attempts),
-            f.failure_windows.len()
+            sn.failure_windows.len()
         ));
     }
     o.push('\n');
@@ -350,7 +350,7 @@ pub fn html(r: &Report, charts: &[PageChart], first: &[ExhaustionRow]) -> String
             f.peak_reserved_blocks,
             f.min_free_blocks,
             thousands(f.failed_attempts),
-            f.failure_windows.len()
+            sn.failure_windows.len()
         ));
     }
     o.push_str("</table>\n");
@@ -387,7 +387,7 @@ pub fn html(r: &Report, charts: &[PageChart], first: &[ExhaustionRow]) -> String
         o.push_str("</table>\n");
         if windows.len() > shown {
             o.push_str(&format!(
-                "<p>and {} more (report.json: summary.failure_windows)</p>\n",
+                "<p>and {} more (report.json: failure_windows)</p>\n",
                 windows.len() - shown
             ));
         }

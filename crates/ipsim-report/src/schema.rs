@@ -73,6 +73,8 @@ columns! {
         Free = "free",
         /// Addresses of connector VMs.
         Connector = "connector",
+        /// The run id, the same in every row and in report.json's `run.id`.
+        Run = "run",
     }
 }
 
@@ -101,6 +103,8 @@ columns! {
         DemandMbps = "demand_mbps",
         /// What a connector's running instances carry in Mbps (0 for other kinds).
         CapacityMbps = "capacity_mbps",
+        /// The run id, the same in every row and in report.json's `run.id`.
+        Run = "run",
     }
 }
 
@@ -113,12 +117,12 @@ mod tests {
         assert_eq!(
             OccupancyCol::HEADER,
             "time_ms,time,subnet,usable,static,in_use,retained,reserved_idle,unreserved,\
-             reserved_blocks,free_blocks,free,connector"
+             reserved_blocks,free_blocks,free,connector,run"
         );
         assert_eq!(
             WorkloadCol::HEADER,
             "time_ms,workload,subnet,in_use,retained,held,reserved_blocks,running,pending,\
-             demand_mbps,capacity_mbps"
+             demand_mbps,capacity_mbps,run"
         );
         assert_eq!(OccupancyCol::FILE, "occupancy.csv");
         assert_eq!(WorkloadCol::FILE, "workloads.csv");
@@ -130,8 +134,8 @@ mod tests {
         assert_eq!(names.join(","), OccupancyCol::HEADER);
         let names: Vec<_> = WorkloadCol::ALL.iter().map(|c| c.name()).collect();
         assert_eq!(names.join(","), WorkloadCol::HEADER);
-        assert_eq!(OccupancyCol::ALL.len(), 13);
-        assert_eq!(WorkloadCol::ALL.len(), 11);
+        assert_eq!(OccupancyCol::ALL.len(), 14);
+        assert_eq!(WorkloadCol::ALL.len(), 12);
         assert_eq!(OccupancyCol::ALL[4], OccupancyCol::Static);
         assert_eq!(WorkloadCol::Held.name(), "held");
     }

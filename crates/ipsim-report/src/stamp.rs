@@ -1,12 +1,14 @@
 //! The run id that ties a run's files together.
 //!
 //! `report.json` carries `run`: an `id` and, for each CSV file written beside it, its length
-//! in bytes and a 64-bit FNV-1a digest of its bytes. The id is a digest of the report (its
-//! scenario, seed, ipsim version, parameters and figures) and of those files, so it depends
-//! on nothing but the run's content: the same scenario and seed give the same id, byte for
-//! byte. `ipsim chart` reads a file only if its length and digest are the ones the report
-//! names, so it refuses a CSV from another run and one cut short. FNV-1a guards against
-//! accidents (a killed run, two runs' files mixed), not against tampering.
+//! in bytes and a 64-bit FNV-1a digest of its bytes. Every row of those CSVs carries the same
+//! id in its `run` column. The id is fixed before the run starts ([`run_id`]: a digest of the
+//! ipsim version, the scenario as written and the seed),
+//! so it depends on nothing but what the run was given: the same scenario and seed give the
+//! same id, byte for byte. `ipsim chart` refuses a CSV whose `run` is not the report's, then
+//! reads a file only if its length and digest are the ones the report names, so it also
+//! refuses one cut short or edited. FNV-1a guards against accidents (a killed run, two runs'
+//! files mixed), not against tampering.
 
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
@@ -66,23 +68,30 @@ pub struct RunStamp {
     pub files: BTreeMap<String, FileStamp>,
 }
 
+/// The run id of a run given `parts` (the ipsim version, the scenario as written, the seed,
+/// ...): 16 hexadecimal digits, a 64-bit FNV-1a digest of the parts, each preceded by its
+/// length. Known before the run, so that every CSV row can carry it.
+pub fn run_id(parts: &[&[u8]]) -> String {
+    let mut h = Fnv::default();
+    for p in parts {
+        h.part(p);
+    }
+    h.hex()
+}
+
 impl RunStamp {
-    /// The stamp of a run whose report (serialised without `run`) is `report` and whose
-    /// files are `files`.
-    pub fn new(report: &[u8], files: BTreeMap<String, FileStamp>) -> RunStamp {
-        let mut h = Fnv::default();
-        h.part(report);
-        for (name, f) in &files {
-            h.part(name.as_bytes());
-            h.part(&f.bytes.to_le_bytes());
-            h.part(f.fnv1a64.as_bytes());
-        }
-        RunStamp { id: h.hex(), files }
+    /// The stamp of run `id` whose files are `files`.
+    pub fn new(id: String, files: BTreeMap<String, FileStamp>) -> RunStamp {
+        RunStamp { id, files }
     }
 
-    /// Checks every file of the stamp in `dir`: an error names the first that is missing, has
-    /// another length or another digest.
+    /// Checks every file of the stamp in `dir`: an error names the first that is missing,
+    /// carries another run id in its `run` column (both ids named), or has another length or
+    /// another digest.
     pub fn check(&self, dir: &Path) -> Result<(), String> {
+        for name in self.files.keys() {
+            self.check_id(&dir.join(name))?;
+        }
         for (name, want) in &self.files {
             let path = dir.join(name);
             let got =
@@ -107,6 +116,63 @@ impl RunStamp {
         }
         Ok(())
     }
+}
+
+impl RunStamp {
+    /// Refuses the CSV at `path` if its first row's `run` is not this run's id, or if it has
+    /// no `run` column. Only the first row is read: the digest check that follows covers the
+    /// rest of the file byte for byte.
+    fn check_id(&self, path: &Path) -> Result<(), String> {
+        let f = std::fs::File::open(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let mut r = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(true)
+            .from_reader(io::BufReader::new(f));
+        let header = r
+            .headers()
+            .map_err(|e| format!("{}: {e}", path.display()))?
+            .clone();
+        if header.iter().all(str::is_empty) {
+            // Empty: the digest check says it was cut short.
+            return Ok(());
+        }
+        let Some(col) = header.iter().position(|c| c == "run") else {
+            return Err(format!(
+                "{} has no `run` column, but report.json is of run {}: the file was written \
+                 by another run (an ipsim before report format 4?); run the scenario again",
+                path.display(),
+                self.id
+            ));
+        };
+        let mut rec = csv::StringRecord::new();
+        match r.read_record(&mut rec) {
+            // Header only, or a row cut short: the digest check names what is wrong.
+            Ok(false) | Err(_) => Ok(()),
+            Ok(true) => match rec.get(col) {
+                // A row cut short in its id is cut short, not another run's.
+                Some(got) if self.id.starts_with(got) => Ok(()),
+                Some(got) => Err(format!(
+                    "{}:{}: this file is of run {}, but report.json beside it is of run {}: \
+                     the files come from two runs; run the scenario again",
+                    path.display(),
+                    rec.position().map_or(2, |p| p.line()),
+                    excerpt(got),
+                    self.id
+                )),
+                None => Ok(()),
+            },
+        }
+    }
+}
+
+/// At most 20 characters of `s`, for an error message.
+fn excerpt(s: &str) -> String {
+    let mut e: String = s.chars().take(20).collect();
+    if e.len() < s.len() {
+        e.push_str("...");
+    }
+    e
 }
 
 /// A writer that stamps what it passes on to `inner`.
@@ -192,20 +258,30 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let p = dir.join("a.csv");
         let mut w = Stamped::new(std::fs::File::create(&p).unwrap());
-        w.write_all(b"time_ms,x\n0,1\n").unwrap();
+        w.write_all(b"time_ms,x,run\n0,1,00aa\n").unwrap();
         w.flush().unwrap();
         assert_eq!(stamp_file(&p).unwrap(), w.stamp());
         let files = BTreeMap::from([("a.csv".to_string(), w.stamp())]);
-        let run = RunStamp::new(b"{}", files);
+        let run = RunStamp::new("00aa".into(), files);
         assert_eq!(run.check(&dir), Ok(()));
-        std::fs::write(&p, b"time_ms,x\n0,").unwrap();
+        std::fs::write(&p, b"time_ms,x,run\n0,").unwrap();
         let e = run.check(&dir).unwrap_err();
-        assert!(e.contains("has 12 bytes (digest"), "{e}");
+        assert!(e.contains("has 16 bytes (digest"), "{e}");
         assert!(e.contains("cut short"), "{e}");
-        std::fs::write(&p, b"time_ms,x\n0,2\n").unwrap();
+        std::fs::write(&p, b"time_ms,x,run\n0,2,00aa\n").unwrap();
         let e = run.check(&dir).unwrap_err();
-        assert!(e.contains("is not the file run"), "{e}");
+        assert!(e.contains("is not the file run 00aa wrote"), "{e}");
         assert!(e.contains("from another run, or changed"), "{e}");
+        std::fs::write(&p, b"time_ms,x,run\n0,1,00bb\n").unwrap();
+        let e = run.check(&dir).unwrap_err();
+        let want = format!(
+            "{}:2: this file is of run 00bb, but report.json beside it is of run 00aa",
+            p.display()
+        );
+        assert!(e.starts_with(&want), "{e}");
+        std::fs::write(&p, b"time_ms,x\n0,1\n").unwrap();
+        let e = run.check(&dir).unwrap_err();
+        assert!(e.contains("has no `run` column"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -279,7 +279,34 @@ fn report_json_and_the_csvs_carry_one_run_id_that_chart_checks() {
     let other = out.parent().unwrap().join("other");
     let b = run("scenarios/revision-swap.json", &other);
     assert_ne!(b["id"], a["id"]);
+    let other_id = b["id"].as_str().unwrap();
+    // Every row of each CSV carries the id, in its last column `run`.
+    for name in ["occupancy.csv", "workloads.csv"] {
+        let csv = std::fs::read_to_string(out.join(name)).unwrap();
+        let mut lines = csv.lines();
+        assert!(lines.next().unwrap().ends_with(",run"), "{name}");
+        for l in lines {
+            assert!(l.ends_with(&format!(",{id}")), "{name}: {l}");
+        }
+    }
     std::fs::copy(other.join("workloads.csv"), out.join("workloads.csv")).unwrap();
+    let c = ipsim(&["chart", out.to_str().unwrap()]);
+    let stderr = text(&c.stderr);
+    assert_eq!(c.status.code(), Some(1), "{stderr}");
+    // The error names the file, its run and the report's run.
+    assert!(
+        stderr.contains(&format!(
+            "{}:2: this file is of run {other_id}, but report.json beside it is of run {id}: \
+             the files come from two runs",
+            out.join("workloads.csv").display()
+        )),
+        "{stderr}"
+    );
+    // The same rows with the id rewritten to this run's: the digest still tells them apart.
+    let forged = std::fs::read_to_string(other.join("workloads.csv"))
+        .unwrap()
+        .replace(other_id, id);
+    std::fs::write(out.join("workloads.csv"), forged).unwrap();
     let c = ipsim(&["chart", out.to_str().unwrap()]);
     let stderr = text(&c.stderr);
     assert_eq!(c.status.code(), Some(1), "{stderr}");
@@ -367,4 +394,129 @@ fn chart_says_an_empty_csv_is_empty() {
         stderr.contains("occupancy.csv is empty, not even its header"),
         "{stderr}"
     );
+}
+
+/// Twelve services flapping (Poisson noise) on two small subnets for 4 hours: hundreds of
+/// failure windows across workloads and subnets.
+fn flapping_scenario(path: &Path) {
+    let workloads: Vec<serde_json::Value> = ["a", "b"]
+        .iter()
+        .flat_map(|sn| {
+            (0..6).map(move |i| {
+                serde_json::json!({ "name": format!("{sn}{i}"), "subnet": sn, "noise": "poisson",
+                                    "demand": { "type": "constant", "value": 3 } })
+            })
+        })
+        .collect();
+    let s = serde_json::json!({
+        "name": "flap", "description": "flapping services", "duration": "4h",
+        "subnets": [ { "name": "a", "cidr": "10.0.0.0/25" }, { "name": "b", "cidr": "10.1.0.0/25" } ],
+        "workloads": workloads,
+    });
+    std::fs::write(path, s.to_string()).unwrap();
+}
+
+#[test]
+fn each_failure_window_is_written_once_and_subnets_and_workloads_name_theirs_by_index() {
+    let d = tmp("windows-once");
+    let sc = d.join("flap.json");
+    flapping_scenario(&sc);
+    let out = d.join("out");
+    let o = ipsim(&["run", sc.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let raw = std::fs::read_to_string(out.join("report.json")).unwrap();
+    let r: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    assert_eq!(r["format"], 4);
+    let all = r["failure_windows"].as_array().unwrap();
+    assert_eq!(all.len(), 615);
+    // Each window appears once in the file: one `start_ms` each (failure windows only here).
+    assert_eq!(raw.matches("\"start_ms\"").count(), all.len());
+    assert!(r["summary"].get("failure_windows").is_none());
+    // Sorted by start, then workload.
+    let key = |w: &serde_json::Value| {
+        (
+            w["start_ms"].as_u64().unwrap(),
+            w["workload"].as_str().unwrap().to_string(),
+        )
+    };
+    assert!(all.windows(2).all(|p| key(&p[0]) <= key(&p[1])));
+    // Every window belongs to exactly one workload and one subnet, which name it by index.
+    for (section, field) in [("workloads", "name"), ("subnets", "name")] {
+        let mut seen = vec![0; all.len()];
+        for x in r[section].as_array().unwrap() {
+            let own = if section == "workloads" {
+                "workload"
+            } else {
+                "subnet"
+            };
+            let idx: Vec<usize> = x["failure_windows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i.as_u64().unwrap() as usize)
+                .collect();
+            assert!(idx.windows(2).all(|p| p[0] < p[1]), "{section} in order");
+            for i in idx {
+                assert_eq!(all[i][own], x[field], "{section}");
+                seen[i] += 1;
+            }
+        }
+        assert!(seen.iter().all(|&n| n == 1), "{section}: each window once");
+    }
+    assert_eq!(
+        r["subnets"][0]["failure_windows"].as_array().unwrap().len(),
+        306
+    );
+    // The chart, the pages and the summary read them from there.
+    assert!(out.join("occupancy-a.png").exists());
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("| a | 10.0.0.0/25 |"), "{md}");
+    assert!(md.contains("| 306 |"), "{md}");
+    let c = ipsim(&["chart", out.to_str().unwrap()]);
+    assert_eq!(c.status.code(), Some(0), "{}", text(&c.stderr));
+    // An index past the list is refused, naming where it is.
+    let bad = raw.replacen(
+        "\"failure_windows\": [\n        0,",
+        "\"failure_windows\": [\n        615,",
+        1,
+    );
+    assert_ne!(bad, raw);
+    std::fs::write(out.join("report.json"), &bad).unwrap();
+    let c = ipsim(&["chart", out.to_str().unwrap()]);
+    let stderr = text(&c.stderr);
+    assert_eq!(c.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr
+            .contains("subnets[0].failure_windows[0] is 615, but the run has 615 failure_windows"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn chart_refuses_a_report_of_an_older_format_naming_both_formats() {
+    let out = tmp("old-format").join("out");
+    let o = ipsim(&[
+        "run",
+        "scenarios/revision-swap-tight.json",
+        "--no-chart",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let p = out.join("report.json");
+    let raw = std::fs::read_to_string(&p).unwrap();
+    std::fs::write(&p, raw.replacen("\"format\": 4,", "\"format\": 3,", 1)).unwrap();
+    let c = ipsim(&["chart", out.to_str().unwrap()]);
+    let stderr = text(&c.stderr);
+    assert_eq!(c.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{}: report format 3, but this ipsim ({}) reads format 4 only",
+            p.display(),
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("run the scenario again"), "{stderr}");
+    assert!(!out.join("occupancy.png").exists());
 }

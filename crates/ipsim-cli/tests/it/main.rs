@@ -74,9 +74,18 @@ fn run_tight_swap_prints_the_moment_and_gates_a_pipeline() {
     assert_eq!(s["first_exhaustion"]["subnet"], "run-subnet");
     assert_eq!(s["first_exhaustion"]["workload"], "api");
     assert_eq!(s["failed_attempts"], 10_560);
-    assert_eq!(s["failure_windows"][0]["start_ms"], 600_000);
-    assert_eq!(s["failure_windows"][0]["end_ms"], 1_800_000);
-    assert_eq!(s["failure_windows"][0]["workload"], "api");
+    let w = &report["failure_windows"];
+    assert_eq!(w[0]["start_ms"], 600_000);
+    assert_eq!(w[0]["end_ms"], 1_800_000);
+    assert_eq!(w[0]["workload"], "api");
+    assert_eq!(
+        report["subnets"][0]["failure_windows"],
+        serde_json::json!([0])
+    );
+    assert_eq!(
+        report["workloads"][0]["failure_windows"],
+        serde_json::json!([0])
+    );
     assert_eq!(s["deploy_failures"].as_array().unwrap().len(), 1);
     assert_eq!(s["peak_held"], 224);
     assert_eq!(s["min_free"], 0);
@@ -89,13 +98,16 @@ fn run_tight_swap_prints_the_moment_and_gates_a_pipeline() {
     let mut lines = csv.lines();
     assert_eq!(lines.next(), Some(ipsim_report_header()));
     assert!(
-        csv.contains("600000,2025-06-02T09:10:00Z,run-subnet,252,0,24,200,0,28,14,0,0,0\n"),
+        csv.contains(&format!(
+            "600000,2025-06-02T09:10:00Z,run-subnet,252,0,24,200,0,28,14,0,0,0,{}\n",
+            report["run"]["id"].as_str().unwrap()
+        )),
         "{csv}"
     );
 }
 
 fn ipsim_report_header() -> &'static str {
-    "time_ms,time,subnet,usable,static,in_use,retained,reserved_idle,unreserved,reserved_blocks,free_blocks,free,connector"
+    "time_ms,time,subnet,usable,static,in_use,retained,reserved_idle,unreserved,reserved_blocks,free_blocks,free,connector,run"
 }
 
 #[test]

@@ -180,9 +180,12 @@ impl Run {
             s["failed_attempts"]
         );
         ensure!(
-            s["failure_windows"].as_array().unwrap().is_empty(),
+            self.report["failure_windows"]
+                .as_array()
+                .unwrap()
+                .is_empty(),
             "failure windows {}",
-            s["failure_windows"]
+            self.report["failure_windows"]
         );
         Ok(())
     }
@@ -268,7 +271,7 @@ fn claims() -> BTreeMap<&'static str, Vec<Claim>> {
                 Ok(())
             }),
             claim("for exactly 20 minutes", |r| {
-                let w = r.summary()["failure_windows"].as_array().unwrap();
+                let w = r.report["failure_windows"].as_array().unwrap();
                 ensure!(w.len() == 1, "{} failure windows", w.len());
                 ensure!(w[0]["duration_ms"] == 1_200_000, "window {}", w[0]);
                 ensure!(w[0]["open"] == false, "the window is still open at the end");
@@ -620,7 +623,7 @@ fn claims() -> BTreeMap<&'static str, Vec<Claim>> {
                 Ok(())
             }),
             claim("saturating", |r| {
-                let w = r.summary()["saturation_windows"].as_array().unwrap();
+                let w = r.report["saturation_windows"].as_array().unwrap();
                 ensure!(!w.is_empty(), "no saturation window");
                 Ok(())
             }),
