@@ -420,6 +420,15 @@ impl Rules {
         line: u64,
         out: &mut impl Extend<Held>,
     ) -> Result<bool, ScenarioError> {
+        // The csv reader checks this too, but only against the first record it read: a file
+        // reopened in the middle would take a short row as the measure.
+        if rec.len() != 3 {
+            let msg = format!(
+                "the row has {} fields; expected 3 (time,workload,value)",
+                rec.len()
+            );
+            return Err(self.err("", msg, line));
+        }
         if std::str::from_utf8(rec.as_slice()).is_err() {
             return Err(self.err("", not_utf8(), line));
         }
