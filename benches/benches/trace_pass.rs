@@ -12,7 +12,8 @@
 //! cargo bench -p ipsim-benches --bench trace_pass
 //! ```
 //!
-//! `IPSIM_BIN` names another binary; `ROUNDS` (default 7) the rounds.
+//! `IPSIM_BIN` names another binary; `ROUNDS` (default 7) the rounds. `trace_pass --floor FILE`
+//! runs the floor alone, to time it as a whole process too.
 
 use std::f64::consts::PI;
 use std::fmt::Write as _;
@@ -84,6 +85,14 @@ fn median(v: &mut [f64]) -> f64 {
 }
 
 fn main() {
+    // `trace_pass --floor FILE`: the floor alone, as a process of its own.
+    let args: Vec<String> = std::env::args().collect();
+    if let [_, flag, file, ..] = args.as_slice() {
+        if flag == "--floor" {
+            println!("{}", floor(Path::new(file), true));
+            return;
+        }
+    }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let bin = std::env::var_os("IPSIM_BIN")
         .map(PathBuf::from)

@@ -3,7 +3,7 @@
 //! field are ignored.
 //!
 //! A trace is read once per run. At load only its header is read ([`open_trace`], which says
-//! the unit). The row rules ([`Rules`]: each field parses, time order, one value per series
+//! the unit). The row rules (`Rules`: each field parses, time order, one value per series
 //! and time, no unknown series unless `ignore_unknown`, the instance cap after the request
 //! rule, rows for every series taken, a row at all) are applied by whoever reads the rows:
 //! - the run's feed ([`CsvFeed`]) streams the file while the run goes and ends the run at the
