@@ -41,11 +41,17 @@ pub struct LineLimit<R> {
 impl<R: Read> LineLimit<R> {
     /// Wraps `inner`, allowing lines of at most `max` bytes.
     pub fn new(inner: R, max: u64) -> Self {
+        Self::from_line(inner, max, 1)
+    }
+
+    /// Like [`LineLimit::new`] for a reader that starts at the beginning of line `line` of
+    /// its file (a file reopened where it was left), so that errors name the file's line.
+    pub fn from_line(inner: R, max: u64, line: u64) -> Self {
         LineLimit {
             inner,
             max,
             run: 0,
-            line: 1,
+            line,
         }
     }
 }
@@ -53,23 +59,28 @@ impl<R: Read> LineLimit<R> {
 impl<R: Read> Read for LineLimit<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        for &b in &buf[..n] {
-            if b == b'\n' {
-                self.run = 0;
-                self.line += 1;
-            } else {
-                self.run += 1;
-                if self.run > self.max {
-                    return Err(io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        format!(
-                            "line {} is longer than {} KiB, the longest line ipsim reads",
-                            self.line,
-                            self.max >> 10
-                        ),
-                    ));
-                }
+        let too_long = |line: u64| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "line {line} is longer than {} KiB, the longest line ipsim reads",
+                    self.max >> 10
+                ),
+            )
+        };
+        // Line by line rather than byte by byte: this runs over every byte of every trace.
+        let mut rest = &buf[..n];
+        while let Some(i) = rest.iter().position(|&b| b == b'\n') {
+            if self.run + i as u64 > self.max {
+                return Err(too_long(self.line));
             }
+            self.run = 0;
+            self.line += 1;
+            rest = &rest[i + 1..];
+        }
+        self.run += rest.len() as u64;
+        if self.run > self.max {
+            return Err(too_long(self.line));
         }
         Ok(n)
     }

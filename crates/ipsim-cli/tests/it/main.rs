@@ -10,6 +10,7 @@ mod conventions;
 mod failures;
 mod gates;
 mod import;
+mod many_traces;
 mod page;
 mod readme;
 mod sweeps;

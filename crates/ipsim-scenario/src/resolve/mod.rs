@@ -22,8 +22,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use ipsim_core::{
-    Checked, DemandFeed, ExecutionField, FeedPoint, InputPath, Output, ParamField, RowSink,
-    RunOptions, SimInput, Simulation, SubnetField, WorkloadField,
+    Checked, ExecutionField, InputPath, Output, ParamField, RowSink, RunOptions, SimInput,
+    Simulation, SubnetField, WorkloadField,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -32,7 +32,8 @@ use crate::def::ScenarioDef;
 use crate::error::{ScenarioError, ScenarioErrors};
 use crate::exact::{Exact, ParseError};
 use crate::locate::{JsonPath, Locator};
-use crate::trace::csv::{CsvFeed, CsvTrace};
+use crate::trace::csv::CsvTrace;
+use crate::trace::merge::MergedFeed;
 
 /// The longest run accepted: 400 days.
 pub const MAX_DURATION_MS: u64 = 400 * 86_400_000;
@@ -80,6 +81,23 @@ impl Scenario {
         self.run_with(None)
     }
 
+    /// Reads every CSV trace whole and reports its bad rows (up to 20 a file, then a count),
+    /// as `ipsim validate` does: loading reads only their headers, and a run stops at the
+    /// first bad row. A trace held in memory was checked when it was read.
+    pub fn check_traces(&self) -> Result<(), ScenarioErrors> {
+        let errs: Vec<ScenarioError> = self
+            .csv_traces
+            .iter()
+            .filter_map(|t| t.check_rows().err())
+            .flatten()
+            .collect();
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(ScenarioErrors(errs))
+        }
+    }
+
     /// Like [`Scenario::run`], handing every row to `sink` as it becomes final.
     pub fn run_with(&self, sink: Option<&mut dyn RowSink>) -> Result<Output, ScenarioErrors> {
         let mut feeds = Vec::new();
@@ -97,50 +115,12 @@ impl Scenario {
             sim.set_sink(s);
         }
         let out = sim.run();
-        let errs: Vec<ScenarioError> = merged
-            .feeds
-            .into_iter()
-            .filter_map(|(f, _)| f.error)
-            .collect();
+        let errs = merged.errors();
         if errs.is_empty() {
             Ok(out)
         } else {
             Err(ScenarioErrors(errs))
         }
-    }
-}
-
-/// Several CSV feeds merged in time order.
-struct MergedFeed {
-    feeds: Vec<(CsvFeed, Option<FeedPoint>)>,
-}
-
-impl MergedFeed {
-    fn new(feeds: Vec<CsvFeed>) -> Self {
-        let feeds = feeds
-            .into_iter()
-            .map(|mut f| {
-                let p = f.next_point();
-                (f, p)
-            })
-            .collect();
-        MergedFeed { feeds }
-    }
-}
-
-impl DemandFeed for MergedFeed {
-    fn next_point(&mut self) -> Option<FeedPoint> {
-        let i = self
-            .feeds
-            .iter()
-            .enumerate()
-            .filter_map(|(i, (_, p))| p.map(|p| (p.time_ms, i)))
-            .min()?
-            .1;
-        let (f, p) = &mut self.feeds[i];
-        let out = *p;
-        *p = f.next_point();
-        out
     }
 }
 

@@ -1,9 +1,11 @@
 //! `traces` and the workloads that take demand from them: names declared once, `functions`
 //! only with the Azure format, the files readable (CSV: its header; Cloud Monitoring: the whole
 //! export), a workload's series present in its trace and in the unit its `requests` expect,
-//! and every series of a trace taken by some workload unless `ignore_unknown`. A CSV trace's
-//! rows are checked by a pass over the file, opened once ([`CsvTrace::check`]), and streamed at
-//! run time (a file opened again, or the values kept by the check if it is a pipe).
+//! and every series of a trace taken by some workload unless `ignore_unknown`. Of a CSV trace
+//! in a regular file only the header is read here: its rows are checked as each run streams
+//! them (and by [`CsvTrace::check_rows`] for `ipsim validate`). A trace that is not a regular
+//! file (a named pipe, `<(...)`) is read whole here, once, with every row check
+//! ([`CsvTrace::check`]), and its values are held for the runs.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -27,7 +29,7 @@ pub(super) struct Traces {
     idx: BTreeMap<String, usize>,
     /// CSV traces' units (their rows are read later).
     csv_units: BTreeMap<usize, CsvUnit>,
-    /// CSV traces opened, their header read: each file is opened once at load.
+    /// CSV traces that are not regular files, opened, their header read: read whole at load.
     csv_opened: BTreeMap<usize, Opened>,
     /// Cloud Monitoring exports, read whole.
     exports: BTreeMap<usize, Export>,
@@ -122,7 +124,11 @@ impl Resolver<'_> {
                 TraceFormat::Csv => match crate::trace::csv::open_trace(&file) {
                     Ok(o) => {
                         tr.csv_units.insert(i, o.unit);
-                        tr.csv_opened.insert(i, o);
+                        // A regular file is closed until a run reads it: thousands of trace
+                        // files are not held open at once.
+                        if !o.regular {
+                            tr.csv_opened.insert(i, o);
+                        }
                     }
                     Err(e) => self.errs.push(e),
                 },
@@ -275,7 +281,7 @@ impl Resolver<'_> {
         }
     }
 
-    /// The CSV traces to stream, each checked by a pass over its file.
+    /// The CSV traces to stream; one that is not a regular file is read and checked now.
     pub(super) fn csv_traces(
         &mut self,
         def: &ScenarioDef,
@@ -303,11 +309,10 @@ impl Resolver<'_> {
                 );
                 continue;
             }
-            let Some(opened) = tr.csv_opened.remove(&i) else {
-                continue;
-            };
-            if let Err(e) = trace.check(opened) {
-                self.errs.extend(e);
+            if let Some(opened) = tr.csv_opened.remove(&i) {
+                if let Err(e) = trace.check(opened) {
+                    self.errs.extend(e);
+                }
             }
             csv_traces.push(trace);
         }

@@ -1,24 +1,39 @@
 //! CSV traces: `time,workload,instances` or `time,workload,rps`, time as RFC 3339 or as an
-//! offset (`"90s"`, `"1h30m"`, or integer milliseconds), rows in time order.
+//! offset (`"90s"`, `"1h30m"`, or integer milliseconds), rows in time order; spaces around a
+//! field are ignored.
 //!
-//! The file is opened once at load ([`Opened`]): its header says the unit, then
-//! [`CsvTrace::check`] reads every row as a stream and reports every bad one before the run.
-//! A regular file is then opened again and streamed by [`CsvFeed`] while the run goes: memory
-//! holds one row and, per workload, the idle-delay window, never the file. Anything else (a
-//! named pipe, `<(...)`) cannot be read twice, so the checking pass keeps its values as compact
-//! points (16 bytes a value, at most [`MAX_HELD`]) and the feed replays them.
+//! A trace is read once per run. At load only its header is read ([`open_trace`], which says
+//! the unit). The row rules (`Rules`: each field parses, time order, one value per series
+//! and time, no unknown series unless `ignore_unknown`, the instance cap after the request
+//! rule, rows for every series taken, a row at all) are applied by whoever reads the rows:
+//! - the run's feed ([`CsvFeed`]) streams the file while the run goes and ends the run at the
+//!   first bad row with its file, column and line; memory holds a small read-ahead of parsed
+//!   values and, per workload, the idle-delay window, never the file;
+//! - [`CsvTrace::check_rows`] (`ipsim validate`) reads the whole file and reports up to 20 bad
+//!   rows, then a count;
+//! - [`CsvTrace::hold`] reads it whole with the same report and keeps its values in
+//!   [`CsvTrace::held`] as compact points (16 bytes a value, at most [`MAX_HELD`]), which every
+//!   later run replays: for studies that run many times, and at load for a trace that is not
+//!   a regular file (a named pipe, `<(...)`), which cannot be read twice.
+//!
+//! A row costs little: one reused record, names mapped to indexes once, whole numbers and
+//! `YYYY-MM-DDTHH:MM:SSZ` times parsed directly (anything else by the general parsers).
+//! A feed can let go of its file between read-aheads and reopen it where it left off
+//! ([`CsvFeed::close`]), so that a run over thousands of trace files keeps a bounded number
+//! open (see `trace::merge`).
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 use std::fs::File;
-use std::io::BufReader;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::io::{Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ipsim_core::{DemandFeed, FeedPoint};
 
 use crate::bounded::{LineLimit, MAX_LINE_BYTES, excerpt, short};
-use crate::demand::{INSTANCE_CAP, IdleWindow, Requests, instances};
+use crate::demand::{INSTANCE_CAP, IdleWindow, Requests, count, instances};
 use crate::duration::Duration;
 use crate::error::ScenarioError;
 use crate::exact::{Exact, ParseError};
@@ -56,7 +71,8 @@ pub struct CsvTrace {
     pub ignore_unknown: bool,
     /// Clock time of t = 0 for RFC 3339 rows (`None`: the first row's time).
     pub start: Option<jiff::Timestamp>,
-    /// The values kept by the checking pass when the file cannot be opened again.
+    /// The values of the whole trace, read and checked once ([`CsvTrace::hold`]); a run
+    /// replays them instead of reading the file.
     pub held: Option<Arc<Vec<Held>>>,
 }
 
@@ -71,10 +87,10 @@ pub struct Held {
     pub instances: u32,
 }
 
-/// The most values kept of a trace that is not a regular file (16 bytes each: 160 MB).
+/// The most values kept of a trace held in memory (16 bytes each: 160 MB).
 pub const MAX_HELD: usize = 10_000_000;
 
-type Reader = csv::Reader<LineLimit<BufReader<File>>>;
+type Reader = csv::Reader<LineLimit<File>>;
 
 /// A trace opened at load, its header read.
 #[derive(Debug)]
@@ -82,7 +98,8 @@ pub struct Opened {
     reader: Reader,
     /// What the third column holds.
     pub unit: CsvUnit,
-    /// Whether it is a regular file, which can be opened again to stream it at run time.
+    /// Whether it is a regular file, which each run opens again to stream it; anything else
+    /// is read whole at load ([`CsvTrace::check`]).
     pub regular: bool,
 }
 
@@ -90,21 +107,41 @@ pub struct Opened {
 const MAX_ROW_ERRORS: usize = 20;
 /// The largest value a row may hold.
 const MAX_VALUE: u64 = 1_000_000_000;
+/// Values a feed reads ahead each time it reads its file.
+const READ_AHEAD: usize = 64;
+/// The csv reader's buffer.
+const BUFFER_BYTES: usize = 32 << 10;
 
-fn open(path: &Path) -> Result<(Reader, bool), ScenarioError> {
-    let f = File::open(path)
-        .map_err(|e| ScenarioError::new(path, "", format!("cannot read the trace: {e}")))?;
+/// Where a reader starts in its file: the byte offset and the line there (1 at the start).
+#[derive(Debug, Clone, Copy)]
+struct Mark {
+    byte: u64,
+    line: u64,
+}
+
+const FILE_START: Mark = Mark { byte: 0, line: 1 };
+
+/// Opens `path` at `at`; from the start of the file the header is to be read.
+fn open_at(path: &Path, at: Mark) -> Result<(Reader, bool), ScenarioError> {
+    let cannot = |e: std::io::Error| {
+        ScenarioError::new(path, "", format!("cannot read the trace: {e}"))
+            .at((at.line > 1).then_some(at.line), None)
+    };
+    let mut f = File::open(path).map_err(cannot)?;
     let regular = f.metadata().is_ok_and(|m| m.is_file());
+    if at.byte > 0 {
+        f.seek(SeekFrom::Start(at.byte)).map_err(cannot)?;
+    }
     let r = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .trim(csv::Trim::All)
-        .from_reader(LineLimit::new(BufReader::new(f), MAX_LINE_BYTES));
+        .has_headers(at.byte == 0)
+        .buffer_capacity(BUFFER_BYTES)
+        .from_reader(LineLimit::from_line(f, MAX_LINE_BYTES, at.line));
     Ok((r, regular))
 }
 
 /// Opens the trace, reads the header and says what the third column holds.
 pub fn open_trace(path: &Path) -> Result<Opened, ScenarioError> {
-    let (mut reader, regular) = open(path)?;
+    let (mut reader, regular) = open_at(path, FILE_START)?;
     let unit = header_unit(path, &mut reader)?;
     Ok(Opened {
         reader,
@@ -114,8 +151,12 @@ pub fn open_trace(path: &Path) -> Result<Opened, ScenarioError> {
 }
 
 fn header_unit(path: &Path, r: &mut Reader) -> Result<CsvUnit, ScenarioError> {
-    let h = r.headers().map_err(|e| csv_error(path, &e))?.clone();
-    let cols: Vec<&str> = h.iter().collect();
+    let h = r.byte_headers().map_err(|e| csv_error(path, &e, 1))?;
+    let cols: Vec<String> = h
+        .iter()
+        .map(|c| String::from_utf8_lossy(c.trim_ascii()).into_owned())
+        .collect();
+    let cols: Vec<&str> = cols.iter().map(String::as_str).collect();
     match cols.as_slice() {
         ["time", "workload", "instances"] => Ok(CsvUnit::Instances),
         ["time", "workload", "rps"] => Ok(CsvUnit::Rps),
@@ -124,19 +165,18 @@ fn header_unit(path: &Path, r: &mut Reader) -> Result<CsvUnit, ScenarioError> {
             "header",
             format!(
                 "the header is {}; expected `time,workload,instances` or `time,workload,rps`",
-                excerpt(&h.iter().collect::<Vec<_>>().join(","))
+                excerpt(&cols.join(","))
             ),
         )
         .at(Some(1), None)),
     }
 }
 
-fn csv_error(path: &Path, e: &csv::Error) -> ScenarioError {
-    let line = e.position().map(|p| p.line());
+/// A csv error; `base` is the file's line where the reader started.
+fn csv_error(path: &Path, e: &csv::Error, base: u64) -> ScenarioError {
+    let line = e.position().map(|p| p.line() + base - 1);
     let msg = match e.kind() {
-        csv::ErrorKind::Utf8 { .. } => {
-            "the row is not valid UTF-8; traces must be UTF-8 text".to_string()
-        }
+        csv::ErrorKind::Utf8 { .. } => not_utf8(),
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
         } => {
@@ -148,24 +188,45 @@ fn csv_error(path: &Path, e: &csv::Error) -> ScenarioError {
     ScenarioError::new(path, "", msg).at(line, None)
 }
 
-/// A parsed row.
-#[derive(Debug, Clone)]
-struct Row {
-    t: u64,
-    series: String,
-    /// The value exactly as written.
-    value: Exact,
+fn not_utf8() -> String {
+    "the row is not valid UTF-8; traces must be UTF-8 text".to_string()
 }
 
 /// Turns rows into times relative to the scenario start.
 #[derive(Debug, Clone)]
 struct Clock {
     start: Option<jiff::Timestamp>,
+    /// `start` in ms since the Unix epoch.
+    start_ms: Option<i64>,
     kind: Option<bool>, // Some(true): RFC 3339 rows; Some(false): offsets
 }
 
 impl Clock {
+    fn new(start: Option<jiff::Timestamp>) -> Clock {
+        Clock {
+            start,
+            start_ms: start.map(|s| s.as_millisecond()),
+            kind: None,
+        }
+    }
+
     fn time(&mut self, field: &str) -> Result<u64, String> {
+        // The common cases once the kind is known: `2025-01-01T00:00:00Z` and whole ms.
+        if self.kind == Some(true) {
+            if let (Some(ms), Some(start)) = (utc_seconds_ms(field.as_bytes()), self.start_ms) {
+                if let Ok(t) = u64::try_from(ms - start) {
+                    return Ok(t);
+                }
+            }
+        } else if self.kind == Some(false)
+            && !field.is_empty()
+            && field.len() < 19
+            && field.bytes().all(|b| b.is_ascii_digit())
+        {
+            if let Ok(ms) = field.parse() {
+                return Ok(ms);
+            }
+        }
         let offset = Duration::parse(field);
         let is_offset = offset.is_ok();
         match self.kind {
@@ -190,69 +251,332 @@ impl Clock {
             format!("time {} is neither an RFC 3339 time (2025-01-01T00:00:00Z) nor an offset (\"90s\", \"1h30m\", milliseconds)", excerpt(field))
         })?;
         let start = *self.start.get_or_insert(ts);
+        self.start_ms = Some(start.as_millisecond());
         let ms = ts.as_millisecond() - start.as_millisecond();
         u64::try_from(ms).map_err(|_| format!("time {field} is before the scenario start {start}"))
     }
 }
 
+/// `YYYY-MM-DDTHH:MM:SSZ` as ms since the Unix epoch, `None` for anything else (which the
+/// general RFC 3339 parser reads): the form of most traces, read without a general parser.
+fn utc_seconds_ms(b: &[u8]) -> Option<i64> {
+    if b.len() != 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+        || b[19] != b'Z'
+    {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        b[r].iter().try_fold(0i64, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0'))
+        })
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    // Years at the edges of jiff's range are left to it.
+    if !(1..=9998).contains(&y) {
+        return None;
+    }
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let days_in = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if d < 1 || d > days_in || hh > 23 || mm > 59 || ss > 59 {
+        return None;
+    }
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(((days * 24 + hh) * 60 + mm) * 60_000 + ss * 1000)
+}
+
+/// A row's value as written: a whole number (most rows), else exact.
+#[derive(Debug, Clone)]
+enum Value {
+    Int(u64),
+    Exact(Exact),
+}
+
+impl Value {
+    fn instances(&self, requests: Option<&Requests>) -> Option<u32> {
+        match (self, requests) {
+            (Value::Int(n), None) => u32::try_from(*n).ok().filter(|&n| n <= INSTANCE_CAP),
+            (Value::Int(n), Some(_)) => count(&Exact::int(*n), requests, INSTANCE_CAP),
+            (Value::Exact(x), _) => instances(x, requests),
+        }
+    }
+}
+
+fn parse_value(text: &str) -> Result<Value, String> {
+    if !text.is_empty() && text.len() <= 18 && text.bytes().all(|b| b.is_ascii_digit()) {
+        if let Ok(n) = text.parse::<u64>() {
+            if n > MAX_VALUE {
+                return Err(format!(
+                    "{} is absurdly large (at most {MAX_VALUE})",
+                    short(text)
+                ));
+            }
+            return Ok(Value::Int(n));
+        }
+    }
+    let value = Exact::parse(text).map_err(|e| match e {
+        ParseError::NotANumber => format!("{} is not a number", excerpt(text)),
+        ParseError::NotFinite | ParseError::Negative => {
+            format!("{} is not a finite number of 0 or more", short(text))
+        }
+        ParseError::OutOfRange => format!("{} is {e}", short(text)),
+    })?;
+    if value > Exact::int(MAX_VALUE) {
+        return Err(format!(
+            "{} is absurdly large (at most {MAX_VALUE})",
+            short(text)
+        ));
+    }
+    Ok(Value::Exact(value))
+}
+
+/// FNV-1a: series names are short, and the default hasher costs more than the lookup.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+/// The row rules of a CSV trace, one row at a time: the one owner of what a row may say,
+/// used alike by the run's feed and by the checking pass.
+#[derive(Debug, Clone)]
+struct Rules {
+    path: PathBuf,
+    clock: Clock,
+    ignore_unknown: bool,
+    /// Series name to its index in `names`, `targets` and `last_at` (names in sorted order).
+    index: HashMap<Box<[u8]>, usize, BuildHasherDefault<Fnv>>,
+    names: Vec<String>,
+    targets: Vec<Vec<Target>>,
+    /// Per series, the time of its last value.
+    last_at: Vec<Option<u64>>,
+    last_t: Option<u64>,
+    /// Rows read, bad ones included.
+    rows: u64,
+}
+
+impl Rules {
+    fn new(trace: &CsvTrace) -> Rules {
+        Rules {
+            path: trace.path.clone(),
+            clock: Clock::new(trace.start),
+            ignore_unknown: trace.ignore_unknown,
+            index: trace
+                .targets
+                .keys()
+                .enumerate()
+                .map(|(i, k)| (k.as_bytes().into(), i))
+                .collect(),
+            names: trace.targets.keys().cloned().collect(),
+            targets: trace.targets.values().cloned().collect(),
+            last_at: vec![None; trace.targets.len()],
+            last_t: None,
+            rows: 0,
+        }
+    }
+
+    fn err(&self, col: &str, msg: String, line: u64) -> ScenarioError {
+        ScenarioError::new(&self.path, col, msg).at(Some(line), None)
+    }
+
+    /// Applies every rule to the record read at file line `line`, appending its values (one
+    /// per workload taking its series) to `out`; `Ok(false)`: a row skipped (an unknown
+    /// series under `ignore_unknown`).
+    fn row(
+        &mut self,
+        rec: &csv::ByteRecord,
+        line: u64,
+        out: &mut impl Extend<Held>,
+    ) -> Result<bool, ScenarioError> {
+        // The csv reader checks this too, but only against the first record it read: a file
+        // reopened in the middle would take a short row as the measure.
+        if rec.len() != 3 {
+            let msg = format!(
+                "the row has {} fields; expected 3 (time,workload,value)",
+                rec.len()
+            );
+            return Err(self.err("", msg, line));
+        }
+        if std::str::from_utf8(rec.as_slice()).is_err() {
+            return Err(self.err("", not_utf8(), line));
+        }
+        self.rows += 1;
+        let field = |i: usize| {
+            // Valid UTF-8 as a whole, so each field is; spaces around a field are ignored.
+            std::str::from_utf8(rec.get(i).unwrap_or_default().trim_ascii()).unwrap_or_default()
+        };
+        let t = self
+            .clock
+            .time(field(0))
+            .map_err(|m| self.err("time", m, line))?;
+        let series = field(1);
+        if series.is_empty() {
+            return Err(self.err("workload", "the workload name is empty".into(), line));
+        }
+        let value = parse_value(field(2)).map_err(|m| self.err("value", m, line))?;
+        if let Some(prev) = self.last_t {
+            if t < prev {
+                return Err(self.err("time", format!(
+                    "time goes backwards: {} is before the previous row's {}; sort the trace by time",
+                    Duration(t), Duration(prev)
+                ), line));
+            }
+        }
+        self.last_t = Some(t);
+        let Some(&s) = self.index.get(series.as_bytes()) else {
+            if self.ignore_unknown {
+                return Ok(false);
+            }
+            return Err(self.err("workload", format!(
+                "no workload takes series {series:?} from this trace; declare a workload with demand {{\"type\": \"trace\"}} for it, or set ignore_unknown"
+            ), line));
+        };
+        if self.last_at[s] == Some(t) {
+            return Err(self.err(
+                "time",
+                format!(
+                    "a second value for {series:?} at {}; give one value per workload and time",
+                    Duration(t)
+                ),
+                line,
+            ));
+        }
+        // Values reach `out` only once the whole row is good.
+        let targets = &self.targets[s];
+        let held = |target: &Target, n: u32| Held {
+            t,
+            workload: target.workload as u32,
+            instances: n,
+        };
+        if let [one] = targets.as_slice() {
+            let n = value
+                .instances(one.requests.as_ref())
+                .ok_or_else(|| too_many(&self.path, t, series, line))?;
+            out.extend([held(one, n)]);
+        } else {
+            let counts = targets
+                .iter()
+                .map(|target| value.instances(target.requests.as_ref()))
+                .collect::<Option<Vec<u32>>>()
+                .ok_or_else(|| too_many(&self.path, t, series, line))?;
+            out.extend(
+                targets
+                    .iter()
+                    .zip(counts)
+                    .map(|(target, n)| held(target, n)),
+            );
+        }
+        self.last_at[s] = Some(t);
+        Ok(true)
+    }
+
+    /// The rules for the end of the file: a row at all, and rows for every series taken.
+    fn at_end(&self) -> Vec<ScenarioError> {
+        if self.rows == 0 {
+            return vec![
+                ScenarioError::new(&self.path, "", "the trace has a header but no rows")
+                    .at(Some(1), None),
+            ];
+        }
+        self.names
+            .iter()
+            .zip(&self.last_at)
+            .filter(|(_, at)| at.is_none())
+            .map(|(series, _)| ScenarioError::new(&self.path, "workload", format!("the trace has no rows for series {series:?}, which a workload takes from it")))
+            .collect()
+    }
+}
+
 /// The error for a row whose value is more than [`INSTANCE_CAP`] instances.
-fn too_many(path: &Path, row: &Row, line: Option<u64>) -> ScenarioError {
+fn too_many(path: &Path, t: u64, series: &str, line: u64) -> ScenarioError {
     ScenarioError::new(
         path,
         "value",
         format!(
-            "at {} the value for {:?} is more than {} instances, the most ipsim accepts",
-            Duration(row.t),
-            row.series,
+            "at {} the value for {series:?} is more than {} instances, the most ipsim accepts",
+            Duration(t),
             INSTANCE_CAP
         ),
     )
-    .at(line, None)
-}
-
-fn parse_row(rec: &csv::StringRecord, clock: &mut Clock) -> Result<Row, (String, String)> {
-    let t = clock.time(&rec[0]).map_err(|m| ("time".to_string(), m))?;
-    let series = rec[1].to_string();
-    if series.is_empty() {
-        return Err(("workload".into(), "the workload name is empty".into()));
-    }
-    let text = &rec[2];
-    let value = Exact::parse(text).map_err(|e| {
-        let msg = match e {
-            ParseError::NotANumber => format!("{} is not a number", excerpt(text)),
-            ParseError::NotFinite | ParseError::Negative => {
-                format!("{} is not a finite number of 0 or more", short(text))
-            }
-            ParseError::OutOfRange => format!("{} is {e}", short(text)),
-        };
-        ("value".to_string(), msg)
-    })?;
-    if value > Exact::int(MAX_VALUE) {
-        return Err((
-            "value".into(),
-            format!("{} is absurdly large (at most {MAX_VALUE})", short(text)),
-        ));
-    }
-    Ok(Row { t, series, value })
+    .at(Some(line), None)
 }
 
 impl CsvTrace {
-    /// Reads the whole file from `opened` and reports every bad row (up to 20, then a count);
-    /// keeps its values in [`CsvTrace::held`] unless it is a regular file.
+    /// Reads the whole trace from `opened` (at load, a trace that is not a regular file) and
+    /// reports every bad row (up to 20, then a count); keeps its values in
+    /// [`CsvTrace::held`] unless it is a regular file.
     pub fn check(&mut self, opened: Opened) -> Result<(), Vec<ScenarioError>> {
-        let path = &self.path;
-        let mut r = opened.reader;
-        let mut held = (!opened.regular).then(Vec::new);
+        let hold = !opened.regular;
+        self.pass(opened.reader, hold, opened.regular)
+    }
+
+    /// Reads the whole trace once and reports every bad row (up to 20, then a count), without
+    /// keeping anything: what `ipsim validate` does. A trace already held was checked.
+    pub fn check_rows(&self) -> Result<(), Vec<ScenarioError>> {
+        if self.held.is_some() {
+            return Ok(());
+        }
+        let (reader, regular) = open_at(&self.path, FILE_START).map_err(|e| vec![e])?;
+        let mut copy = self.clone();
+        copy.pass(reader, false, regular)
+    }
+
+    /// Reads the whole trace once with every check (as [`CsvTrace::check_rows`]) and keeps
+    /// its values in [`CsvTrace::held`], so that every later run replays them from memory.
+    pub fn hold(&mut self) -> Result<(), Vec<ScenarioError>> {
+        if self.held.is_some() {
+            return Ok(());
+        }
+        let (reader, regular) = open_at(&self.path, FILE_START).map_err(|e| vec![e])?;
+        self.pass(reader, true, regular)
+    }
+
+    /// The checking pass over every row from `r` (header first), keeping the values if `hold`.
+    fn pass(&mut self, mut r: Reader, hold: bool, regular: bool) -> Result<(), Vec<ScenarioError>> {
+        let path = self.path.clone();
+        // Read here, or at load (then the reader has it already): it must still say the same.
+        let unit = header_unit(&path, &mut r).map_err(|e| vec![e])?;
+        if unit != self.unit {
+            return Err(vec![changed(&path)]);
+        }
+        let mut rules = Rules::new(self);
+        let mut held = hold.then(Vec::new);
+        let mut sink = Vec::new();
         let mut errs = Vec::new();
         let mut more = 0usize;
-        let mut clock = Clock {
-            start: self.start,
-            kind: None,
-        };
-        let mut last_t = None;
-        let mut last_at: BTreeMap<String, u64> = BTreeMap::new();
-        let mut n_rows = 0u64;
-        let mut rec = csv::StringRecord::new();
+        let mut rec = csv::ByteRecord::new();
         let mut push = |errs: &mut Vec<ScenarioError>, e: ScenarioError| {
             if errs.len() < MAX_ROW_ERRORS {
                 errs.push(e)
@@ -261,118 +585,62 @@ impl CsvTrace {
             }
         };
         loop {
-            match r.read_record(&mut rec) {
+            match r.read_byte_record(&mut rec) {
                 Ok(false) => break,
                 Ok(true) => {}
                 Err(e) => {
                     let fatal = matches!(e.kind(), csv::ErrorKind::Io(_));
-                    push(&mut errs, csv_error(path, &e));
+                    push(&mut errs, csv_error(&path, &e, 1));
                     if fatal {
                         break;
                     }
                     continue;
                 }
             }
-            n_rows += 1;
             let line = rec.position().map_or(0, |p| p.line());
-            let row = match parse_row(&rec, &mut clock) {
-                Ok(row) => row,
-                Err((col, msg)) => {
-                    push(
-                        &mut errs,
-                        ScenarioError::new(path, col, msg).at(Some(line), None),
-                    );
-                    continue;
-                }
-            };
-            if let Some(prev) = last_t {
-                if row.t < prev {
-                    push(&mut errs, ScenarioError::new(path, "time", format!(
-                        "time goes backwards: {} is before the previous row's {}; sort the trace by time",
-                        Duration(row.t), Duration(prev)
-                    )).at(Some(line), None));
-                    continue;
-                }
-            }
-            last_t = Some(row.t);
-            if !self.targets.contains_key(&row.series) && !self.ignore_unknown {
-                push(&mut errs, ScenarioError::new(path, "workload", format!(
-                    "no workload takes series {:?} from this trace; declare a workload with demand {{\"type\": \"trace\"}} for it, or set ignore_unknown",
-                    row.series
-                )).at(Some(line), None));
+            let out: &mut Vec<Held> = held.as_mut().unwrap_or(&mut sink);
+            if let Err(e) = rules.row(&rec, line, out) {
+                push(&mut errs, e);
                 continue;
             }
-            if last_at.get(&row.series) == Some(&row.t) {
-                push(
-                    &mut errs,
-                    ScenarioError::new(
-                        path,
-                        "time",
-                        format!(
-                            "a second value for {:?} at {}; give one value per workload and time",
-                            row.series,
-                            Duration(row.t)
-                        ),
-                    )
-                    .at(Some(line), None),
-                );
-                continue;
-            }
-            let targets = self.targets.get(&row.series).into_iter().flatten();
-            let counts: Option<Vec<(usize, u32)>> = targets
-                .map(|t| instances(&row.value, t.requests.as_ref()).map(|n| (t.workload, n)))
-                .collect();
-            let Some(counts) = counts else {
-                push(&mut errs, too_many(path, &row, Some(line)));
-                continue;
-            };
-            if let Some(h) = held.as_mut() {
-                if h.len() + counts.len() > MAX_HELD {
-                    push(&mut errs, ScenarioError::new(path, "", format!(
-                        "the trace is not a regular file (a pipe?), so ipsim keeps its values in memory, and it has more than {MAX_HELD}; write it to a file, which is streamed"
+            if let Some(h) = &held {
+                if h.len() > MAX_HELD {
+                    let why = if regular {
+                        "ipsim keeps the trace's values in memory to run it many times"
+                    } else {
+                        "the trace is not a regular file (a pipe?), so ipsim keeps its values in memory"
+                    };
+                    push(&mut errs, ScenarioError::new(&path, "", format!(
+                        "{why}, and it has more than {MAX_HELD}; write it to a file, which is streamed"
                     )).at(Some(line), None));
                     break;
                 }
-                h.extend(counts.into_iter().map(|(w, n)| Held {
-                    t: row.t,
-                    workload: w as u32,
-                    instances: n,
-                }));
             }
-            last_at.insert(row.series.clone(), row.t);
+            sink.clear();
         }
-        if n_rows == 0 && errs.is_empty() {
-            errs.push(
-                ScenarioError::new(path, "", "the trace has a header but no rows")
-                    .at(Some(1), None),
-            );
-        }
-        for series in self.targets.keys() {
-            if !last_at.contains_key(series) && errs.is_empty() {
-                errs.push(ScenarioError::new(path, "workload", format!("the trace has no rows for series {series:?}, which a workload takes from it")));
-            }
+        if errs.is_empty() {
+            errs = rules.at_end();
         }
         if more > 0 {
             errs.push(ScenarioError::new(
-                path,
+                &path,
                 "",
                 format!("... and {more} more bad rows"),
             ));
         }
         if errs.is_empty() {
-            self.held = held.map(Arc::new);
+            if let Some(h) = held {
+                self.held = Some(Arc::new(h));
+            }
             Ok(())
         } else {
             Err(errs)
         }
     }
 
-    /// The trace as a feed for the core: the file opened again, or the values held.
+    /// The trace as a feed for the core: the values held, or the file, opened when the run
+    /// first reads it.
     pub fn feed(&self) -> Result<CsvFeed, ScenarioError> {
-        let reader = match &self.held {
-            Some(_) => None,
-            None => Some(open(&self.path)?.0),
-        };
         let mut windows = BTreeMap::new();
         for ts in self.targets.values() {
             for t in ts {
@@ -382,12 +650,11 @@ impl CsvTrace {
             }
         }
         Ok(CsvFeed {
+            rules: Rules::new(self),
             trace: self.clone(),
-            reader,
-            clock: Clock {
-                start: self.start,
-                kind: None,
-            },
+            reader: None,
+            at: FILE_START,
+            rec: csv::ByteRecord::new(),
             next_held: 0,
             values: VecDeque::new(),
             out: VecDeque::new(),
@@ -400,16 +667,29 @@ impl CsvTrace {
     }
 }
 
+/// The error for a file whose header changed since it was loaded.
+fn changed(path: &Path) -> ScenarioError {
+    ScenarioError::new(
+        path,
+        "header",
+        "the header changed since the scenario was loaded",
+    )
+    .at(Some(1), None)
+}
+
 /// A CSV trace read as the run advances.
 #[derive(Debug)]
 pub struct CsvFeed {
     trace: CsvTrace,
-    /// The file, streamed (`None`: the values are held).
+    rules: Rules,
+    /// The file while it is open (`None`: not yet, let go of, at its end, or values held).
     reader: Option<Reader>,
-    clock: Clock,
+    /// Where `reader` started in the file, or where to reopen it.
+    at: Mark,
+    rec: csv::ByteRecord,
     /// The next held value to hand on.
     next_held: usize,
-    /// Values read and not yet applied, in order.
+    /// Values read and not yet applied, in order: the read-ahead.
     values: VecDeque<Held>,
     out: VecDeque<FeedPoint>,
     windows: BTreeMap<usize, IdleWindow>,
@@ -418,12 +698,40 @@ pub struct CsvFeed {
     /// Without it, every row of a falling demand queued one more entry for the same window
     /// end, and each entry carried itself on to the next end: work quadratic in the rows.
     scheduled: BTreeMap<usize, u64>,
-    /// Set if the file could not be read to the end (it changed since the check).
+    /// The first bad row (or a file that could not be read): the run ends there.
     pub error: Option<ScenarioError>,
+    /// No more rows to read.
     done: bool,
 }
 
 impl CsvFeed {
+    /// Whether the feed holds its file open now.
+    pub fn is_open(&self) -> bool {
+        self.reader.is_some()
+    }
+
+    /// Whether reading on may open the file.
+    pub fn may_open(&self) -> bool {
+        !self.done && self.reader.is_none() && self.trace.held.is_none()
+    }
+
+    /// Lets go of the file, to be reopened where it was left when its read-ahead runs dry.
+    pub fn close(&mut self) {
+        if let Some(r) = self.reader.take() {
+            let p = r.position();
+            self.at = Mark {
+                byte: self.at.byte + p.byte(),
+                line: self.at.line + p.line() - 1,
+            };
+        }
+    }
+
+    fn fail(&mut self, e: ScenarioError) {
+        self.error.get_or_insert(e);
+        self.done = true;
+        self.reader = None;
+    }
+
     /// Makes `values` hold the next values, if any are left.
     fn fill(&mut self) {
         if !self.values.is_empty() {
@@ -436,59 +744,48 @@ impl CsvFeed {
             }
             return;
         }
-        if let Some(row) = self.read_row() {
-            self.values_of(row);
+        if self.done {
+            return;
         }
-    }
-
-    fn read_row(&mut self) -> Option<Row> {
-        let mut rec = csv::StringRecord::new();
-        let reader = self.reader.as_mut()?;
-        while !self.done {
-            match reader.read_record(&mut rec) {
-                Ok(false) => self.done = true,
+        if self.reader.is_none() {
+            match open_at(&self.trace.path, self.at) {
+                Ok((mut r, _)) => {
+                    if self.at.byte == 0 {
+                        match header_unit(&self.trace.path, &mut r) {
+                            Ok(u) if u == self.trace.unit => {}
+                            Ok(_) => return self.fail(changed(&self.trace.path)),
+                            Err(e) => return self.fail(e),
+                        }
+                    }
+                    self.reader = Some(r);
+                }
+                Err(e) => return self.fail(e),
+            }
+        }
+        let Some(r) = self.reader.as_mut() else {
+            return;
+        };
+        while self.values.len() < READ_AHEAD {
+            match r.read_byte_record(&mut self.rec) {
+                Ok(false) => {
+                    self.done = true;
+                    self.reader = None;
+                    if let Some(e) = self.rules.at_end().into_iter().next() {
+                        self.error = Some(e);
+                    }
+                    return;
+                }
                 Ok(true) => {
-                    let line = rec.position().map_or(0, |p| p.line());
-                    match parse_row(&rec, &mut self.clock) {
-                        Ok(row) if self.trace.targets.contains_key(&row.series) => {
-                            return Some(row);
-                        }
-                        Ok(_) => {}
-                        Err((col, msg)) => {
-                            self.error = Some(
-                                ScenarioError::new(&self.trace.path, col, msg).at(Some(line), None),
-                            );
-                            self.done = true;
-                        }
+                    let line = self.rec.position().map_or(0, |p| p.line()) + self.at.line - 1;
+                    if let Err(e) = self.rules.row(&self.rec, line, &mut self.values) {
+                        return self.fail(e);
                     }
                 }
                 Err(e) => {
-                    self.error = Some(csv_error(&self.trace.path, &e));
-                    self.done = true;
+                    let e = csv_error(&self.trace.path, &e, self.at.line);
+                    return self.fail(e);
                 }
             }
-        }
-        None
-    }
-
-    /// The row's value for each workload that takes its series.
-    fn values_of(&mut self, row: Row) {
-        let Some(targets) = self.trace.targets.get(&row.series) else {
-            return;
-        };
-        for t in targets {
-            // The checking pass refused counts above the cap; a file changed since ends here.
-            let Some(n) = instances(&row.value, t.requests.as_ref()) else {
-                self.error = Some(too_many(&self.trace.path, &row, None));
-                self.done = true;
-                self.values.clear();
-                return;
-            };
-            self.values.push_back(Held {
-                t: row.t,
-                workload: t.workload as u32,
-                instances: n,
-            });
         }
     }
 
@@ -633,5 +930,42 @@ mod tests {
         // One live entry, and at most one superseded entry waiting for its time.
         assert!(most_pending <= 2, "{most_pending} re-evaluations pending");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+#[cfg(test)]
+mod fast_parse {
+    use super::*;
+
+    /// The direct reading of `YYYY-MM-DDTHH:MM:SSZ` agrees with jiff wherever it reads a time,
+    /// and reads every such time jiff reads (leap-second `:60` excepted: jiff reads that).
+    #[test]
+    fn utc_seconds_agree_with_jiff() {
+        let mut read = 0;
+        for y in [
+            1, 1600, 1900, 1969, 1970, 2000, 2023, 2024, 2025, 2100, 9998,
+        ] {
+            for mo in 0..=13 {
+                for d in 0..=32 {
+                    for (h, mi, s) in [(0, 0, 0), (23, 59, 59), (12, 30, 5), (24, 0, 0), (0, 60, 0)]
+                    {
+                        let text = format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z");
+                        let fast = utc_seconds_ms(text.as_bytes());
+                        let slow = text
+                            .parse::<jiff::Timestamp>()
+                            .ok()
+                            .map(|t| t.as_millisecond());
+                        if fast.is_some() {
+                            read += 1;
+                        }
+                        assert!(fast.is_none() || fast == slow, "{text}: {fast:?} {slow:?}");
+                        assert!(slow.is_none() || fast.is_some(), "{text}: jiff reads it");
+                    }
+                }
+            }
+        }
+        assert!(read > 10_000, "{read}");
+        assert_eq!(utc_seconds_ms(b"2025-01-01T00:00:00+00:00"), None);
+        assert_eq!(utc_seconds_ms(b"2025-01-01T00:00:00.5Z"), None);
     }
 }

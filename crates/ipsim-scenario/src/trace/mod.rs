@@ -1,7 +1,8 @@
-//! Trace files: CSV (streamed), Cloud Monitoring exports, the Azure Functions 2019 trace.
+//! Trace files: CSV (streamed, several merged by [`merge`]), Cloud Monitoring exports, the Azure Functions 2019 trace.
 
 pub mod azure;
 pub mod csv;
+pub mod merge;
 pub mod monitoring;
 
 use std::fs::File;

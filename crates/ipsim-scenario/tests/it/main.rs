@@ -59,7 +59,9 @@ pub fn load_files(name: &str, files: &[(&str, &[u8])]) -> Result<Scenario, Scena
     for (f, bytes) in files {
         std::fs::write(d.join(f), bytes).unwrap();
     }
+    // As `ipsim validate` does: the trace rows too.
     ipsim_scenario::load_with(&d.join("scenario.json"), &Overrides::default())
+        .and_then(|s| s.check_traces().map(|()| s))
 }
 
 pub fn repo() -> PathBuf {
