@@ -201,6 +201,9 @@ const BAND: RGBColor = RGBColor(255, 170, 170);
 const SWAP: RGBColor = RGBColor(40, 40, 160);
 const SAT_BAND: RGBColor = RGBColor(200, 170, 240);
 const SAT_MARKER: RGBColor = RGBColor(110, 40, 170);
+/// A connector's demand above its capacity, in the throughput panel: the saturation colour
+/// over white, opaque.
+const SAT_SHADE: RGBColor = RGBColor(204, 180, 226);
 const JOB: RGBColor = RGBColor(140, 60, 160);
 /// The free /28 blocks line: a dark rust, apart from the state and workload colours.
 const FREE_LINE: RGBColor = RGBColor(150, 60, 0);
@@ -222,6 +225,24 @@ const PALETTE: [RGBColor; 8] = [
 const OTHER: RGBColor = RGBColor(120, 120, 120);
 /// A failed deploy or an execution that lost tasks, on the time axis.
 const FAILED_MARK: RGBColor = MARKER_RED;
+
+/// What a legend entry shows beside its label.
+#[derive(Debug, Clone, Copy)]
+enum Swatch {
+    /// A filled box: a stacked area.
+    Fill,
+    /// A line.
+    Line,
+    /// A shaded band (its colour) with its start line (the entry's colour) at the left.
+    Band(RGBColor),
+    /// A triangle: a mark on the time axis.
+    Mark,
+}
+
+/// The shortest legend row, in pixels.
+const MIN_ROW: i32 = 15;
+/// Where a legend entry's label starts, right of its swatch.
+const TEXT_X: i32 = 42;
 
 /// The smallest chart, in pixels: below it the panels and legends do not fit.
 pub const MIN_SIZE: (u32, u32) = (800, 500);
@@ -389,7 +410,9 @@ const LAST_TICKS_H: u32 = 56;
 fn panels<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>) -> Panels<DB> {
     let (w, h) = root.dim_in_pixel();
     let (title, body) = root.split_vertically(TITLE_H);
-    let legend_w = 290.min(w / 4);
+    // A quarter of the width, and at least 240 pixels so that a small chart's legend holds
+    // its labels.
+    let legend_w = (w / 4).clamp(240, 290);
     let (plots, legend) = body.split_horizontally(w - legend_w);
     let body_h = h - TITLE_H;
     let (a, b) = (
@@ -625,28 +648,46 @@ fn draw<DB: DrawingBackend>(
     } else {
         usable * 1.08
     };
-    // Both panels: y grid and integer labels; the time axis is drawn by `draw_time_axis`.
-    // Labels at least 22 pixels apart, and the axis title in a size its panel's height holds.
+    // The instances panel's workloads: a subnet with a connector draws its throughput there.
+    let line_names = line_order(report, &sn.name, shown_lines(opts));
+    let mbps = !line_names.is_empty()
+        && line_names.iter().all(|n| {
+            report
+                .workloads
+                .iter()
+                .any(|w| &w.name == n && w.kind == "connector")
+        });
+    let descs = ["addresses", "held", if mbps { "Mbps" } else { "instances" }];
+    // One size for the three axis titles: the largest each panel's height holds.
+    let desc_size = [&top, &bottom, &lines_area]
+        .iter()
+        .zip(descs)
+        .map(|(a, d)| {
+            let h = f64::from(a.dim_in_pixel().1);
+            (h * 1.2 / d.chars().count().max(1) as f64).clamp(11.0, 20.0) as u32
+        })
+        .min()
+        .unwrap_or(20);
+    // Every panel: y grid and integer labels; the time axis is drawn by `draw_time_axis`.
+    // Labels at least 22 pixels apart.
     let mesh = |c: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
                 desc: &str,
                 y_top: f64| {
         let (_, ys) = c.plotting_area().get_pixel_range();
         let plot_h = (ys.end - ys.start).max(0) as usize;
-        let desc_size =
-            (plot_h as f64 * 1.6 / desc.chars().count().max(1) as f64).clamp(11.0, 20.0);
         c.configure_mesh()
             .disable_x_mesh()
             .x_labels(0)
             .y_labels(integer_labels(y_top).min((plot_h / 22).max(2)))
             .y_desc(desc)
             .y_label_formatter(&|v| format!("{v:.0}"))
-            .axis_desc_style(font(desc_size as u32))
+            .axis_desc_style(font(desc_size))
             .label_style(font(16))
             .draw()
             .map_err(de)
     };
     let mut chart = builder(&top, n, y_max)?;
-    mesh(&mut chart, "addresses", y_max)?;
+    mesh(&mut chart, descs[0], y_max)?;
     let x_of = |t: u64| ((t.saturating_sub(from)) as f64 / (to - from) as f64) * n_cols as f64;
 
     // Failure windows first, under the data: a shaded band each.
@@ -721,13 +762,21 @@ fn draw<DB: DrawingBackend>(
                 ))
                 .map_err(de)?;
         }
+        // Centred on its line, over a light backing (there may be no room above the line).
         let area = chart.plotting_area();
-        area.draw(&Text::new(
-            format!("usable {}", sn.usable),
-            (n - 110.0, usable + y_max * 0.03),
-            font(16),
+        let px_y = y_max / f64::from((py.end - py.start).max(1));
+        let label = format!("usable {}", sn.usable);
+        let width = area
+            .estimate_text_size(&label, &font(16))
+            .map_or(90.0, |d| f64::from(d.0));
+        let (a, top) = (n - 14.0 - width, usable + 9.0 * px_y);
+        area.draw(&Rectangle::new(
+            [(a - 3.0, top + px_y), (a + width + 3.0, top - 18.0 * px_y)],
+            WHITE.mix(0.8).filled(),
         ))
         .map_err(de)?;
+        area.draw(&Text::new(label, (a, top), font(16)))
+            .map_err(de)?;
     }
     // Free /28 blocks, what a new owner needs, as a line on the address axis (16 a block):
     // drawn when it shows below the top of the axis somewhere.
@@ -761,7 +810,12 @@ fn draw<DB: DrawingBackend>(
             .map_err(de)?;
         }
     }
-    let mut placed: Vec<(usize, f64, f64)> = Vec::new();
+    // The "usable" label at the right end sits across both rows of band labels.
+    let mut placed: Vec<(usize, f64, f64)> = if zoomed {
+        Vec::new()
+    } else {
+        vec![(0, n - 114.0, n), (1, n - 114.0, n)]
+    };
     let mut unlabelled = 0;
     for (bs, color, verb) in [
         (&fail_bands, MARKER_RED, "fail"),
@@ -784,31 +838,47 @@ fn draw<DB: DrawingBackend>(
             } else {
                 verb
             };
-            let label = format!(
-                "{who} {verb} {}\u{2013}{} ({})",
+            let times = format!(
+                "{}\u{2013}{} ({})",
                 short_time(clock, w.start_ms, long),
                 end,
                 span(w.end_ms - w.start_ms)
             );
-            let a = x_of(w.start_ms) + 5.0;
-            let b = a + label.chars().count() as f64 * 8.5;
-            let row = (0..2).find(|&r| {
-                b < n - 4.0
-                    && !placed
-                        .iter()
-                        .any(|&(pr, pa, pb)| pr == r && a < pb + 12.0 && pa < b + 12.0)
-            });
-            let Some(row) = row else {
+            // Right of the band's start, else left of it; on one of two rows 20 pixels apart,
+            // over a light backing so that the capacity line under it does not strike it out.
+            // Where the whole label fits nowhere, its times alone.
+            let x0 = x_of(w.start_ms);
+            let spot = [format!("{who} {verb} {times}"), times]
+                .into_iter()
+                .find_map(|label| {
+                    let width = area
+                        .estimate_text_size(&label, &font(16))
+                        .map_or(label.chars().count() as f64 * 8.5, |d| f64::from(d.0));
+                    [x0 + 5.0, x0 - 5.0 - width]
+                        .into_iter()
+                        .filter(|&a| a >= 4.0 && a + width < n - 4.0)
+                        .flat_map(|a| (0..2).map(move |r| (r, a, a + width)))
+                        .find(|&(r, a, b)| {
+                            !placed
+                                .iter()
+                                .any(|&(pr, pa, pb)| pr == r && a < pb + 12.0 && pa < b + 12.0)
+                        })
+                        .map(|spot| (spot, label))
+                });
+            let Some(((row, a, b), label)) = spot else {
                 unlabelled += 1;
                 continue;
             };
             placed.push((row, a, b));
-            area.draw(&Text::new(
-                label,
-                (a, y_max * (0.985 - 0.055 * row as f64)),
-                font(16).color(&color),
+            let px_y = y_max / f64::from((py.end - py.start).max(1));
+            let top = y_max - px_y * f64::from(2 + 20 * row as i32);
+            area.draw(&Rectangle::new(
+                [(a - 2.0, top), (b + 2.0, top - 18.0 * px_y)],
+                WHITE.mix(0.9).filled(),
             ))
             .map_err(de)?;
+            area.draw(&Text::new(label, (a, top), font(16).color(&color)))
+                .map_err(de)?;
         }
     }
     // Swaps and job starts on the time axis.
@@ -851,114 +921,167 @@ fn draw<DB: DrawingBackend>(
         "",
     )?;
 
-    // Legend of the occupancy panel, outside the data.
-    let mut y = 30;
-    let entry = |area: &DrawingArea<DB, Shift>,
-                 y: i32,
-                 color: RGBColor,
-                 label: &str,
-                 line: bool|
-     -> Result<(), ChartError> {
-        if line {
-            area.draw(&Rectangle::new([(10, y + 7), (40, y + 10)], color.filled()))
-                .map_err(de)?;
-        } else {
-            area.draw(&Rectangle::new([(10, y), (40, y + 16)], color.filled()))
-                .map_err(de)?;
-        }
-        let (w, _) = area.dim_in_pixel();
-        let (label, size) = fitted(area, label, 17, 13, w.saturating_sub(55));
-        area.draw(&Text::new(label, (50, y), font(size)))
-            .map_err(de)
-    };
-    legend_top
-        .draw(&Text::new("addresses", (10, y - 24), font(19)))
-        .map_err(de)?;
-    // Only the states the panel shows: a level above the one below it somewhere.
+    // Legend of the occupancy panel, outside the data: every entry of what is drawn, in rows
+    // as tall as the panel's height holds them all, and one text size for every legend of the
+    // chart (the largest the rows and the legend's width hold).
     let drawn = |k: usize| {
         occ[k]
             .iter()
             .enumerate()
             .any(|(c, &v)| v > if k == 0 { 0.0 } else { occ[k - 1][c] })
     };
+    let mut items: Vec<(RGBColor, String, Swatch)> = Vec::new();
+    // Only the states the panel shows: a level above the one below it somewhere.
     for k in (0..4).rev().filter(|&k| drawn(k)) {
-        entry(&legend_top, y, colors[k], names[k], false)?;
-        y += 26;
+        items.push((colors[k], names[k].to_string(), Swatch::Fill));
     }
     if !zoomed {
-        entry(
-            &legend_top,
-            y,
-            BLACK,
-            &format!("usable ({})", sn.usable),
-            true,
-        )?;
-        y += 26;
+        items.push((BLACK, format!("usable ({})", sn.usable), Swatch::Line));
     }
     if sn.reservable < sn.usable && sn.reservable > 0 && !zoomed {
-        entry(
-            &legend_top,
-            y,
+        items.push((
             RGBColor(90, 90, 90),
-            &format!("static + reservable ({})", sn.reservable + sn.r#static),
-            true,
-        )?;
-        y += 26;
+            format!("static + reservable ({})", sn.reservable + sn.r#static),
+            Swatch::Line,
+        ));
     }
     if free_drawn {
-        entry(
-            &legend_top,
-            y,
+        items.push((
             FREE_LINE,
-            &format!("free /28 blocks \u{d7}16 (fewest {fewest_free})"),
-            true,
-        )?;
-        y += 26;
+            format!("free /28 blocks \u{d7}16 (fewest {fewest_free})"),
+            Swatch::Line,
+        ));
     }
     let shown = |kind: &str, failed: bool| {
         marks
             .iter()
             .any(|(m, f)| m.kind == kind && *f == failed && m.time_ms >= from && m.time_ms < to)
     };
-    let mut items: Vec<(RGBColor, String)> = Vec::new();
     if !fail_bands.is_empty() {
-        items.push((MARKER_RED, "start of failures".into()));
-        items.push((BAND, "failure window".into()));
+        items.push((
+            MARKER_RED,
+            "failure window (red line: start)".into(),
+            Swatch::Band(BAND),
+        ));
     }
     if !sat_bands.is_empty() {
-        items.push((SAT_BAND, "connector saturated".into()));
+        items.push((
+            SAT_MARKER,
+            "connector saturated".into(),
+            Swatch::Band(SAT_BAND),
+        ));
     }
     if shown("swap", false) {
-        items.push((SWAP, "deploy (on axis)".into()));
+        items.push((SWAP, "deploy (on axis)".into(), Swatch::Mark));
     }
     if shown("swap", true) {
-        items.push((FAILED_MARK, "deploy that failed (on axis)".into()));
+        items.push((
+            FAILED_MARK,
+            "deploy that failed (on axis)".into(),
+            Swatch::Mark,
+        ));
     }
     if shown("job", false) {
-        items.push((JOB, "job execution start".into()));
+        items.push((JOB, "job execution start".into(), Swatch::Mark));
     }
     if shown("job", true) {
-        items.push((FAILED_MARK, "execution that lost tasks".into()));
+        items.push((
+            FAILED_MARK,
+            "execution that lost tasks".into(),
+            Swatch::Mark,
+        ));
     }
-    let (_, legend_h) = legend_top.dim_in_pixel();
-    let stats_h = 0;
-    for (color, label) in items {
-        if y + 26 + stats_h > legend_h as i32 {
+    let (legend_w, legend_h) = legend_top.dim_in_pixel();
+    let head_h = if legend_h < 260 { 24 } else { 30 };
+    let row = ((legend_h as i32 - head_h - 4) / items.len().max(1) as i32).clamp(MIN_ROW, 26);
+    let text_w = legend_w.saturating_sub(TEXT_X as u32 + 6);
+    let longest = items
+        .iter()
+        .map(|i| i.1.as_str())
+        .max_by_key(|l| l.chars().count())
+        .unwrap_or("");
+    let ts = (12..=((row - 5) as u32).clamp(12, 17))
+        .rev()
+        .find(|&sz| {
+            legend_top
+                .estimate_text_size(longest, &font(sz))
+                .is_ok_and(|d| d.0 <= text_w)
+        })
+        .unwrap_or(12);
+    let entry = |area: &DrawingArea<DB, Shift>,
+                 y: i32,
+                 row: i32,
+                 color: RGBColor,
+                 label: &str,
+                 swatch: Swatch|
+     -> Result<(), ChartError> {
+        let box_h = (row * 6 / 10).max(8);
+        let mid = y + ts as i32 / 2 + 1;
+        match swatch {
+            Swatch::Fill => area.draw(&Rectangle::new(
+                [(10, mid - box_h / 2), (34, mid + box_h / 2)],
+                color.filled(),
+            )),
+            Swatch::Line => area.draw(&Rectangle::new(
+                [(10, mid - 1), (34, mid + 2)],
+                color.filled(),
+            )),
+            Swatch::Band(band) => area
+                .draw(&Rectangle::new(
+                    [(10, mid - box_h / 2), (34, mid + box_h / 2)],
+                    band.filled(),
+                ))
+                .and_then(|()| {
+                    area.draw(&Rectangle::new(
+                        [(10, mid - box_h / 2), (13, mid + box_h / 2)],
+                        color.filled(),
+                    ))
+                }),
+            Swatch::Mark => area.draw(&Polygon::new(
+                vec![
+                    (14, mid + box_h / 2),
+                    (30, mid + box_h / 2),
+                    (22, mid - box_h / 2),
+                ],
+                color.filled(),
+            )),
+        }
+        .map_err(de)?;
+        let (w, _) = area.dim_in_pixel();
+        let (label, size) = fitted(area, label, ts, ts, w.saturating_sub(TEXT_X as u32 + 6));
+        area.draw(&Text::new(label, (TEXT_X, y), font(size)))
+            .map_err(de)
+    };
+    let head = |area: &DrawingArea<DB, Shift>, text: &str| -> Result<(), ChartError> {
+        let (w, _) = area.dim_in_pixel();
+        let (t, size) = fitted(area, text, ts + 2, ts + 2, w.saturating_sub(15));
+        area.draw(&Text::new(t, (10, 4), font(size))).map_err(de)
+    };
+    head(&legend_top, "addresses")?;
+    let mut y = head_h;
+    for (color, label, swatch) in items {
+        // (Only past MIN_ROW rows a legend, which would not fit, drops its last entries.)
+        if y + row > legend_h as i32 {
             break;
         }
-        entry(&legend_top, y, color, &label, false)?;
-        y += 26;
+        entry(&legend_top, y, row, color, &label, swatch)?;
+        y += row;
     }
-    y += 14;
-    if unlabelled > 0 && y + 22 + stats_h <= legend_h as i32 {
+    y += 8;
+    let line_h = ts as i32 + 5;
+    if unlabelled > 0 && y + line_h <= legend_h as i32 {
         legend_top
             .draw(&Text::new(
-                format!("{unlabelled} bands unlabelled"),
+                if unlabelled == 1 {
+                    "1 band unlabelled".to_string()
+                } else {
+                    format!("{unlabelled} bands unlabelled")
+                },
                 (10, y),
-                font(15).color(&SUBTITLE_GREY),
+                font(ts).color(&SUBTITLE_GREY),
             ))
             .map_err(de)?;
-        y += 22;
+        y += line_h;
     }
     let f = &sn.figures;
     for line in [
@@ -971,15 +1094,14 @@ fn draw<DB: DrawingBackend>(
         format!("failed attempts {}", f.failed_attempts),
     ] {
         // Figures only while they fit above the panel's end.
-        if y + 22 > legend_h as i32 {
+        if y + line_h > legend_h as i32 {
             break;
         }
-        let (w, _) = legend_top.dim_in_pixel();
-        let (line, size) = fitted(&legend_top, &line, 16, 12, w.saturating_sub(15));
+        let (line, size) = fitted(&legend_top, &line, ts, ts, legend_w.saturating_sub(15));
         legend_top
             .draw(&Text::new(line, (10, y), font(size)))
             .map_err(de)?;
-        y += 22;
+        y += line_h;
     }
 
     // --- workload panel: who held the addresses ---
@@ -993,7 +1115,7 @@ fn draw<DB: DrawingBackend>(
     let wy = (top_level * 1.1).max(4.0);
     let mut wchart = builder(&bottom, n, wy)?;
     let (_, wpy) = wchart.plotting_area().get_pixel_range();
-    mesh(&mut wchart, "held by workload", wy)?;
+    mesh(&mut wchart, descs[1], wy)?;
     draw_time_axis(
         &root,
         &px,
@@ -1028,18 +1150,8 @@ fn draw<DB: DrawingBackend>(
                 .map_err(de)?;
         }
     }
-    let mut y = 30;
-    let (lw, _) = legend_bottom.dim_in_pixel();
-    let (head, size) = fitted(
-        &legend_bottom,
-        "held (in use + retained)",
-        19,
-        13,
-        lw.saturating_sub(15),
-    );
-    legend_bottom
-        .draw(&Text::new(head, (10, y - 24), font(size)))
-        .map_err(de)?;
+    head(&legend_bottom, "held (in use + retained)")?;
+    let mut y = head_h;
     // (A workload that never held an address, stacked for its colour in the instances panel,
     // has no area here and no entry.)
     for (k, w) in order
@@ -1048,28 +1160,20 @@ fn draw<DB: DrawingBackend>(
         .enumerate()
         .filter(|(_, w)| w.peak_held > 0)
     {
-        entry(
-            &legend_bottom,
-            y,
-            level_color(k),
-            &format!("{} ({})", clip(&w.name, 18), w.peak_held),
-            false,
-        )?;
+        let label = format!("{} ({})", clip(&w.name, 18), w.peak_held);
+        entry(&legend_bottom, y, 26, level_color(k), &label, Swatch::Fill)?;
         y += 26;
     }
     if has_other {
-        entry(
-            &legend_bottom,
-            y,
-            OTHER,
-            &format!("other ({} workloads)", wls.len() - order.len()),
-            false,
-        )?;
+        let label = format!("other ({} workloads)", wls.len() - order.len());
+        entry(&legend_bottom, y, 26, OTHER, &label, Swatch::Fill)?;
     }
 
-    // --- instances panel: what the top workloads wanted against what ran ---
-    let names = line_order(report, &sn.name, shown_lines(opts));
-    let lines = source.lines(i, &sn.name, &names, &sweep)?;
+    // --- instances panel: what the top workloads wanted against what ran; or, in a subnet
+    // with a connector, the connectors' throughput demand against what their VMs carry ---
+    let names = line_names;
+    let connectors = vec![mbps; names.len()];
+    let lines = source.lines(i, &sn.name, &names, &connectors, &sweep)?;
     let top_line = lines
         .iter()
         .flat_map(|l| l.iter().flatten())
@@ -1078,7 +1182,7 @@ fn draw<DB: DrawingBackend>(
     let ly = (top_line * 1.1).max(4.0);
     let mut lchart = panel_builder(&lines_area, n, ly, LAST_TICKS_H)?;
     let (_, lpy) = lchart.plotting_area().get_pixel_range();
-    mesh(&mut lchart, "instances", ly)?;
+    mesh(&mut lchart, descs[2], ly)?;
     draw_time_axis(
         &root,
         &px,
@@ -1094,15 +1198,24 @@ fn draw<DB: DrawingBackend>(
             .position(|o| o == name)
             .map_or(OTHER, level_color)
     };
+    // Where a connector's demand is above its capacity: saturated.
+    let mut saturated = false;
     for (name, l) in names.iter().zip(&lines) {
         let color = line_color(name);
-        // The shortfall, shaded between running and wanted; then the two lines.
-        let short = stack_polygon(l, 1);
+        // The shortfall (or the demand beyond capacity, in the saturation colour), shaded
+        // between the two lines; then the lines.
+        let shade = if mbps {
+            saturated |= l[1].iter().zip(&l[0]).any(|(d, c)| d > c);
+            SAT_SHADE.filled()
+        } else {
+            color.mix(0.25).filled()
+        };
         lchart
-            .draw_series(std::iter::once(Polygon::new(
-                short,
-                color.mix(0.25).filled(),
-            )))
+            .draw_series(
+                excess_polygons(l)
+                    .into_iter()
+                    .map(|p| Polygon::new(p, shade)),
+            )
             .map_err(de)?;
         let steps = |v: &[f64]| -> Vec<(f64, f64)> {
             v.iter()
@@ -1122,52 +1235,74 @@ fn draw<DB: DrawingBackend>(
             .draw_series(LineSeries::new(steps(&l[0]), color.stroke_width(2)))
             .map_err(de)?;
     }
-    let mut y = 30;
+    if mbps {
+        for w in sat_bands.iter().filter(|w| w.start_ms >= from) {
+            let a = x_of(w.start_ms);
+            lchart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(a - 0.5, 0.0), (a + 1.5, ly)],
+                    SAT_MARKER.filled(),
+                )))
+                .map_err(de)?;
+        }
+    }
     let (lw, lh) = legend_lines.dim_in_pixel();
-    let (head, size) = fitted(
+    head(
         &legend_lines,
-        "instances: wanted vs running",
-        19,
-        13,
-        lw.saturating_sub(15),
-    );
-    legend_lines
-        .draw(&Text::new(head, (10, y - 24), font(size)))
-        .map_err(de)?;
+        if mbps {
+            "throughput, Mbps"
+        } else {
+            "instances: wanted vs running"
+        },
+    )?;
+    let mut y = head_h;
     let small = |area: &DrawingArea<DB, Shift>, y: i32, label: &str, dashed: bool| {
+        let mid = y + ts as i32 / 2 + 1;
         if dashed {
-            for x in [10, 22, 34] {
+            for x in [10, 19, 28] {
                 area.draw(&Rectangle::new(
-                    [(x, y + 7), (x + 7, y + 9)],
+                    [(x, mid - 1), (x + 6, mid + 1)],
                     BLACK.filled(),
                 ))
                 .map_err(de)?;
             }
         } else {
-            area.draw(&Rectangle::new([(10, y + 7), (40, y + 9)], BLACK.filled()))
-                .map_err(de)?;
+            area.draw(&Rectangle::new(
+                [(10, mid - 1), (34, mid + 1)],
+                BLACK.filled(),
+            ))
+            .map_err(de)?;
         }
-        let (label, size) = fitted(area, label, 15, 12, lw.saturating_sub(55));
-        area.draw(&Text::new(label, (50, y), font(size)))
+        let (label, size) = fitted(area, label, ts, ts, lw.saturating_sub(TEXT_X as u32 + 6));
+        area.draw(&Text::new(label, (TEXT_X, y), font(size)))
             .map_err(de)
     };
     if !names.is_empty() {
-        small(&legend_lines, y, "running", false)?;
-        small(&legend_lines, y + 22, "wanted (dashed)", true)?;
+        let (solid, dashed) = if mbps {
+            ("capacity (its VMs)", "demand (dashed)")
+        } else {
+            ("running", "wanted (dashed)")
+        };
+        small(&legend_lines, y, solid, false)?;
+        small(&legend_lines, y + 22, dashed, true)?;
         y += 44;
     }
-    for name in &names {
+    let mut rows: Vec<(RGBColor, String, Swatch)> = names
+        .iter()
+        .map(|name| (line_color(name), clip(name, 22), Swatch::Fill))
+        .collect();
+    if saturated {
+        rows.push((
+            SAT_MARKER,
+            "over capacity: saturated".into(),
+            Swatch::Band(SAT_SHADE),
+        ));
+    }
+    for (color, label, swatch) in rows {
         if y + 22 > lh as i32 {
             break;
         }
-        let w = wls.iter().find(|w| &w.name == name);
-        let label = match w {
-            Some(w) if w.kind == "connector" => {
-                format!("{}: demand vs capacity, in VMs", clip(name, 14))
-            }
-            _ => clip(name, 22),
-        };
-        entry(&legend_lines, y, line_color(name), &label, false)?;
+        entry(&legend_lines, y, 22, color, &label, swatch)?;
         y += 22;
     }
 
@@ -1269,9 +1404,14 @@ fn by_peak<'a>(report: &'a Report, subnet: &str) -> Vec<&'a crate::WorkloadRepor
 }
 
 /// The workloads of subnet `subnet` the instances panel draws, at most `k`: those short the
-/// most first (a connector that saturated counts as short), then the most held.
+/// most first (a connector that saturated counts as short), then the most held. In a subnet
+/// with a connector (a connector's /28 is its own), the connectors only: the panel draws their
+/// throughput in Mbps.
 pub(crate) fn line_order(report: &Report, subnet: &str, k: usize) -> Vec<String> {
     let mut wls = by_peak(report, subnet);
+    if wls.iter().any(|w| w.kind == "connector") {
+        wls.retain(|w| w.kind == "connector");
+    }
     let short = |w: &crate::WorkloadReport| {
         let s = w.short.as_ref().map_or(0, |s| s.peak);
         (s, u32::from(!w.saturation_windows.is_empty()))
@@ -1319,6 +1459,34 @@ fn stack_polygon(levels: &[Vec<f64>], k: usize) -> Vec<(f64, f64)> {
         pts.push((c as f64, v));
     }
     pts
+}
+
+/// The outlines of the runs of columns where `levels[1]` is above `levels[0]`: from the lower
+/// line up to the higher, as column-wide steps (no sliver where the two are equal).
+fn excess_polygons(levels: &[Vec<f64>]) -> Vec<Vec<(f64, f64)>> {
+    let (lo, hi) = (&levels[0], &levels[1]);
+    let mut out = Vec::new();
+    let mut c = 0;
+    while c < hi.len() {
+        if hi[c] <= lo[c] {
+            c += 1;
+            continue;
+        }
+        let start = c;
+        while c < hi.len() && hi[c] > lo[c] {
+            c += 1;
+        }
+        let mut pts: Vec<(f64, f64)> = (start..c)
+            .flat_map(|k| [(k as f64, hi[k]), (k as f64 + 1.0, hi[k])])
+            .collect();
+        pts.extend(
+            (start..c)
+                .rev()
+                .flat_map(|k| [(k as f64 + 1.0, lo[k]), (k as f64, lo[k])]),
+        );
+        out.push(pts);
+    }
+    out
 }
 
 /// Tick marks and labels under a panel, and the axis title.
