@@ -793,3 +793,77 @@ fn at_800x500_the_legend_lists_every_entry_inside_the_image_in_one_size() {
         assert_eq!(titles.len(), 1, "{name}: axis title sizes {titles:?}");
     }
 }
+
+/// compare.png of the shared subnet under four variants, two of which fail (service-scoped
+/// /28 blocks run out at +02:00): every variant's colour is drawn inside the plot, above the
+/// x axis (the two failing ones sit at 0 free addresses, which used to be under the axis),
+/// each is in the legend, and the failures are marked with red crosses at +02:00.
+#[test]
+fn compare_png_shows_every_variant_above_the_axis_and_marks_the_failures() {
+    let d = tmp("chart-compare");
+    let o = ipsim(&[
+        "compare",
+        "scenarios/shared-subnet.json",
+        "--strategies",
+        "first-fit,best-fit,scope=subnet,block=/29",
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let img = image::open(d.join("compare.png")).unwrap().to_rgb8();
+    let (w, h) = img.dimensions();
+    let is = |x: u32, y: u32, rgb: [u8; 3]| img.get_pixel(x, y).0 == rgb;
+    // The plot area: the x axis is the lowest row black across the middle of the image, the y
+    // axis the first column black for 300 rows above it; the axis row ends at the plot's end.
+    let legend_x = w - 300;
+    let axis_y = (0..h)
+        .filter(|&y| (300..1000).all(|x| is(x, y, [0, 0, 0])))
+        .max()
+        .expect("no x axis");
+    let axis_x = (0..w / 2)
+        .find(|&x| (axis_y - 300..axis_y).all(|y| is(x, y, [0, 0, 0])))
+        .expect("no y axis");
+    let plot_end = (axis_x..legend_x)
+        .filter(|&x| is(x, axis_y, [0, 0, 0]))
+        .max()
+        .unwrap();
+    let count = |rgb: [u8; 3], xs: std::ops::Range<u32>, ys: std::ops::Range<u32>| {
+        ys.flat_map(|y| xs.clone().map(move |x| (x, y)))
+            .filter(|&(x, y)| is(x, y, rgb))
+            .count()
+    };
+    let plot = axis_x + 1..plot_end;
+    let viridis = [
+        [0x44, 0x01, 0x54],
+        [0x1F, 0xA1, 0x87],
+        [0x46, 0x33, 0x7E],
+        [0x4A, 0xC1, 0x6D],
+    ];
+    let run = (plot_end - axis_x) as usize;
+    for (k, c) in viridis.iter().enumerate() {
+        // Most of the run long, above the axis; nothing of it on or under the axis.
+        let above = count(*c, plot.clone(), 72..axis_y);
+        assert!(above > run, "variant {k}: {above} pixels in the plot");
+        assert_eq!(
+            count(*c, plot.clone(), axis_y..h),
+            0,
+            "variant {k} under the axis"
+        );
+        assert!(
+            count(*c, legend_x..w, 72..h) > 50,
+            "variant {k} not in the legend"
+        );
+    }
+    // The failing variants (first-fit, best-fit) at 0 free addresses, just above the axis (the
+    // y axis starts 3% below 0): each line within 30 pixels of it for most of the run.
+    for c in &viridis[..2] {
+        let low = count(*c, plot.clone(), axis_y - 30..axis_y);
+        assert!(low > run, "a failing variant is not at 0: {low}");
+    }
+    // The crosses at +02:00, half way along the 4 h run, near 0; none elsewhere in the plot.
+    let x2h = axis_x + (plot_end - axis_x) / 2;
+    let red = [220, 0, 0];
+    let near = count(red, x2h - 12..x2h + 13, axis_y - 40..axis_y);
+    assert!(near > 40, "{near} red pixels at +02:00");
+    assert_eq!(count(red, plot.clone(), 72..axis_y), near, "red elsewhere");
+}
