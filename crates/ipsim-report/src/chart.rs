@@ -1578,6 +1578,64 @@ mod tests {
         assert_eq!(tick_step(30 * 86_400_000), 604_800_000);
         assert_eq!(tick_label(Clock::default(), 5_400_000, false), "+01:30");
     }
+
+    /// Prefix labels as long as `/22 (1,020 usable)` on either axis of a heatmap are drawn
+    /// whole, inside the image (they began left of it), and x labels do not overlap.
+    #[test]
+    fn heatmap_labels_of_prefixes_stay_inside_the_image() {
+        let prefixes: Vec<String> = [20, 21, 22, 23, 24, 25, 26]
+            .iter()
+            .map(|p| format!("/{p} ({} usable)", (1u64 << (32 - p)) - 4))
+            .collect();
+        let h = Heatmap {
+            title: "t".into(),
+            subtitle: "s".into(),
+            x_label: "subnet.a.prefix".into(),
+            y_label: "subnet.b.prefix".into(),
+            xs: prefixes.clone(),
+            ys: prefixes.clone(),
+            cells: vec![vec![Some(0.5); 7]; 7],
+        };
+        let out = std::env::temp_dir().join(format!("ipsim-heat-{}.svg", std::process::id()));
+        draw_heatmap(&h, &out, Format::Svg).unwrap();
+        let svg = std::fs::read_to_string(&out).unwrap();
+        let _ = std::fs::remove_file(&out);
+        let mut xs_drawn: Vec<(f64, f64, String)> = Vec::new();
+        for t in svg.split("<text ").skip(1) {
+            let (tag, rest) = t.split_once('>').unwrap();
+            let body = rest.split("</text>").next().unwrap().trim();
+            let attr = |k: &str| -> f64 {
+                format!(" {tag}")
+                    .split(&format!(" {k}=\""))
+                    .nth(1)
+                    .and_then(|v| v.split('"').next())
+                    .unwrap()
+                    .parse()
+                    .unwrap()
+            };
+            let (x, y) = (attr("x"), attr("y"));
+            assert!(x >= 0.0, "{body:?} starts at x={x}, left of the image");
+            if prefixes.iter().any(|p| p == body) {
+                xs_drawn.push((x, y, body.to_string()));
+            }
+        }
+        // Every y label whole (7 rows hold them all), and x labels at least their width apart.
+        for p in &prefixes {
+            assert!(
+                xs_drawn.iter().any(|(_, _, b)| b == p),
+                "{p} not drawn whole"
+            );
+        }
+        // (The x labels are the ones under the plot, near the image's bottom.)
+        let mut bottom: Vec<f64> = xs_drawn
+            .iter()
+            .filter(|(_, y, _)| *y > 750.0)
+            .map(|(x, ..)| *x)
+            .collect();
+        assert!(bottom.len() >= 3, "{xs_drawn:?}");
+        bottom.sort_by(f64::total_cmp);
+        assert!(bottom.windows(2).all(|w| w[1] - w[0] > 140.0), "{bottom:?}");
+    }
 }
 
 /// Draws a title and its subtitle (the assumptions) across the top of `root` and returns
@@ -1663,10 +1721,18 @@ fn heatmap_on<DB: DrawingBackend>(
     let (nx, ny) = (h.xs.len().max(1), h.ys.len().max(1));
     let xs = h.xs.clone();
     let ys = h.ys.clone();
+    let text_w = |l: &str| {
+        root.estimate_text_size(l, &font(16))
+            .map_or(l.chars().count() as i32 * 9, |d| d.0 as i32)
+    };
+    // The y labels' area as wide as the widest label (`/22 (1,020 usable)`) and the axis
+    // title beside it need, at most a third of the image.
+    let widest_y = ys.iter().map(|l| text_w(l)).max().unwrap_or(0);
+    let y_area = (widest_y + 50).clamp(90, w as i32 / 3);
     let mut chart = ChartBuilder::on(&main)
         .margin(20)
         .x_label_area_size(70)
-        .y_label_area_size(90)
+        .y_label_area_size(y_area as u32)
         .build_cartesian_2d(0f64..nx as f64, 0f64..ny as f64)
         .map_err(de)?;
     chart
@@ -1679,21 +1745,31 @@ fn heatmap_on<DB: DrawingBackend>(
         .axis_desc_style(font(20))
         .draw()
         .map_err(de)?;
-    // Categorical labels at cell centres, thinned to about 12 per axis.
-    let (step_x, step_y) = ((nx / 12).max(1), (ny / 12).max(1));
+    // Categorical labels at cell centres, thinned so that none overlaps the next (x) and at
+    // most about 12 per axis.
+    let (plot_xs, plot_ys) = chart.plotting_area().get_pixel_range();
+    let cell_w = f64::from((plot_xs.end - plot_xs.start).max(1)) / nx as f64;
+    let cell_h = f64::from((plot_ys.end - plot_ys.start).max(1)) / ny as f64;
+    let widest_x = xs.iter().map(|l| text_w(l)).max().unwrap_or(0);
+    let step_x = ((f64::from(widest_x + 12) / cell_w).ceil() as usize)
+        .max(nx / 12)
+        .max(1);
+    let step_y = ((22.0 / cell_h).ceil() as usize).max(ny / 12).max(1);
     for (i, v) in xs.iter().enumerate().filter(|(i, _)| i % step_x == 0) {
         let (px, py) = chart.backend_coord(&(i as f64 + 0.5, 0.0));
-        let l = v.clone();
-        let half = (l.chars().count() as i32) * 9 / 2;
-        root.draw(&Text::new(l, (px - half, py + 8), font(16)))
+        let half = text_w(v) / 2;
+        root.draw(&Text::new(v.clone(), (px - half, py + 8), font(16)))
             .map_err(de)?;
     }
     for (i, v) in ys.iter().enumerate().filter(|(i, _)| i % step_y == 0) {
         let (px, py) = chart.backend_coord(&(0.0, i as f64 + 0.5));
-        let l = v.clone();
-        let wdt = (l.chars().count() as i32) * 9;
-        root.draw(&Text::new(l, (px - wdt - 10, py - 8), font(16)))
-            .map_err(de)?;
+        let (l, _) = fitted(&root, v, 16, 16, (y_area - 50).max(10) as u32);
+        root.draw(&Text::new(
+            l.clone(),
+            (px - text_w(&l) - 10, py - 8),
+            font(16),
+        ))
+        .map_err(de)?;
     }
     let big = nx <= 16 && ny <= 16;
     for (yi, row) in h.cells.iter().enumerate() {
