@@ -762,7 +762,7 @@ fn draw<DB: DrawingBackend>(
                 ))
                 .map_err(de)?;
         }
-        // Centred on its line, over a light backing (there may be no room above the line).
+        // Centred on its line, over a white backing (there may be no room above the line).
         let area = chart.plotting_area();
         let px_y = y_max / f64::from((py.end - py.start).max(1));
         let label = format!("usable {}", sn.usable);
@@ -772,7 +772,7 @@ fn draw<DB: DrawingBackend>(
         let (a, top) = (n - 14.0 - width, usable + 9.0 * px_y);
         area.draw(&Rectangle::new(
             [(a - 3.0, top + px_y), (a + width + 3.0, top - 18.0 * px_y)],
-            WHITE.mix(0.8).filled(),
+            WHITE.filled(),
         ))
         .map_err(de)?;
         area.draw(&Text::new(label, (a, top), font(16)))
@@ -845,7 +845,7 @@ fn draw<DB: DrawingBackend>(
                 span(w.end_ms - w.start_ms)
             );
             // Right of the band's start, else left of it; on one of two rows 20 pixels apart,
-            // over a light backing so that the capacity line under it does not strike it out.
+            // over a white backing so that no line under it strikes it out.
             // Where the whole label fits nowhere, its times alone.
             let x0 = x_of(w.start_ms);
             let spot = [format!("{who} {verb} {times}"), times]
@@ -874,7 +874,7 @@ fn draw<DB: DrawingBackend>(
             let top = y_max - px_y * f64::from(2 + 20 * row as i32);
             area.draw(&Rectangle::new(
                 [(a - 2.0, top), (b + 2.0, top - 18.0 * px_y)],
-                WHITE.mix(0.9).filled(),
+                WHITE.filled(),
             ))
             .map_err(de)?;
             area.draw(&Text::new(label, (a, top), font(16).color(&color)))
