@@ -918,7 +918,7 @@ fn draw<DB: DrawingBackend>(
         &ticks,
         &x_px,
         |t| tick_label(clock, t, long),
-        "",
+        ("", 0),
     )?;
 
     // Legend of the occupancy panel, outside the data: every entry of what is drawn, in rows
@@ -1123,7 +1123,7 @@ fn draw<DB: DrawingBackend>(
         &ticks,
         &x_px,
         |t| tick_label(clock, t, long),
-        "",
+        ("", 0),
     )?;
     let n_levels = order.len() + usize::from(has_other);
     let level_color = |k: usize| {
@@ -1190,7 +1190,7 @@ fn draw<DB: DrawingBackend>(
         &ticks,
         &x_px,
         |t| tick_label(clock, t, long),
-        &desc,
+        (&desc, desc_size),
     )?;
     let line_color = |name: &str| {
         order
@@ -1489,7 +1489,6 @@ fn excess_polygons(levels: &[Vec<f64>]) -> Vec<Vec<(f64, f64)>> {
     out
 }
 
-/// Tick marks and labels under a panel, and the axis title.
 /// The time axis of a chart over a whole run of `duration_ms` (the compare and spread charts):
 /// ticks from 0, labelled in UTC when the run has a start, else described as `since`.
 fn draw_run_axis<DB: DrawingBackend>(
@@ -1519,10 +1518,12 @@ fn draw_run_axis<DB: DrawingBackend>(
         &ticks,
         &x_px,
         |t| tick_label(clock, t, long),
-        desc,
+        (desc, 19),
     )
 }
 
+/// Tick marks and labels under a panel, and the axis title `desc` (none if empty) in size
+/// `desc_size`, centred under the plot.
 fn draw_time_axis<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     px: &std::ops::Range<i32>,
@@ -1530,7 +1531,7 @@ fn draw_time_axis<DB: DrawingBackend>(
     ticks: &[u64],
     x_px: &dyn Fn(u64) -> i32,
     label: impl Fn(u64) -> String,
-    desc: &str,
+    (desc, desc_size): (&str, u32),
 ) -> Result<(), ChartError> {
     area.draw(&PathElement::new(vec![(px.start, y0), (px.end, y0)], BLACK))
         .map_err(de)?;
@@ -1546,18 +1547,26 @@ fn draw_time_axis<DB: DrawingBackend>(
     if desc.is_empty() {
         return Ok(());
     }
-    let half = (desc.chars().count() as i32) * 5;
+    let half = area
+        .estimate_text_size(desc, &font(desc_size))
+        .map_or(desc.chars().count() as i32 * 5, |d| d.0 as i32 / 2);
     area.draw(&Text::new(
         desc.to_string(),
         ((px.start + px.end) / 2 - half, y0 + 34),
-        font(19),
+        font(desc_size),
     ))
     .map_err(de)
 }
 
+/// A time as the axis labels it, with its seconds when it is not on a whole minute
+/// (`08:35:06`, `+00:12:30`).
 fn short_time(clock: Clock, t: u64, long: bool) -> String {
-    let s = tick_label(clock, t, long);
-    if t % 60_000 != 0 { clock.fmt(t) } else { s }
+    let s = tick_label(clock, t - t % 60_000, long);
+    if t % 60_000 != 0 {
+        format!("{s}:{:02}", t / 1000 % 60)
+    } else {
+        s
+    }
 }
 
 fn clip(s: &str, n: usize) -> String {
@@ -1943,9 +1952,18 @@ pub fn draw_compare(c: &CompareChart, out: &Path) -> Result<(), ChartError> {
         }
         if k < listed {
             let y = 60 + 28 * k as i32;
-            legend
-                .draw(&Rectangle::new([(10, y), (40, y + 6)], color.filled()))
-                .map_err(de)?;
+            // Dashed in the legend too when the line is.
+            if k < PALETTE.len() {
+                legend
+                    .draw(&Rectangle::new([(10, y), (40, y + 6)], color.filled()))
+                    .map_err(de)?;
+            } else {
+                for x in [10, 23, 36] {
+                    legend
+                        .draw(&Rectangle::new([(x, y), (x + 8, y + 6)], color.filled()))
+                        .map_err(de)?;
+                }
+            }
             let label = match failed {
                 Some(t) => format!("{} ✗ {}", clip(name, 20), short_time(c.clock, t, long)),
                 None => clip(name, 26),

@@ -781,14 +781,17 @@ fn at_800x500_the_legend_lists_every_entry_inside_the_image_in_one_size() {
         sizes.sort_unstable();
         sizes.dedup();
         assert!(sizes.len() <= 2, "{name}: legend text sizes {sizes:?}");
-        // The three axis titles (drawn turned) have one size.
+        // The three y axis titles (drawn turned) and the time axis title have one size.
         let mut titles: Vec<u64> = texts
             .iter()
-            .filter(|(x, ..)| *x < 30.0)
-            .filter(|t| ["addresses", "held", "instances"].contains(&t.3.as_str()))
+            .filter(|t| {
+                (t.0 < 30.0 && ["addresses", "held", "instances"].contains(&t.3.as_str()))
+                    || t.3.starts_with("time since start")
+                    || t.3.starts_with("time (UTC)")
+            })
             .map(|t| (t.2 * 100.0).round() as u64)
             .collect();
-        assert_eq!(titles.len(), 3, "{name}: axis titles");
+        assert_eq!(titles.len(), 4, "{name}: axis titles");
         titles.dedup();
         assert_eq!(titles.len(), 1, "{name}: axis title sizes {titles:?}");
     }
