@@ -993,7 +993,9 @@ fn draw<DB: DrawingBackend>(
     }
     let (legend_w, legend_h) = legend_top.dim_in_pixel();
     let head_h = if legend_h < 260 { 24 } else { 30 };
-    let row = ((legend_h as i32 - head_h - 4) / items.len().max(1) as i32).clamp(MIN_ROW, 26);
+    // (A row too for the note of how many bands went unlabelled.)
+    let rows = items.len() + usize::from(unlabelled > 0);
+    let row = ((legend_h as i32 - head_h - 4) / rows.max(1) as i32).clamp(MIN_ROW, 26);
     let text_w = legend_w.saturating_sub(TEXT_X as u32 + 6);
     let longest = items
         .iter()
@@ -1067,9 +1069,11 @@ fn draw<DB: DrawingBackend>(
         entry(&legend_top, y, row, color, &label, swatch)?;
         y += row;
     }
-    y += 8;
+    if row == 26 {
+        y += 8;
+    }
     let line_h = ts as i32 + 5;
-    if unlabelled > 0 && y + line_h <= legend_h as i32 {
+    if unlabelled > 0 && y + line_h.min(row) <= legend_h as i32 {
         legend_top
             .draw(&Text::new(
                 if unlabelled == 1 {
