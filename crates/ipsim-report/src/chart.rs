@@ -201,6 +201,9 @@ const BAND: RGBColor = RGBColor(255, 170, 170);
 const SWAP: RGBColor = RGBColor(40, 40, 160);
 const SAT_BAND: RGBColor = RGBColor(200, 170, 240);
 const SAT_MARKER: RGBColor = RGBColor(110, 40, 170);
+/// A connector's demand above its capacity, in the throughput panel: the saturation colour
+/// over white, opaque.
+const SAT_SHADE: RGBColor = RGBColor(204, 180, 226);
 const JOB: RGBColor = RGBColor(140, 60, 160);
 /// The free /28 blocks line: a dark rust, apart from the state and workload colours.
 const FREE_LINE: RGBColor = RGBColor(150, 60, 0);
@@ -222,6 +225,24 @@ const PALETTE: [RGBColor; 8] = [
 const OTHER: RGBColor = RGBColor(120, 120, 120);
 /// A failed deploy or an execution that lost tasks, on the time axis.
 const FAILED_MARK: RGBColor = MARKER_RED;
+
+/// What a legend entry shows beside its label.
+#[derive(Debug, Clone, Copy)]
+enum Swatch {
+    /// A filled box: a stacked area.
+    Fill,
+    /// A line.
+    Line,
+    /// A shaded band (its colour) with its start line (the entry's colour) at the left.
+    Band(RGBColor),
+    /// A triangle: a mark on the time axis.
+    Mark,
+}
+
+/// The shortest legend row, in pixels.
+const MIN_ROW: i32 = 15;
+/// Where a legend entry's label starts, right of its swatch.
+const TEXT_X: i32 = 42;
 
 /// The smallest chart, in pixels: below it the panels and legends do not fit.
 pub const MIN_SIZE: (u32, u32) = (800, 500);
@@ -387,7 +408,9 @@ const LAST_TICKS_H: u32 = 56;
 fn panels<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>) -> Panels<DB> {
     let (w, h) = root.dim_in_pixel();
     let (title, body) = root.split_vertically(TITLE_H);
-    let legend_w = 290.min(w / 4);
+    // A quarter of the width, and at least 240 pixels so that a small chart's legend holds
+    // its labels.
+    let legend_w = (w / 4).clamp(240, 290);
     let (plots, legend) = body.split_horizontally(w - legend_w);
     let body_h = h - TITLE_H;
     let (a, b) = (
@@ -623,28 +646,46 @@ fn draw<DB: DrawingBackend>(
     } else {
         usable * 1.08
     };
-    // Both panels: y grid and integer labels; the time axis is drawn by `draw_time_axis`.
-    // Labels at least 22 pixels apart, and the axis title in a size its panel's height holds.
+    // The instances panel's workloads: a subnet with a connector draws its throughput there.
+    let line_names = line_order(report, &sn.name, shown_lines(opts));
+    let mbps = !line_names.is_empty()
+        && line_names.iter().all(|n| {
+            report
+                .workloads
+                .iter()
+                .any(|w| &w.name == n && w.kind == "connector")
+        });
+    let descs = ["addresses", "held", if mbps { "Mbps" } else { "instances" }];
+    // One size for the three axis titles: the largest each panel's height holds.
+    let desc_size = [&top, &bottom, &lines_area]
+        .iter()
+        .zip(descs)
+        .map(|(a, d)| {
+            let h = f64::from(a.dim_in_pixel().1);
+            (h * 1.2 / d.chars().count().max(1) as f64).clamp(11.0, 20.0) as u32
+        })
+        .min()
+        .unwrap_or(20);
+    // Every panel: y grid and integer labels; the time axis is drawn by `draw_time_axis`.
+    // Labels at least 22 pixels apart.
     let mesh = |c: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
                 desc: &str,
                 y_top: f64| {
         let (_, ys) = c.plotting_area().get_pixel_range();
         let plot_h = (ys.end - ys.start).max(0) as usize;
-        let desc_size =
-            (plot_h as f64 * 1.6 / desc.chars().count().max(1) as f64).clamp(11.0, 20.0);
         c.configure_mesh()
             .disable_x_mesh()
             .x_labels(0)
             .y_labels(integer_labels(y_top).min((plot_h / 22).max(2)))
             .y_desc(desc)
             .y_label_formatter(&|v| format!("{v:.0}"))
-            .axis_desc_style(font(desc_size as u32))
+            .axis_desc_style(font(desc_size))
             .label_style(font(16))
             .draw()
             .map_err(de)
     };
     let mut chart = builder(&top, n, y_max)?;
-    mesh(&mut chart, "addresses", y_max)?;
+    mesh(&mut chart, descs[0], y_max)?;
     let x_of = |t: u64| ((t.saturating_sub(from)) as f64 / (to - from) as f64) * n_cols as f64;
 
     // Failure windows first, under the data: a shaded band each.
@@ -715,13 +756,21 @@ fn draw<DB: DrawingBackend>(
                 ))
                 .map_err(de)?;
         }
+        // Centred on its line, over a white backing (there may be no room above the line).
         let area = chart.plotting_area();
-        area.draw(&Text::new(
-            format!("usable {}", sn.usable),
-            (n - 110.0, usable + y_max * 0.03),
-            font(16),
+        let px_y = y_max / f64::from((py.end - py.start).max(1));
+        let label = format!("usable {}", sn.usable);
+        let width = area
+            .estimate_text_size(&label, &font(16))
+            .map_or(90.0, |d| f64::from(d.0));
+        let (a, top) = (n - 14.0 - width, usable + 9.0 * px_y);
+        area.draw(&Rectangle::new(
+            [(a - 3.0, top + px_y), (a + width + 3.0, top - 18.0 * px_y)],
+            WHITE.filled(),
         ))
         .map_err(de)?;
+        area.draw(&Text::new(label, (a, top), font(16)))
+            .map_err(de)?;
     }
     // Free /28 blocks, what a new owner needs, as a line on the address axis (16 a block):
     // drawn when it shows below the top of the axis somewhere.
@@ -755,7 +804,12 @@ fn draw<DB: DrawingBackend>(
             .map_err(de)?;
         }
     }
-    let mut placed: Vec<(usize, f64, f64)> = Vec::new();
+    // The "usable" label at the right end sits across both rows of band labels.
+    let mut placed: Vec<(usize, f64, f64)> = if zoomed {
+        Vec::new()
+    } else {
+        vec![(0, n - 114.0, n), (1, n - 114.0, n)]
+    };
     let mut unlabelled = 0;
     for (bs, color, verb) in [
         (&fail_bands, MARKER_RED, "fail"),
@@ -778,31 +832,47 @@ fn draw<DB: DrawingBackend>(
             } else {
                 verb
             };
-            let label = format!(
-                "{who} {verb} {}\u{2013}{} ({})",
+            let times = format!(
+                "{}\u{2013}{} ({})",
                 short_time(clock, w.start_ms, long),
                 end,
                 span(w.end_ms - w.start_ms)
             );
-            let a = x_of(w.start_ms) + 5.0;
-            let b = a + label.chars().count() as f64 * 8.5;
-            let row = (0..2).find(|&r| {
-                b < n - 4.0
-                    && !placed
-                        .iter()
-                        .any(|&(pr, pa, pb)| pr == r && a < pb + 12.0 && pa < b + 12.0)
-            });
-            let Some(row) = row else {
+            // Right of the band's start, else left of it; on one of two rows 20 pixels apart,
+            // over a white backing so that no line under it strikes it out.
+            // Where the whole label fits nowhere, its times alone.
+            let x0 = x_of(w.start_ms);
+            let spot = [format!("{who} {verb} {times}"), times]
+                .into_iter()
+                .find_map(|label| {
+                    let width = area
+                        .estimate_text_size(&label, &font(16))
+                        .map_or(label.chars().count() as f64 * 8.5, |d| f64::from(d.0));
+                    [x0 + 5.0, x0 - 5.0 - width]
+                        .into_iter()
+                        .filter(|&a| a >= 4.0 && a + width < n - 4.0)
+                        .flat_map(|a| (0..2).map(move |r| (r, a, a + width)))
+                        .find(|&(r, a, b)| {
+                            !placed
+                                .iter()
+                                .any(|&(pr, pa, pb)| pr == r && a < pb + 12.0 && pa < b + 12.0)
+                        })
+                        .map(|spot| (spot, label))
+                });
+            let Some(((row, a, b), label)) = spot else {
                 unlabelled += 1;
                 continue;
             };
             placed.push((row, a, b));
-            area.draw(&Text::new(
-                label,
-                (a, y_max * (0.985 - 0.055 * row as f64)),
-                font(16).color(&color),
+            let px_y = y_max / f64::from((py.end - py.start).max(1));
+            let top = y_max - px_y * f64::from(2 + 20 * row as i32);
+            area.draw(&Rectangle::new(
+                [(a - 2.0, top), (b + 2.0, top - 18.0 * px_y)],
+                WHITE.filled(),
             ))
             .map_err(de)?;
+            area.draw(&Text::new(label, (a, top), font(16).color(&color)))
+                .map_err(de)?;
         }
     }
     // Swaps and job starts on the time axis.
@@ -842,117 +912,174 @@ fn draw<DB: DrawingBackend>(
         &ticks,
         &x_px,
         |t| tick_label(clock, t, long),
-        "",
+        ("", 0),
     )?;
 
-    // Legend of the occupancy panel, outside the data.
-    let mut y = 30;
-    let entry = |area: &DrawingArea<DB, Shift>,
-                 y: i32,
-                 color: RGBColor,
-                 label: &str,
-                 line: bool|
-     -> Result<(), ChartError> {
-        if line {
-            area.draw(&Rectangle::new([(10, y + 7), (40, y + 10)], color.filled()))
-                .map_err(de)?;
-        } else {
-            area.draw(&Rectangle::new([(10, y), (40, y + 16)], color.filled()))
-                .map_err(de)?;
-        }
-        let (w, _) = area.dim_in_pixel();
-        let (label, size) = fitted(area, label, 17, 13, w.saturating_sub(55));
-        area.draw(&Text::new(label, (50, y), font(size)))
-            .map_err(de)
-    };
-    legend_top
-        .draw(&Text::new("addresses", (10, y - 24), font(19)))
-        .map_err(de)?;
-    // Only the states the panel shows: a level above the one below it somewhere.
+    // Legend of the occupancy panel, outside the data: every entry of what is drawn, in rows
+    // as tall as the panel's height holds them all, and one text size for every legend of the
+    // chart (the largest the rows and the legend's width hold).
     let drawn = |k: usize| {
         occ[k]
             .iter()
             .enumerate()
             .any(|(c, &v)| v > if k == 0 { 0.0 } else { occ[k - 1][c] })
     };
+    let mut items: Vec<(RGBColor, String, Swatch)> = Vec::new();
+    // Only the states the panel shows: a level above the one below it somewhere.
     for k in (0..4).rev().filter(|&k| drawn(k)) {
-        entry(&legend_top, y, colors[k], names[k], false)?;
-        y += 26;
+        items.push((colors[k], names[k].to_string(), Swatch::Fill));
     }
     if !zoomed {
-        entry(
-            &legend_top,
-            y,
-            BLACK,
-            &format!("usable ({})", sn.usable),
-            true,
-        )?;
-        y += 26;
+        items.push((BLACK, format!("usable ({})", sn.usable), Swatch::Line));
     }
     if sn.reservable < sn.usable && sn.reservable > 0 && !zoomed {
-        entry(
-            &legend_top,
-            y,
+        items.push((
             RGBColor(90, 90, 90),
-            &format!("static + reservable ({})", sn.reservable + sn.r#static),
-            true,
-        )?;
-        y += 26;
+            format!("static + reservable ({})", sn.reservable + sn.r#static),
+            Swatch::Line,
+        ));
     }
     if free_drawn {
-        entry(
-            &legend_top,
-            y,
+        items.push((
             FREE_LINE,
-            &format!("free /28 blocks \u{d7}16 (fewest {fewest_free})"),
-            true,
-        )?;
-        y += 26;
+            format!("free /28 blocks \u{d7}16 (fewest {fewest_free})"),
+            Swatch::Line,
+        ));
     }
     let shown = |kind: &str, failed: bool| {
         marks
             .iter()
             .any(|(m, f)| m.kind == kind && *f == failed && m.time_ms >= from && m.time_ms < to)
     };
-    let mut items: Vec<(RGBColor, String)> = Vec::new();
     if !fail_bands.is_empty() {
-        items.push((MARKER_RED, "start of failures".into()));
-        items.push((BAND, "failure window".into()));
+        items.push((
+            MARKER_RED,
+            "failure window (red line: start)".into(),
+            Swatch::Band(BAND),
+        ));
     }
     if !sat_bands.is_empty() {
-        items.push((SAT_BAND, "connector saturated".into()));
+        items.push((
+            SAT_MARKER,
+            "connector saturated".into(),
+            Swatch::Band(SAT_BAND),
+        ));
     }
     if shown("swap", false) {
-        items.push((SWAP, "deploy (on axis)".into()));
+        items.push((SWAP, "deploy (on axis)".into(), Swatch::Mark));
     }
     if shown("swap", true) {
-        items.push((FAILED_MARK, "deploy that failed (on axis)".into()));
+        items.push((
+            FAILED_MARK,
+            "deploy that failed (on axis)".into(),
+            Swatch::Mark,
+        ));
     }
     if shown("job", false) {
-        items.push((JOB, "job execution start".into()));
+        items.push((JOB, "job execution start".into(), Swatch::Mark));
     }
     if shown("job", true) {
-        items.push((FAILED_MARK, "execution that lost tasks".into()));
+        items.push((
+            FAILED_MARK,
+            "execution that lost tasks".into(),
+            Swatch::Mark,
+        ));
     }
-    let (_, legend_h) = legend_top.dim_in_pixel();
-    let stats_h = 0;
-    for (color, label) in items {
-        if y + 26 + stats_h > legend_h as i32 {
+    let (legend_w, legend_h) = legend_top.dim_in_pixel();
+    let head_h = if legend_h < 260 { 24 } else { 30 };
+    // (A row too for the note of how many bands went unlabelled.)
+    let rows = items.len() + usize::from(unlabelled > 0);
+    let row = ((legend_h as i32 - head_h - 4) / rows.max(1) as i32).clamp(MIN_ROW, 26);
+    let text_w = legend_w.saturating_sub(TEXT_X as u32 + 6);
+    let longest = items
+        .iter()
+        .map(|i| i.1.as_str())
+        .max_by_key(|l| l.chars().count())
+        .unwrap_or("");
+    let ts = (12..=((row - 5) as u32).clamp(12, 17))
+        .rev()
+        .find(|&sz| {
+            legend_top
+                .estimate_text_size(longest, &font(sz))
+                .is_ok_and(|d| d.0 <= text_w)
+        })
+        .unwrap_or(12);
+    let entry = |area: &DrawingArea<DB, Shift>,
+                 y: i32,
+                 row: i32,
+                 color: RGBColor,
+                 label: &str,
+                 swatch: Swatch|
+     -> Result<(), ChartError> {
+        let box_h = (row * 6 / 10).max(8);
+        let mid = y + ts as i32 / 2 + 1;
+        match swatch {
+            Swatch::Fill => area.draw(&Rectangle::new(
+                [(10, mid - box_h / 2), (34, mid + box_h / 2)],
+                color.filled(),
+            )),
+            Swatch::Line => area.draw(&Rectangle::new(
+                [(10, mid - 1), (34, mid + 2)],
+                color.filled(),
+            )),
+            Swatch::Band(band) => area
+                .draw(&Rectangle::new(
+                    [(10, mid - box_h / 2), (34, mid + box_h / 2)],
+                    band.filled(),
+                ))
+                .and_then(|()| {
+                    area.draw(&Rectangle::new(
+                        [(10, mid - box_h / 2), (13, mid + box_h / 2)],
+                        color.filled(),
+                    ))
+                }),
+            Swatch::Mark => area.draw(&Polygon::new(
+                vec![
+                    (14, mid + box_h / 2),
+                    (30, mid + box_h / 2),
+                    (22, mid - box_h / 2),
+                ],
+                color.filled(),
+            )),
+        }
+        .map_err(de)?;
+        let (w, _) = area.dim_in_pixel();
+        let (label, size) = fitted(area, label, ts, ts, w.saturating_sub(TEXT_X as u32 + 6));
+        area.draw(&Text::new(label, (TEXT_X, y), font(size)))
+            .map_err(de)
+    };
+    let head = |area: &DrawingArea<DB, Shift>, text: &str| -> Result<(), ChartError> {
+        let (w, _) = area.dim_in_pixel();
+        let (t, size) = fitted(area, text, ts + 2, ts + 2, w.saturating_sub(15));
+        area.draw(&Text::new(t, (10, 4), font(size))).map_err(de)
+    };
+    head(&legend_top, "addresses")?;
+    let mut y = head_h;
+    for (color, label, swatch) in items {
+        // (Only past MIN_ROW rows a legend, which would not fit, drops its last entries.)
+        if y + row > legend_h as i32 {
             break;
         }
-        entry(&legend_top, y, color, &label, false)?;
-        y += 26;
+        entry(&legend_top, y, row, color, &label, swatch)?;
+        y += row;
     }
-    y += 14;
-    if unlabelled > 0 && y + 22 + stats_h <= legend_h as i32 {
+    if row == 26 {
+        y += 8;
+    }
+    let line_h = ts as i32 + 5;
+    if unlabelled > 0 && y + line_h.min(row) <= legend_h as i32 {
         legend_top
             .draw(&Text::new(
-                format!("{unlabelled} bands unlabelled"),
+                if unlabelled == 1 {
+                    "1 band unlabelled".to_string()
+                } else {
+                    format!("{unlabelled} bands unlabelled")
+                },
                 (10, y),
-                font(15).color(&SUBTITLE_GREY),
+                font(ts).color(&SUBTITLE_GREY),
             ))
             .map_err(de)?;
-        y += 22;
+        y += line_h;
     }
     let f = &sn.figures;
     for line in [
@@ -965,15 +1092,14 @@ fn draw<DB: DrawingBackend>(
         format!("failed attempts {}", f.failed_attempts),
     ] {
         // Figures only while they fit above the panel's end.
-        if y + 22 > legend_h as i32 {
+        if y + line_h > legend_h as i32 {
             break;
         }
-        let (w, _) = legend_top.dim_in_pixel();
-        let (line, size) = fitted(&legend_top, &line, 16, 12, w.saturating_sub(15));
+        let (line, size) = fitted(&legend_top, &line, ts, ts, legend_w.saturating_sub(15));
         legend_top
             .draw(&Text::new(line, (10, y), font(size)))
             .map_err(de)?;
-        y += 22;
+        y += line_h;
     }
 
     // --- workload panel: who held the addresses ---
@@ -987,7 +1113,7 @@ fn draw<DB: DrawingBackend>(
     let wy = (top_level * 1.1).max(4.0);
     let mut wchart = builder(&bottom, n, wy)?;
     let (_, wpy) = wchart.plotting_area().get_pixel_range();
-    mesh(&mut wchart, "held by workload", wy)?;
+    mesh(&mut wchart, descs[1], wy)?;
     draw_time_axis(
         &root,
         &px,
@@ -995,7 +1121,7 @@ fn draw<DB: DrawingBackend>(
         &ticks,
         &x_px,
         |t| tick_label(clock, t, long),
-        "",
+        ("", 0),
     )?;
     let n_levels = order.len() + usize::from(has_other);
     let level_color = |k: usize| {
@@ -1022,18 +1148,8 @@ fn draw<DB: DrawingBackend>(
                 .map_err(de)?;
         }
     }
-    let mut y = 30;
-    let (lw, _) = legend_bottom.dim_in_pixel();
-    let (head, size) = fitted(
-        &legend_bottom,
-        "held (in use + retained)",
-        19,
-        13,
-        lw.saturating_sub(15),
-    );
-    legend_bottom
-        .draw(&Text::new(head, (10, y - 24), font(size)))
-        .map_err(de)?;
+    head(&legend_bottom, "held (in use + retained)")?;
+    let mut y = head_h;
     // (A workload that never held an address, stacked for its colour in the instances panel,
     // has no area here and no entry.)
     for (k, w) in order
@@ -1042,28 +1158,20 @@ fn draw<DB: DrawingBackend>(
         .enumerate()
         .filter(|(_, w)| w.peak_held > 0)
     {
-        entry(
-            &legend_bottom,
-            y,
-            level_color(k),
-            &format!("{} ({})", clip(&w.name, 18), w.peak_held),
-            false,
-        )?;
+        let label = format!("{} ({})", clip(&w.name, 18), w.peak_held);
+        entry(&legend_bottom, y, 26, level_color(k), &label, Swatch::Fill)?;
         y += 26;
     }
     if has_other {
-        entry(
-            &legend_bottom,
-            y,
-            OTHER,
-            &format!("other ({} workloads)", wls.len() - order.len()),
-            false,
-        )?;
+        let label = format!("other ({} workloads)", wls.len() - order.len());
+        entry(&legend_bottom, y, 26, OTHER, &label, Swatch::Fill)?;
     }
 
-    // --- instances panel: what the top workloads wanted against what ran ---
-    let names = line_order(report, &sn.name, shown_lines(opts));
-    let lines = source.lines(i, &sn.name, &names, &sweep)?;
+    // --- instances panel: what the top workloads wanted against what ran; or, in a subnet
+    // with a connector, the connectors' throughput demand against what their VMs carry ---
+    let names = line_names;
+    let connectors = vec![mbps; names.len()];
+    let lines = source.lines(i, &sn.name, &names, &connectors, &sweep)?;
     let top_line = lines
         .iter()
         .flat_map(|l| l.iter().flatten())
@@ -1072,7 +1180,7 @@ fn draw<DB: DrawingBackend>(
     let ly = (top_line * 1.1).max(4.0);
     let mut lchart = panel_builder(&lines_area, n, ly, LAST_TICKS_H)?;
     let (_, lpy) = lchart.plotting_area().get_pixel_range();
-    mesh(&mut lchart, "instances", ly)?;
+    mesh(&mut lchart, descs[2], ly)?;
     draw_time_axis(
         &root,
         &px,
@@ -1080,7 +1188,7 @@ fn draw<DB: DrawingBackend>(
         &ticks,
         &x_px,
         |t| tick_label(clock, t, long),
-        &desc,
+        (&desc, desc_size),
     )?;
     let line_color = |name: &str| {
         order
@@ -1088,15 +1196,24 @@ fn draw<DB: DrawingBackend>(
             .position(|o| o == name)
             .map_or(OTHER, level_color)
     };
+    // Where a connector's demand is above its capacity: saturated.
+    let mut saturated = false;
     for (name, l) in names.iter().zip(&lines) {
         let color = line_color(name);
-        // The shortfall, shaded between running and wanted; then the two lines.
-        let short = stack_polygon(l, 1);
+        // The shortfall (or the demand beyond capacity, in the saturation colour), shaded
+        // between the two lines; then the lines.
+        let shade = if mbps {
+            saturated |= l[1].iter().zip(&l[0]).any(|(d, c)| d > c);
+            SAT_SHADE.filled()
+        } else {
+            color.mix(0.25).filled()
+        };
         lchart
-            .draw_series(std::iter::once(Polygon::new(
-                short,
-                color.mix(0.25).filled(),
-            )))
+            .draw_series(
+                excess_polygons(l)
+                    .into_iter()
+                    .map(|p| Polygon::new(p, shade)),
+            )
             .map_err(de)?;
         let steps = |v: &[f64]| -> Vec<(f64, f64)> {
             v.iter()
@@ -1116,52 +1233,74 @@ fn draw<DB: DrawingBackend>(
             .draw_series(LineSeries::new(steps(&l[0]), color.stroke_width(2)))
             .map_err(de)?;
     }
-    let mut y = 30;
+    if mbps {
+        for w in sat_bands.iter().filter(|w| w.start_ms >= from) {
+            let a = x_of(w.start_ms);
+            lchart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(a - 0.5, 0.0), (a + 1.5, ly)],
+                    SAT_MARKER.filled(),
+                )))
+                .map_err(de)?;
+        }
+    }
     let (lw, lh) = legend_lines.dim_in_pixel();
-    let (head, size) = fitted(
+    head(
         &legend_lines,
-        "instances: wanted vs running",
-        19,
-        13,
-        lw.saturating_sub(15),
-    );
-    legend_lines
-        .draw(&Text::new(head, (10, y - 24), font(size)))
-        .map_err(de)?;
+        if mbps {
+            "throughput, Mbps"
+        } else {
+            "instances: wanted vs running"
+        },
+    )?;
+    let mut y = head_h;
     let small = |area: &DrawingArea<DB, Shift>, y: i32, label: &str, dashed: bool| {
+        let mid = y + ts as i32 / 2 + 1;
         if dashed {
-            for x in [10, 22, 34] {
+            for x in [10, 19, 28] {
                 area.draw(&Rectangle::new(
-                    [(x, y + 7), (x + 7, y + 9)],
+                    [(x, mid - 1), (x + 6, mid + 1)],
                     BLACK.filled(),
                 ))
                 .map_err(de)?;
             }
         } else {
-            area.draw(&Rectangle::new([(10, y + 7), (40, y + 9)], BLACK.filled()))
-                .map_err(de)?;
+            area.draw(&Rectangle::new(
+                [(10, mid - 1), (34, mid + 1)],
+                BLACK.filled(),
+            ))
+            .map_err(de)?;
         }
-        let (label, size) = fitted(area, label, 15, 12, lw.saturating_sub(55));
-        area.draw(&Text::new(label, (50, y), font(size)))
+        let (label, size) = fitted(area, label, ts, ts, lw.saturating_sub(TEXT_X as u32 + 6));
+        area.draw(&Text::new(label, (TEXT_X, y), font(size)))
             .map_err(de)
     };
     if !names.is_empty() {
-        small(&legend_lines, y, "running", false)?;
-        small(&legend_lines, y + 22, "wanted (dashed)", true)?;
+        let (solid, dashed) = if mbps {
+            ("capacity (its VMs)", "demand (dashed)")
+        } else {
+            ("running", "wanted (dashed)")
+        };
+        small(&legend_lines, y, solid, false)?;
+        small(&legend_lines, y + 22, dashed, true)?;
         y += 44;
     }
-    for name in &names {
+    let mut rows: Vec<(RGBColor, String, Swatch)> = names
+        .iter()
+        .map(|name| (line_color(name), clip(name, 22), Swatch::Fill))
+        .collect();
+    if saturated {
+        rows.push((
+            SAT_MARKER,
+            "over capacity: saturated".into(),
+            Swatch::Band(SAT_SHADE),
+        ));
+    }
+    for (color, label, swatch) in rows {
         if y + 22 > lh as i32 {
             break;
         }
-        let w = wls.iter().find(|w| &w.name == name);
-        let label = match w {
-            Some(w) if w.kind == "connector" => {
-                format!("{}: demand vs capacity, in VMs", clip(name, 14))
-            }
-            _ => clip(name, 22),
-        };
-        entry(&legend_lines, y, line_color(name), &label, false)?;
+        entry(&legend_lines, y, 22, color, &label, swatch)?;
         y += 22;
     }
 
@@ -1263,9 +1402,14 @@ fn by_peak<'a>(report: &'a Report, subnet: &str) -> Vec<&'a crate::WorkloadRepor
 }
 
 /// The workloads of subnet `subnet` the instances panel draws, at most `k`: those short the
-/// most first (a connector that saturated counts as short), then the most held.
+/// most first (a connector that saturated counts as short), then the most held. In a subnet
+/// with a connector (a connector's /28 is its own), the connectors only: the panel draws their
+/// throughput in Mbps.
 pub(crate) fn line_order(report: &Report, subnet: &str, k: usize) -> Vec<String> {
     let mut wls = by_peak(report, subnet);
+    if wls.iter().any(|w| w.kind == "connector") {
+        wls.retain(|w| w.kind == "connector");
+    }
     let short = |w: &crate::WorkloadReport| {
         let s = w.short.as_ref().map_or(0, |s| s.peak);
         (s, u32::from(!w.saturation_windows.is_empty()))
@@ -1315,7 +1459,34 @@ fn stack_polygon(levels: &[Vec<f64>], k: usize) -> Vec<(f64, f64)> {
     pts
 }
 
-/// Tick marks and labels under a panel, and the axis title.
+/// The outlines of the runs of columns where `levels[1]` is above `levels[0]`: from the lower
+/// line up to the higher, as column-wide steps (no sliver where the two are equal).
+fn excess_polygons(levels: &[Vec<f64>]) -> Vec<Vec<(f64, f64)>> {
+    let (lo, hi) = (&levels[0], &levels[1]);
+    let mut out = Vec::new();
+    let mut c = 0;
+    while c < hi.len() {
+        if hi[c] <= lo[c] {
+            c += 1;
+            continue;
+        }
+        let start = c;
+        while c < hi.len() && hi[c] > lo[c] {
+            c += 1;
+        }
+        let mut pts: Vec<(f64, f64)> = (start..c)
+            .flat_map(|k| [(k as f64, hi[k]), (k as f64 + 1.0, hi[k])])
+            .collect();
+        pts.extend(
+            (start..c)
+                .rev()
+                .flat_map(|k| [(k as f64 + 1.0, lo[k]), (k as f64, lo[k])]),
+        );
+        out.push(pts);
+    }
+    out
+}
+
 /// The time axis of a chart over a whole run of `duration_ms` (the compare and spread charts):
 /// ticks from 0, labelled in UTC when the run has a start, else described as `since`.
 fn draw_run_axis<DB: DrawingBackend>(
@@ -1345,10 +1516,12 @@ fn draw_run_axis<DB: DrawingBackend>(
         &ticks,
         &x_px,
         |t| tick_label(clock, t, long),
-        desc,
+        (desc, 19),
     )
 }
 
+/// Tick marks and labels under a panel, and the axis title `desc` (none if empty) in size
+/// `desc_size`, centred under the plot.
 fn draw_time_axis<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     px: &std::ops::Range<i32>,
@@ -1356,7 +1529,7 @@ fn draw_time_axis<DB: DrawingBackend>(
     ticks: &[u64],
     x_px: &dyn Fn(u64) -> i32,
     label: impl Fn(u64) -> String,
-    desc: &str,
+    (desc, desc_size): (&str, u32),
 ) -> Result<(), ChartError> {
     area.draw(&PathElement::new(vec![(px.start, y0), (px.end, y0)], BLACK))
         .map_err(de)?;
@@ -1372,18 +1545,26 @@ fn draw_time_axis<DB: DrawingBackend>(
     if desc.is_empty() {
         return Ok(());
     }
-    let half = (desc.chars().count() as i32) * 5;
+    let half = area
+        .estimate_text_size(desc, &font(desc_size))
+        .map_or(desc.chars().count() as i32 * 5, |d| d.0 as i32 / 2);
     area.draw(&Text::new(
         desc.to_string(),
         ((px.start + px.end) / 2 - half, y0 + 34),
-        font(19),
+        font(desc_size),
     ))
     .map_err(de)
 }
 
+/// A time as the axis labels it, with its seconds when it is not on a whole minute
+/// (`08:35:06`, `+00:12:30`).
 fn short_time(clock: Clock, t: u64, long: bool) -> String {
-    let s = tick_label(clock, t, long);
-    if t % 60_000 != 0 { clock.fmt(t) } else { s }
+    let s = tick_label(clock, t - t % 60_000, long);
+    if t % 60_000 != 0 {
+        format!("{s}:{:02}", t / 1000 % 60)
+    } else {
+        s
+    }
 }
 
 fn clip(s: &str, n: usize) -> String {
@@ -1403,6 +1584,64 @@ mod tests {
         assert_eq!(tick_step(3_600_000), 300_000);
         assert_eq!(tick_step(30 * 86_400_000), 604_800_000);
         assert_eq!(tick_label(Clock::default(), 5_400_000, false), "+01:30");
+    }
+
+    /// Prefix labels as long as `/22 (1,020 usable)` on either axis of a heatmap are drawn
+    /// whole, inside the image (they began left of it), and x labels do not overlap.
+    #[test]
+    fn heatmap_labels_of_prefixes_stay_inside_the_image() {
+        let prefixes: Vec<String> = [20, 21, 22, 23, 24, 25, 26]
+            .iter()
+            .map(|p| format!("/{p} ({} usable)", (1u64 << (32 - p)) - 4))
+            .collect();
+        let h = Heatmap {
+            title: "t".into(),
+            subtitle: "s".into(),
+            x_label: "subnet.a.prefix".into(),
+            y_label: "subnet.b.prefix".into(),
+            xs: prefixes.clone(),
+            ys: prefixes.clone(),
+            cells: vec![vec![Some(0.5); 7]; 7],
+        };
+        let out = std::env::temp_dir().join(format!("ipsim-heat-{}.svg", std::process::id()));
+        draw_heatmap(&h, &out, Format::Svg).unwrap();
+        let svg = std::fs::read_to_string(&out).unwrap();
+        let _ = std::fs::remove_file(&out);
+        let mut xs_drawn: Vec<(f64, f64, String)> = Vec::new();
+        for t in svg.split("<text ").skip(1) {
+            let (tag, rest) = t.split_once('>').unwrap();
+            let body = rest.split("</text>").next().unwrap().trim();
+            let attr = |k: &str| -> f64 {
+                format!(" {tag}")
+                    .split(&format!(" {k}=\""))
+                    .nth(1)
+                    .and_then(|v| v.split('"').next())
+                    .unwrap()
+                    .parse()
+                    .unwrap()
+            };
+            let (x, y) = (attr("x"), attr("y"));
+            assert!(x >= 0.0, "{body:?} starts at x={x}, left of the image");
+            if prefixes.iter().any(|p| p == body) {
+                xs_drawn.push((x, y, body.to_string()));
+            }
+        }
+        // Every y label whole (7 rows hold them all), and x labels at least their width apart.
+        for p in &prefixes {
+            assert!(
+                xs_drawn.iter().any(|(_, _, b)| b == p),
+                "{p} not drawn whole"
+            );
+        }
+        // (The x labels are the ones under the plot, near the image's bottom.)
+        let mut bottom: Vec<f64> = xs_drawn
+            .iter()
+            .filter(|(_, y, _)| *y > 750.0)
+            .map(|(x, ..)| *x)
+            .collect();
+        assert!(bottom.len() >= 3, "{xs_drawn:?}");
+        bottom.sort_by(f64::total_cmp);
+        assert!(bottom.windows(2).all(|w| w[1] - w[0] > 140.0), "{bottom:?}");
     }
 }
 
@@ -1489,10 +1728,18 @@ fn heatmap_on<DB: DrawingBackend>(
     let (nx, ny) = (h.xs.len().max(1), h.ys.len().max(1));
     let xs = h.xs.clone();
     let ys = h.ys.clone();
+    let text_w = |l: &str| {
+        root.estimate_text_size(l, &font(16))
+            .map_or(l.chars().count() as i32 * 9, |d| d.0 as i32)
+    };
+    // The y labels' area as wide as the widest label (`/22 (1,020 usable)`) and the axis
+    // title beside it need, at most a third of the image.
+    let widest_y = ys.iter().map(|l| text_w(l)).max().unwrap_or(0);
+    let y_area = (widest_y + 50).clamp(90, w as i32 / 3);
     let mut chart = ChartBuilder::on(&main)
         .margin(20)
         .x_label_area_size(70)
-        .y_label_area_size(90)
+        .y_label_area_size(y_area as u32)
         .build_cartesian_2d(0f64..nx as f64, 0f64..ny as f64)
         .map_err(de)?;
     chart
@@ -1505,21 +1752,31 @@ fn heatmap_on<DB: DrawingBackend>(
         .axis_desc_style(font(20))
         .draw()
         .map_err(de)?;
-    // Categorical labels at cell centres, thinned to about 12 per axis.
-    let (step_x, step_y) = ((nx / 12).max(1), (ny / 12).max(1));
+    // Categorical labels at cell centres, thinned so that none overlaps the next (x) and at
+    // most about 12 per axis.
+    let (plot_xs, plot_ys) = chart.plotting_area().get_pixel_range();
+    let cell_w = f64::from((plot_xs.end - plot_xs.start).max(1)) / nx as f64;
+    let cell_h = f64::from((plot_ys.end - plot_ys.start).max(1)) / ny as f64;
+    let widest_x = xs.iter().map(|l| text_w(l)).max().unwrap_or(0);
+    let step_x = ((f64::from(widest_x + 12) / cell_w).ceil() as usize)
+        .max(nx / 12)
+        .max(1);
+    let step_y = ((22.0 / cell_h).ceil() as usize).max(ny / 12).max(1);
     for (i, v) in xs.iter().enumerate().filter(|(i, _)| i % step_x == 0) {
         let (px, py) = chart.backend_coord(&(i as f64 + 0.5, 0.0));
-        let l = v.clone();
-        let half = (l.chars().count() as i32) * 9 / 2;
-        root.draw(&Text::new(l, (px - half, py + 8), font(16)))
+        let half = text_w(v) / 2;
+        root.draw(&Text::new(v.clone(), (px - half, py + 8), font(16)))
             .map_err(de)?;
     }
     for (i, v) in ys.iter().enumerate().filter(|(i, _)| i % step_y == 0) {
         let (px, py) = chart.backend_coord(&(0.0, i as f64 + 0.5));
-        let l = v.clone();
-        let wdt = (l.chars().count() as i32) * 9;
-        root.draw(&Text::new(l, (px - wdt - 10, py - 8), font(16)))
-            .map_err(de)?;
+        let (l, _) = fitted(&root, v, 16, 16, (y_area - 50).max(10) as u32);
+        root.draw(&Text::new(
+            l.clone(),
+            (px - text_w(&l) - 10, py - 8),
+            font(16),
+        ))
+        .map_err(de)?;
     }
     let big = nx <= 16 && ny <= 16;
     for (yi, row) in h.cells.iter().enumerate() {
@@ -1693,9 +1950,18 @@ pub fn draw_compare(c: &CompareChart, out: &Path) -> Result<(), ChartError> {
         }
         if k < listed {
             let y = 60 + 28 * k as i32;
-            legend
-                .draw(&Rectangle::new([(10, y), (40, y + 6)], color.filled()))
-                .map_err(de)?;
+            // Dashed in the legend too when the line is.
+            if k < PALETTE.len() {
+                legend
+                    .draw(&Rectangle::new([(10, y), (40, y + 6)], color.filled()))
+                    .map_err(de)?;
+            } else {
+                for x in [10, 23, 36] {
+                    legend
+                        .draw(&Rectangle::new([(x, y), (x + 8, y + 6)], color.filled()))
+                        .map_err(de)?;
+                }
+            }
             let label = match failed {
                 Some(t) => format!("{} ✗ {}", clip(name, 20), short_time(c.clock, t, long)),
                 None => clip(name, 26),

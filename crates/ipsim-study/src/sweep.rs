@@ -62,8 +62,9 @@ impl Vary {
     }
 
     /// How value `v` reads on a chart's axis: a prefix as `/22 (1,020 usable)`, a duration
-    /// field (its last path segment names one: `retention`, `at`, `start`, ...) as `8h` rather
-    /// than milliseconds, else as [`Vary::label`].
+    /// field (a duration by its kind, `surge.hold`, or, in a JSON path, by its last segment's
+    /// name: `retention`, `at`, `start`, ...) as `8h` rather than milliseconds, else as
+    /// [`Vary::label`].
     pub fn axis_label(&self, v: f64) -> String {
         let last = self.path.rsplit('.').next().unwrap_or("");
         let last = last.split('[').next().unwrap_or(last);
@@ -90,7 +91,10 @@ impl Vary {
             "period",
             "phase",
         ];
-        if duration.contains(&last) {
+        // The field's own kind first (`surge.hold`, `workload.W.idle_delay`, ...); for a path
+        // into the scenario's JSON, the name of its last segment.
+        let is_duration = Field::parse(&self.path).is_ok_and(|f| f.is_duration());
+        if is_duration || duration.contains(&last) {
             return ipsim_report::span(v as u64);
         }
         self.label(v)
@@ -590,5 +594,11 @@ mod tests {
         assert_eq!(r.label(r.values[1]), "28800000");
         let n = parse_vary("surge.peak=100..200:100").unwrap();
         assert_eq!(n.axis_label(100.0), "100");
+        // Durations by the field's kind, not only by a list of names: a surge's hold.
+        let h = parse_vary("surge.hold=10m..30m:10m").unwrap();
+        let labels: Vec<String> = h.values.iter().map(|v| h.axis_label(*v)).collect();
+        assert_eq!(labels, ["10m", "20m", "30m"]);
+        let i = parse_vary("workload.api.idle_delay=90s").unwrap();
+        assert_eq!(i.axis_label(i.values[0]), "1m30s");
     }
 }

@@ -568,6 +568,11 @@ impl Field {
         }
     }
 
+    /// Whether its values are durations (in milliseconds).
+    pub fn is_duration(&self) -> bool {
+        self.kind() == Kind::Duration
+    }
+
     fn kind(&self) -> Kind {
         use DemandField::*;
         use ParamField::*;

@@ -569,8 +569,11 @@ fn the_instances_panel_shades_what_the_tight_swap_wanted_and_did_not_run() {
     }
 }
 
+/// The connector's panel draws its throughput in Mbps: the capacity of its VMs (solid) against
+/// its demand (dashed), the demand above the capacity shaded in the saturation colour from a
+/// line where the saturation starts.
 #[test]
-fn the_connector_wanting_more_throughput_than_its_vms_carry_is_shaded() {
+fn the_connectors_throughput_is_drawn_in_mbps_against_its_capacity_with_the_saturation_shaded() {
     let d = tmp("chart-connector");
     let o = ipsim(&[
         "run",
@@ -581,18 +584,64 @@ fn the_connector_wanting_more_throughput_than_its_vms_carry_is_shaded() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let img = image::open(d.join("occupancy.png")).unwrap().to_rgb8();
     let layout = render_dir(&d, &ChartOptions::default()).unwrap().remove(0);
-    // 03:00-04:00 the demand needs 12 VMs' throughput and the connector's maximum, 10, runs:
-    // shaded between 10 and 12. At 02:30 and 04:30 the VMs carry it all.
+    // Demand 150, 450, 200, 1200, 900, 300 Mbps by the hour; 2, 5, 5, 10, 10, 10 VMs of
+    // 100 Mbps. 03:00-04:00 the demand, 1,200, is above the 1,000 the VMs carry: shaded
+    // between 1,000 and 1,200. The axis runs to 1,200 x 1.1.
     let ys = layout.lines_y.clone();
-    let top = 12.0 * 1.1;
-    let (y10, y12) = (row_of(&ys, 10.0, top), row_of(&ys, 12.0, top));
+    let top = 1200.0 * 1.1;
+    let (y1000, y1200) = (row_of(&ys, 1000.0, top), row_of(&ys, 1200.0, top));
     let hour = 3_600_000;
-    let shade = count_in(&img, layout.x_of(hour * 7 / 2), y12 + 3..y10 - 2, shaded);
-    assert!(shade as i32 >= (y10 - y12) / 2, "{shade} shaded at 03:30");
-    // (A pixel where a dashed line's dash ends blends like the shade.)
+    let sat = |p: [u8; 3]| p == SAT_SHADE;
+    let shade = count_in(&img, layout.x_of(hour * 7 / 2), y1200 + 3..y1000 - 2, sat);
+    assert!(
+        shade as i32 >= (y1000 - y1200) * 8 / 10,
+        "{shade} shaded at 03:30 of {}",
+        y1000 - y1200
+    );
+    // The saturation starts at 03:00: a line in the saturation colour the panel's height.
+    let line = (-1..=1)
+        .map(|dx| {
+            count_in(&img, layout.x_of(3 * hour) + dx, ys.clone(), |p| {
+                p == [110, 40, 170]
+            })
+        })
+        .max()
+        .unwrap();
+    assert!(
+        line as i32 > (ys.end - ys.start) * 8 / 10,
+        "{line} at 03:00"
+    );
+    // Before it and after 04:00 the VMs carry it all: no shade (02:30: 200 of 500 Mbps,
+    // 04:30: 900 of 1,000).
     for t in [hour * 5 / 2, hour * 9 / 2] {
-        let n = count_in(&img, layout.x_of(t), ys.clone(), shaded);
-        assert!(n <= 2, "{n} shaded at {t} ms");
+        let n = count_in(&img, layout.x_of(t), ys.clone(), sat);
+        assert_eq!(n, 0, "shaded at {t} ms");
+    }
+    // The dashed demand at 02:30 is at 200 Mbps, under the capacity's 500.
+    let (y200, y500) = (row_of(&ys, 200.0, top), row_of(&ys, 500.0, top));
+    let dark = |p: [u8; 3]| p == [0x44, 0x01, 0x54];
+    let at = layout.x_of(hour * 5 / 2);
+    let near = |y: i32| {
+        (at - 6..=at + 6)
+            .map(|x| count_in(&img, x, y - 2..y + 3, dark))
+            .sum::<usize>()
+    };
+    assert!(
+        near(y200) > 0 && near(y500) > 0,
+        "no lines at 200 and 500 Mbps at 02:30"
+    );
+    // The axis says its unit; the legend names what the shade means.
+    let o = ipsim(&["chart", d.to_str().unwrap(), "--svg"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let texts = svg_texts(&std::fs::read_to_string(d.join("occupancy.svg")).unwrap());
+    for want in [
+        "Mbps",
+        "throughput, Mbps",
+        "capacity (its VMs)",
+        "demand (dashed)",
+        "over capacity: saturated",
+    ] {
+        assert!(texts.iter().any(|t| t.3 == want), "{want:?} not drawn");
     }
     let csv = std::fs::read_to_string(d.join("workloads.csv")).unwrap();
     assert!(
@@ -602,4 +651,257 @@ fn the_connector_wanting_more_throughput_than_its_vms_carry_is_shaded() {
             .ends_with(",demand_mbps,capacity_mbps,run"),
         "{csv}"
     );
+}
+
+/// The shade of a connector's demand above its capacity.
+const SAT_SHADE: [u8; 3] = [204, 180, 226];
+
+/// Every `<text>` of an SVG chart: its x, y, font size and text.
+fn svg_texts(svg: &str) -> Vec<(f64, f64, f64, String)> {
+    let attr = |tag: &str, name: &str| -> f64 {
+        let k = format!(" {name}=\"");
+        let i = format!(" {tag}")
+            .find(&k)
+            .unwrap_or_else(|| panic!("no {name} in {tag}"))
+            + k.len()
+            - 1;
+        tag[i..i + tag[i..].find('"').unwrap()].parse().unwrap()
+    };
+    svg.split("<text ")
+        .skip(1)
+        .map(|t| {
+            let (tag, rest) = t.split_once('>').unwrap();
+            let body = rest.split("</text>").next().unwrap().trim().to_string();
+            let x = attr(tag, "x");
+            let y = attr(tag, "y");
+            (x, y, attr(tag, "font-size"), body)
+        })
+        .collect()
+}
+
+/// A service that bursts past its /25 every 15 minutes for 6 hours, beside a steady one: 25
+/// failure windows, most of whose bands cannot be labelled.
+fn many_windows(dir: &Path) -> std::path::PathBuf {
+    let pts: Vec<_> = (0..72)
+        .map(|k| {
+            let v = if k % 3 == 1 || k % 11 == 0 { 70 } else { 20 };
+            serde_json::json!([format!("{}m", k * 5), v])
+        })
+        .collect();
+    let s = serde_json::json!({
+        "name": "many-windows", "description": "a service that bursts past its /25 again and again",
+        "duration": "6h",
+        "subnets": [{ "name": "edge", "cidr": "10.9.0.0/25" }],
+        "workloads": [
+            { "name": "bursty", "subnet": "edge", "demand": { "type": "step", "points": pts } },
+            { "name": "steady", "subnet": "edge", "demand": { "type": "constant", "value": 20 } }
+        ]
+    });
+    let p = dir.join("many.json");
+    std::fs::write(&p, serde_json::to_string_pretty(&s).unwrap()).unwrap();
+    p
+}
+
+/// At 800x500, the smallest size, the occupancy legend lists every entry of what is drawn (the
+/// failure window and the failed deploys too, which it used to drop), inside the image, in one
+/// text size; nothing touches the right or bottom edge. The tight swap, the 30-workload case,
+/// whose legend is the longest (ten entries), and a case of 25 failure windows, whose legend
+/// also says how many bands went unlabelled.
+#[test]
+fn at_800x500_the_legend_lists_every_entry_inside_the_image_in_one_size() {
+    let d = tmp("chart-800");
+    let thirty = thirty_workloads(&d);
+    let many = many_windows(&d);
+    let cases: [(&str, &str, &[&str]); 3] = [
+        (
+            "scenarios/revision-swap-tight.json",
+            "tight",
+            &[
+                "retained",
+                "in use",
+                "free /28 blocks",
+                "failure window",
+                "deploy that failed",
+            ],
+        ),
+        (
+            thirty.to_str().unwrap(),
+            "thirty",
+            &[
+                "reserved, idle",
+                "retained",
+                "in use",
+                "usable (508)",
+                "static + reservable (480)",
+                "free /28 blocks",
+                "failure window",
+                "deploy (on axis)",
+                "deploy that failed",
+                "execution that lost tasks",
+            ],
+        ),
+        (
+            many.to_str().unwrap(),
+            "many",
+            &[
+                "reserved, idle",
+                "retained",
+                "in use",
+                "usable (124)",
+                "free /28 blocks",
+                "failure window",
+                "bands unlabelled",
+            ],
+        ),
+    ];
+    for (scenario, name, entries) in cases {
+        let out = d.join(name);
+        let dir = out.to_str().unwrap();
+        let o = ipsim(&["run", scenario, "--out", dir, "--no-chart"]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        for extra in [&[][..], &["--svg"][..]] {
+            let mut args = vec!["chart", dir, "--width", "800", "--height", "500"];
+            args.extend_from_slice(extra);
+            let o = ipsim(&args);
+            assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        }
+        let img = image::open(out.join("occupancy.png")).unwrap().to_rgb8();
+        assert_eq!(img.dimensions(), (800, 500));
+        // The occupancy legend: right of the plots (240 pixels at this width), under the title.
+        let (x0, y0, y1) = (800 - 240, 100, 100 + 400 * 44 / 100);
+        let in_legend = |rgb: [u8; 3]| {
+            (y0..y1)
+                .flat_map(|y| (x0..800).map(move |x| (x, y)))
+                .filter(|&(x, y)| img.get_pixel(x, y).0 == rgb)
+                .count()
+        };
+        // The failure marker's red (the window's start line, at least 3 x 8 pixels; the failed
+        // deploy's triangle) and the window's pink.
+        assert!(in_legend([220, 0, 0]) >= 20, "{name}: no failure marker");
+        assert!(in_legend([255, 170, 170]) > 40, "{name}: no failure window");
+        let edge = (0..500)
+            .flat_map(|y| (797..800).map(move |x| (x, y)))
+            .chain((0..800).flat_map(|x| (497..500).map(move |y| (x, y))))
+            .filter(|&(x, y)| img.get_pixel(x, y).0 != [255, 255, 255])
+            .count();
+        assert_eq!(
+            edge, 0,
+            "{name}: something touches the right or bottom edge"
+        );
+        let svg = std::fs::read_to_string(out.join("occupancy.svg")).unwrap();
+        let texts = svg_texts(&svg);
+        for (x, y, _, t) in &texts {
+            assert!(
+                (0.0..800.0).contains(x) && (0.0..500.0).contains(y),
+                "{name}: {t:?} at ({x}, {y}), off the image"
+            );
+        }
+        let legend: Vec<_> = texts
+            .iter()
+            .filter(|(x, y, ..)| *x >= f64::from(x0) && *y < f64::from(y1))
+            .collect();
+        for e in entries {
+            assert!(
+                legend.iter().any(|t| t.3.contains(e)),
+                "{name}: {e:?} missing from the legend: {:?}",
+                legend.iter().map(|t| &t.3).collect::<Vec<_>>()
+            );
+        }
+        // One size for every legend entry of the chart (its headings one size above it).
+        let mut sizes: Vec<u64> = texts
+            .iter()
+            .filter(|(x, ..)| *x >= f64::from(x0))
+            .map(|t| (t.2 * 100.0).round() as u64)
+            .collect();
+        sizes.sort_unstable();
+        sizes.dedup();
+        assert!(sizes.len() <= 2, "{name}: legend text sizes {sizes:?}");
+        // The three y axis titles (drawn turned) and the time axis title have one size.
+        let mut titles: Vec<u64> = texts
+            .iter()
+            .filter(|t| {
+                (t.0 < 30.0 && ["addresses", "held", "instances"].contains(&t.3.as_str()))
+                    || t.3.starts_with("time since start")
+                    || t.3.starts_with("time (UTC)")
+            })
+            .map(|t| (t.2 * 100.0).round() as u64)
+            .collect();
+        assert_eq!(titles.len(), 4, "{name}: axis titles");
+        titles.dedup();
+        assert_eq!(titles.len(), 1, "{name}: axis title sizes {titles:?}");
+    }
+}
+
+/// compare.png of the shared subnet under four variants, two of which fail (service-scoped
+/// /28 blocks run out at +02:00): every variant's colour is drawn inside the plot, above the
+/// x axis (the two failing ones sit at 0 free addresses, which used to be under the axis),
+/// each is in the legend, and the failures are marked with red crosses at +02:00.
+#[test]
+fn compare_png_shows_every_variant_above_the_axis_and_marks_the_failures() {
+    let d = tmp("chart-compare");
+    let o = ipsim(&[
+        "compare",
+        "scenarios/shared-subnet.json",
+        "--strategies",
+        "first-fit,best-fit,scope=subnet,block=/29",
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let img = image::open(d.join("compare.png")).unwrap().to_rgb8();
+    let (w, h) = img.dimensions();
+    let is = |x: u32, y: u32, rgb: [u8; 3]| img.get_pixel(x, y).0 == rgb;
+    // The plot area: the x axis is the lowest row black across the middle of the image, the y
+    // axis the first column black for 300 rows above it; the axis row ends at the plot's end.
+    let legend_x = w - 300;
+    let axis_y = (0..h)
+        .filter(|&y| (300..1000).all(|x| is(x, y, [0, 0, 0])))
+        .max()
+        .expect("no x axis");
+    let axis_x = (0..w / 2)
+        .find(|&x| (axis_y - 300..axis_y).all(|y| is(x, y, [0, 0, 0])))
+        .expect("no y axis");
+    let plot_end = (axis_x..legend_x)
+        .filter(|&x| is(x, axis_y, [0, 0, 0]))
+        .max()
+        .unwrap();
+    let count = |rgb: [u8; 3], xs: std::ops::Range<u32>, ys: std::ops::Range<u32>| {
+        ys.flat_map(|y| xs.clone().map(move |x| (x, y)))
+            .filter(|&(x, y)| is(x, y, rgb))
+            .count()
+    };
+    let plot = axis_x + 1..plot_end;
+    let viridis = [
+        [0x44, 0x01, 0x54],
+        [0x1F, 0xA1, 0x87],
+        [0x46, 0x33, 0x7E],
+        [0x4A, 0xC1, 0x6D],
+    ];
+    let run = (plot_end - axis_x) as usize;
+    for (k, c) in viridis.iter().enumerate() {
+        // Most of the run long, above the axis; nothing of it on or under the axis.
+        let above = count(*c, plot.clone(), 72..axis_y);
+        assert!(above > run, "variant {k}: {above} pixels in the plot");
+        assert_eq!(
+            count(*c, plot.clone(), axis_y..h),
+            0,
+            "variant {k} under the axis"
+        );
+        assert!(
+            count(*c, legend_x..w, 72..h) > 50,
+            "variant {k} not in the legend"
+        );
+    }
+    // The failing variants (first-fit, best-fit) at 0 free addresses, just above the axis (the
+    // y axis starts 3% below 0): each line within 30 pixels of it for most of the run.
+    for c in &viridis[..2] {
+        let low = count(*c, plot.clone(), axis_y - 30..axis_y);
+        assert!(low > run, "a failing variant is not at 0: {low}");
+    }
+    // The crosses at +02:00, half way along the 4 h run, near 0; none elsewhere in the plot.
+    let x2h = axis_x + (plot_end - axis_x) / 2;
+    let red = [220, 0, 0];
+    let near = count(red, x2h - 12..x2h + 13, axis_y - 40..axis_y);
+    assert!(near > 40, "{near} red pixels at +02:00");
+    assert_eq!(count(red, plot.clone(), 72..axis_y), near, "red elsewhere");
 }

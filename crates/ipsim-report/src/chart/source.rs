@@ -34,18 +34,20 @@ fn free_minima(c: &Columns) -> Vec<Option<f64>> {
         .collect()
 }
 
-/// What a workload row says it wanted: running + pending, or for a connector the instances
-/// its throughput demand needs (demand × running ÷ capacity, what one instance carries).
-fn wanted(running: f64, pending: f64, demand: f64, capacity: f64) -> f64 {
-    if capacity > 0.0 || demand > 0.0 {
-        if running > 0.0 && capacity > 0.0 {
-            demand * running / capacity
-        } else {
-            // No instance yet: all of the demand is beyond capacity; at least one is needed.
-            demand.min(1.0)
-        }
+/// The two lines a workload row gives the instances panel: its running count and what it
+/// wanted (running + pending); for a connector, the throughput its VMs carry and its demand, in
+/// Mbps (the demand above the capacity is what saturates).
+fn line_values(
+    connector: bool,
+    running: f64,
+    pending: f64,
+    demand: f64,
+    capacity: f64,
+) -> [f64; 2] {
+    if connector {
+        [capacity, demand]
     } else {
-        running + pending
+        [running, running + pending]
     }
 }
 
@@ -95,20 +97,22 @@ impl Source<'_> {
     }
 
     /// Per workload of `names` (of subnet `i`), the column maxima of its running count and of
-    /// what it wanted: its desired count (running + pending), or for a connector the instances
-    /// its throughput demand needs (demand ÷ what one instance carries), so that a line above
-    /// the running count is throughput beyond capacity.
+    /// what it wanted: its desired count (running + pending); or, for a connector (`connectors`,
+    /// one per name), of the throughput its VMs carry and of its demand, in Mbps. (A run's
+    /// columns are in these units already: its [`ChartSink`] knew each workload's kind.)
     pub(super) fn lines(
         &self,
         i: usize,
         subnet: &str,
         names: &[String],
+        connectors: &[bool],
         sweep: &Sweep,
     ) -> Result<Vec<Vec<Vec<f64>>>, ChartError> {
         match self {
             Source::Files(dir) => {
                 let mut cols = vec![Columns::new(sweep.from, sweep.to, sweep.n, 2); names.len()];
-                line_columns(&dir.join(WorkloadCol::FILE), subnet, names, &mut cols)?;
+                let path = dir.join(WorkloadCol::FILE);
+                line_columns(&path, subnet, names, connectors, &mut cols)?;
                 Ok(cols.into_iter().map(|c| c.levels).collect())
             }
             Source::Run(run) => {
@@ -293,12 +297,14 @@ fn occupancy_columns(
     Ok(())
 }
 
-/// Running and wanted counts of the workloads `names` of a subnet from `workloads.csv` (a
-/// file without the throughput columns, written before they existed, reads 0 for them).
+/// Running and wanted counts of the workloads `names` of a subnet from `workloads.csv`, or a
+/// connector's capacity and demand in Mbps (a file without the throughput columns, written
+/// before they existed, reads 0 for them).
 fn line_columns(
     path: &Path,
     subnet: &str,
     names: &[String],
+    connectors: &[bool],
     cols: &mut [Columns],
 ) -> Result<(), ChartError> {
     let rows = CsvRows::open(path)?;
@@ -322,8 +328,9 @@ fn line_columns(
         };
         let opt = |c: Option<usize>| c.map_or(Ok(0.0), |c| num(rec, c, path));
         let (r, p) = (num(rec, cr, path)?, num(rec, cp, path)?);
-        let w = wanted(r, p, opt(cd)?, opt(cc)?);
-        cols[k].set(num(rec, ct, path)? as u64, &[r, w]);
+        let connector = connectors.get(k).copied().unwrap_or(false);
+        let v = line_values(connector, r, p, opt(cd)?, opt(cc)?);
+        cols[k].set(num(rec, ct, path)? as u64, &v);
         Ok(())
     })?;
     cols.iter_mut().for_each(Columns::finish);
@@ -404,6 +411,8 @@ struct SubnetColumns {
     lines: Vec<(String, Columns)>,
     /// Per component of `held`: its index in `lines`.
     line_of: Vec<Option<usize>>,
+    /// Per component of `held`: whether it is a connector, whose lines are in Mbps.
+    connector: Vec<bool>,
     /// The subnet's workloads, in input order: the components of `held`.
     workloads: Vec<String>,
     steps: HeldSteps<u32>,
@@ -525,6 +534,7 @@ impl ChartSink {
                 free: Columns::starting_at(from, to, n, 1, f64::NEG_INFINITY),
                 lines: Vec::new(),
                 line_of: Vec::new(),
+                connector: Vec::new(),
                 workloads: Vec::new(),
                 steps: HeldSteps::new(0),
                 held: Held::Dropped,
@@ -537,6 +547,8 @@ impl ChartSink {
                 .ok_or_else(|| err(format!("workload {} has no subnet", w.name)))?;
             place.push((w.subnet, s.workloads.len()));
             s.workloads.push(w.name.clone());
+            let connector = matches!(w.kind, ipsim_core::Kind::Connector(_));
+            s.connector.push(connector);
         }
         // Every workload's instance lines while they fit in half the budget; else only those
         // a report names, or none (and the run is gathered again).
@@ -645,13 +657,14 @@ impl RowSink for ChartSink {
         let s = &mut self.subnets[subnet];
         if let Some(&Some(k)) = s.line_of.get(j) {
             let f = f64::from;
-            let w = wanted(
+            let v = line_values(
+                s.connector.get(j).copied().unwrap_or(false),
                 f(r.running),
                 f(r.pending),
                 f(r.demand_mbps),
                 f(r.capacity_mbps),
             );
-            s.lines[k].1.set(r.time_ms, &[f(r.running), w]);
+            s.lines[k].1.set(r.time_ms, &v);
         }
         let held = &mut s.held;
         let before = held.n_values();
@@ -796,8 +809,15 @@ mod tests {
                 .filter(|w| input.subnets[w.subnet].name == name)
                 .map(|w| w.name.clone())
                 .collect();
-            let lines = files.lines(i, name, &names, &sweep).unwrap();
-            assert_eq!(lines, run.lines(i, name, &names, &sweep).unwrap(), "{name}");
+            let lines = files
+                .lines(i, name, &names, &vec![false; names.len()], &sweep)
+                .unwrap();
+            assert_eq!(
+                lines,
+                run.lines(i, name, &names, &vec![false; names.len()], &sweep)
+                    .unwrap(),
+                "{name}"
+            );
             // (Every workload wants some; "blip" wants 20 for 100 ms and may never run.)
             assert!(lines.iter().all(|l| l[1].iter().any(|&v| v > 0.0)));
             assert!(lines.iter().any(|l| l[0].iter().any(|&v| v > 0.0)));
@@ -847,9 +867,11 @@ mod tests {
             let names =
                 super::super::line_order(&report, name, super::super::shown_lines(&opts_top));
             assert_eq!(
-                files.lines(i, name, &names, &sweep).unwrap(),
+                files
+                    .lines(i, name, &names, &vec![false; names.len()], &sweep)
+                    .unwrap(),
                 Source::Run(&stacked)
-                    .lines(i, name, &names, &sweep)
+                    .lines(i, name, &names, &vec![false; names.len()], &sweep)
                     .unwrap()
             );
             // Stacked columns are for their own order only.
@@ -895,12 +917,18 @@ mod many {
         let (from, to) = time_range(out.duration_ms, &opts).unwrap();
         let sweep = Sweep::new(from, to, n);
         let names = vec!["w0".to_string()];
-        assert!(Source::Run(&first).lines(0, "s", &names, &sweep).is_err());
+        assert!(
+            Source::Run(&first)
+                .lines(0, "s", &names, &vec![false; names.len()], &sweep)
+                .is_err()
+        );
         let report = Report::new(&out, &crate::Context::new("t", &input));
         let (_, again) = gather(ChartSink::stacked(&input, &opts, &report).unwrap());
         assert!(again.complete());
         let names = super::super::line_order(&report, "s", super::super::shown_lines(&opts));
-        let lines = Source::Run(&again).lines(0, "s", &names, &sweep).unwrap();
+        let lines = Source::Run(&again)
+            .lines(0, "s", &names, &vec![false; names.len()], &sweep)
+            .unwrap();
         assert_eq!(lines.len(), names.len());
         assert!(lines[0][0].iter().all(|&v| v == 1.0), "{:?}", names);
     }
