@@ -155,6 +155,7 @@ impl Simulation<'_> {
     }
 
     pub(super) fn reserved(&mut self, subnet: u32, owner: u32, b: u32) {
+        self.counts.reservations += 1;
         let wl = self.alloc.owner_workload(owner);
         if wl != NONE {
             self.rec.block_reserved(wl);
@@ -175,6 +176,7 @@ impl Simulation<'_> {
     }
 
     fn started(&mut self, req: u32, inst: u32, owner: u32, subnet: u32, k: u32, task: u32) {
+        self.counts.starts += 1;
         let r = &self.requests[req as usize];
         let (wl, unit_idx) = (r.workload, r.unit_idx);
         if r.failed > 0 {
@@ -275,6 +277,7 @@ impl Simulation<'_> {
     // ----- stops, expiries and releases -----
 
     pub(super) fn stop_instance(&mut self, inst: u32) {
+        self.counts.stops += 1;
         let i = &mut self.instances[inst as usize];
         debug_assert_eq!(i.state, InstState::Running);
         i.state = InstState::Retained;
@@ -322,6 +325,7 @@ impl Simulation<'_> {
         if i.epoch != epoch || i.state != InstState::Retained {
             return;
         }
+        self.counts.expiries += 1;
         let (wl, owner, n) = (i.workload, i.owner, i.n_addrs);
         let subnet = self.wls[wl as usize].subnet;
         if self.rec.lifecycle() {
@@ -371,6 +375,7 @@ impl Simulation<'_> {
     }
 
     pub(super) fn release(&mut self, subnet: u32, b: u32) {
+        self.counts.releases += 1;
         self.freed += 1;
         let wl = self.alloc.release(subnet, b);
         if wl != NONE {
