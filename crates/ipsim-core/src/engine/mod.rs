@@ -35,8 +35,9 @@ enum InstState {
     Dead,
 }
 
-/// A running or retained instance or task.
+/// A running or retained instance or task (one cache line).
 #[derive(Debug, Clone)]
+#[repr(align(64))]
 struct Instance {
     workload: u32,
     owner: u32,
