@@ -15,6 +15,26 @@ pub const MIN: u64 = 60_000;
 
 /// The services of the reference replay, and their trace.
 pub fn synthetic_replay(n_services: usize, days: u64, seed: u64) -> (SimInput, SyntheticTrace) {
+    synthetic_replay_on(n_services, days * 1440, seed, 16)
+}
+
+/// The smallest prefix length whose subnet has at least 64 addresses per service (a /16 for
+/// 1,000 services, a /11 for 30,000): the density of the reference replay at every size.
+pub fn prefix_for(n_services: usize) -> u8 {
+    let want = (n_services as u64 * 64).max(1 << 8);
+    (32 - want.next_power_of_two().trailing_zeros()) as u8
+}
+
+/// The reference replay of `n_services` services for `minutes` minutes on 10.0.0.0/`prefix_len`:
+/// the same services, swaps and trace as [`synthetic_replay`] over the days it spans, cut at
+/// `minutes` (so shorter runs of large sizes stay affordable).
+pub fn synthetic_replay_on(
+    n_services: usize,
+    minutes: u64,
+    seed: u64,
+    prefix_len: u8,
+) -> (SimInput, SyntheticTrace) {
+    let days = minutes.div_ceil(1440);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut workloads = Vec::with_capacity(n_services);
     let mut shape = Vec::with_capacity(n_services);
@@ -30,17 +50,17 @@ pub fn synthetic_replay(n_services: usize, days: u64, seed: u64) -> (SimInput, S
         workloads.push(w);
     }
     let subnet = SubnetSpec::new(
-        "bench-16",
+        format!("bench-{prefix_len}"),
         u32::from(std::net::Ipv4Addr::new(10, 0, 0, 0)),
-        16,
+        prefix_len,
     );
-    let mut input = SimInput::new(vec![subnet], workloads, days * 1440 * MIN);
+    let mut input = SimInput::new(vec![subnet], workloads, minutes * MIN);
     input.options.record_workload_series = false;
     input.options.record_subnet_series = false;
     input.seed = seed;
     let trace = SyntheticTrace {
         shape,
-        minutes: days * 1440,
+        minutes,
         minute: 0,
         next: 0,
         last: vec![u32::MAX; n_services],

@@ -2,9 +2,50 @@
 //! part of the API. They call the very code a run calls, not a copy of it.
 
 use crate::alloc::{Allocator as Alloc, Holding};
+use crate::engine::Simulation;
+use crate::output::Output;
 use crate::params::{EdgeBlocks, Strategy};
 use crate::queue::{Ev, EventQueue};
 use crate::subnet::{SubnetSpec, layout};
+
+/// What a run did, counted exactly by the engine as it went.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Entries popped from the event queue (a feed entry carrying every demand point of a
+    /// millisecond, or a retry entry carrying a group, is one pop).
+    pub pops: u64,
+    /// Instances, tasks and connector VMs started.
+    pub starts: u64,
+    /// Instances and tasks stopped (their addresses retained).
+    pub stops: u64,
+    /// Retentions that ended (addresses freed).
+    pub expiries: u64,
+    /// Blocks reserved (including those reserved before the run).
+    pub reservations: u64,
+    /// Blocks released.
+    pub releases: u64,
+    /// The events waiting after each handled pop, summed: over the handled pops (every pop
+    /// but the last, which ends the run), the queue's mean size.
+    pub pending_sum: u64,
+}
+
+impl Counts {
+    /// Every state-changing event of the run: starts, stops, expiries, reservations, releases
+    /// and `failed_attempts` (from the output's summary).
+    pub fn state_changes(&self, failed_attempts: u64) -> u64 {
+        self.starts
+            + self.stops
+            + self.expiries
+            + self.reservations
+            + self.releases
+            + failed_attempts
+    }
+}
+
+/// Runs `sim` to the end: its output, and what the engine counted.
+pub fn run_counted(sim: Simulation<'_>) -> (Output, Counts) {
+    sim.run_counted()
+}
 
 /// The event queue.
 #[derive(Debug, Default)]

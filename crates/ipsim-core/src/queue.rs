@@ -6,7 +6,9 @@
 //! (lazy deletion keeps push and pop O(log n)).
 
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
+
+use crate::alloc::Holding;
 
 /// The event classes, in the order they run within one millisecond. docs/model.md names four;
 /// its third ("demand changes and rollout steps, after which every affected revision's
@@ -30,7 +32,8 @@ pub(crate) enum Class {
 /// from what it is ([`Ev::class`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Ev {
-    /// An instance's or task's retention ends.
+    /// An instance's or task's retention ends (on an expiry lane, what it frees travels with
+    /// it: [`EventQueue::take_retained`]).
     Expire { inst: u32, epoch: u32 },
     /// A wholly free block's linger ends.
     LingerEnd { subnet: u32, block: u32, epoch: u32 },
@@ -111,13 +114,29 @@ pub(crate) enum Lane {
 
 const N_LANES: usize = 5;
 
+/// What a retention's end frees, carried with its expiry on a lane: the expiry then reads
+/// neither the instance (whose record is given back at the stop) nor its workload, which
+/// in a large run have long left the cache 20 minutes after the stop.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Retained {
+    pub(crate) workload: u32,
+    pub(crate) owner: u32,
+    pub(crate) subnet: u32,
+    pub(crate) n_addrs: u32,
+    pub(crate) holding: Holding,
+}
+
 /// A min-queue of events with FIFO ties: a binary heap for events at arbitrary times, and
 /// FIFO lanes for fixed-delay timers. `pop` takes the least `(time, class, seq)` of the heap's
 /// top and the lanes' fronts, so the order is exactly that of one heap.
 #[derive(Debug, Default)]
 pub(crate) struct EventQueue {
     heap: BinaryHeap<Entry>,
-    lanes: [std::collections::VecDeque<Entry>; N_LANES],
+    lanes: [VecDeque<Entry>; N_LANES],
+    /// The payloads of the entries of the two expiry lanes, in lane order.
+    held: [VecDeque<Retained>; 2],
+    /// The payload of the expiry just popped from a lane, until taken.
+    popped: Option<Retained>,
     seq: u64,
 }
 
@@ -149,6 +168,18 @@ impl EventQueue {
         q.push_back(e);
     }
 
+    /// Schedules the end of a fixed retention on `lane` ([`Lane::ServiceExpire`] or
+    /// [`Lane::TaskExpire`]) as `ev`, carrying what it frees.
+    pub(crate) fn push_retained(&mut self, lane: Lane, time_ms: u64, ev: Ev, r: Retained) {
+        self.push_lane(lane, time_ms, ev);
+        self.held[usize::from(lane == Lane::TaskExpire)].push_back(r);
+    }
+
+    /// What the expiry just popped from an expiry lane frees; `None` for any other event.
+    pub(crate) fn take_retained(&mut self) -> Option<Retained> {
+        self.popped.take()
+    }
+
     pub(crate) fn pop(&mut self) -> Option<Entry> {
         let mut best: Option<(u64, u64, usize)> =
             self.heap.peek().map(|e| (e.time_ms, e.key, N_LANES));
@@ -161,7 +192,13 @@ impl EventQueue {
         }
         match best?.2 {
             N_LANES => self.heap.pop(),
-            i => self.lanes[i].pop_front(),
+            i => {
+                if i == Lane::ServiceExpire as usize || i == Lane::TaskExpire as usize {
+                    self.popped =
+                        self.held[usize::from(i == Lane::TaskExpire as usize)].pop_front();
+                }
+                self.lanes[i].pop_front()
+            }
         }
     }
 

@@ -10,12 +10,12 @@
 
 mod outcome;
 
-use outcome::{close_window, open_window};
+use outcome::{close_window, extremes_summary, gather, open_window};
 
 use crate::alloc::Allocator;
 use crate::input::{RunOptions, WorkloadSpec};
 use crate::output::{
-    DeployFailure, ExhaustionEvent, LogEvent, Output, SubnetOutput, SubnetRow, Summary, Unit,
+    DeployFailure, ExhaustionEvent, LogEvent, Output, SubnetOutput, SubnetRow, Unit,
     WorkloadOutput, WorkloadRow, WorkloadSummary, exhaustion_message,
 };
 use crate::series::{Extremes, Figures, Row, figures};
@@ -87,8 +87,10 @@ struct SubnetRecord {
     first_exhaustion: Option<ExhaustionEvent>,
 }
 
-/// A workload's counters, as its rows show them.
+/// A workload's counters, as its rows show them. What every start, stop and expiry touches
+/// comes first, in the record's first cache line (`repr(C)`, aligned to a line).
 #[derive(Debug, Default)]
+#[repr(C, align(64))]
 struct WorkloadRecord {
     in_use: u32,
     retained: u32,
@@ -100,12 +102,15 @@ struct WorkloadRecord {
     touched: bool,
     window_open: bool,
     saturated: bool,
-    deploy: Option<DeployWatch>,
-    rows: Vec<WorkloadRow>,
-    last_row: Option<WorkloadRow>,
+    /// `sum.n_started` and `sum.unmet_instance_ms`, kept here until the end.
+    n_started: u64,
+    unmet_ms: u64,
     peak_held: u32,
     peak_blocks: u32,
     peak_running: u32,
+    last_row: Option<WorkloadRow>,
+    deploy: Option<DeployWatch>,
+    rows: Vec<WorkloadRow>,
     sum: WorkloadSummary,
 }
 
@@ -236,14 +241,14 @@ impl<'a> Recorder<'a> {
     pub(crate) fn request_ended(&mut self, wl: u32, waited_ms: u64) {
         let w = &mut self.wls[wl as usize];
         w.pending -= 1;
-        w.sum.unmet_instance_ms = w.sum.unmet_instance_ms.saturating_add(waited_ms);
+        w.unmet_ms = w.unmet_ms.saturating_add(waited_ms);
         self.touch_wl(wl);
     }
 
     /// A request of `wl` was still waiting at the end, for `waited_ms`.
     pub(crate) fn still_waiting(&mut self, wl: u32, waited_ms: u64) {
         let w = &mut self.wls[wl as usize];
-        w.sum.unmet_instance_ms = w.sum.unmet_instance_ms.saturating_add(waited_ms);
+        w.unmet_ms = w.unmet_ms.saturating_add(waited_ms);
     }
 
     /// An instance or task of `wl` started holding `k` addresses.
@@ -251,7 +256,7 @@ impl<'a> Recorder<'a> {
         let w = &mut self.wls[wl as usize];
         w.in_use += k;
         w.running += 1;
-        w.sum.n_started += 1;
+        w.n_started += 1;
     }
 
     /// An instance or task of `wl` holding `k` addresses stopped; they are retained.
@@ -300,7 +305,7 @@ impl<'a> Recorder<'a> {
         let w = &mut self.wls[wl as usize];
         w.in_use += n;
         w.running += n;
-        w.sum.n_started += u64::from(n);
+        w.n_started += u64::from(n);
         self.touch_subnet(subnet);
         self.touch_wl(wl);
     }
@@ -516,6 +521,7 @@ impl<'a> Recorder<'a> {
         let mut workloads = Vec::with_capacity(self.wls.len());
         for (w, spec) in self.wls.into_iter().zip(run.workloads) {
             let mut sum = w.sum;
+            (sum.n_started, sum.unmet_instance_ms) = (w.n_started, w.unmet_ms);
             if w.window_open {
                 close_window(&mut sum.failure_windows, end, true);
             }
@@ -582,36 +588,4 @@ pub(crate) struct RunFacts<'r> {
     pub(crate) seed: u64,
     pub(crate) n_events: u64,
     pub(crate) peak_pending: usize,
-}
-
-/// A summary holding these extremes (minima of a run with no row are 0).
-fn extremes_summary(e: &Extremes) -> Summary {
-    let min = |v: u64| if v == u64::MAX { 0 } else { v };
-    Summary {
-        peak_held: e.max[0],
-        peak_reserved: e.max[1],
-        peak_reserved_blocks: e.max[2],
-        min_free: min(e.min[3]),
-        min_free_blocks: min(e.min[4]),
-        ..Summary::default()
-    }
-}
-
-/// Adds the workloads' windows, deploy failures and unmet time to a summary.
-fn gather<'w>(s: &mut Summary, wls: impl Iterator<Item = &'w WorkloadOutput>) {
-    for w in wls {
-        s.failure_windows
-            .extend(w.summary.failure_windows.iter().copied());
-        s.deploy_failures
-            .extend(w.summary.deploy_failures.iter().copied());
-        s.unmet_instance_ms = s
-            .unmet_instance_ms
-            .saturating_add(w.summary.unmet_instance_ms);
-        s.saturation_windows
-            .extend(w.summary.saturation_windows.iter().copied());
-    }
-    s.failure_windows.sort_by_key(|w| (w.start_ms, w.workload));
-    s.deploy_failures.sort_by_key(|d| (d.time_ms, d.workload));
-    s.saturation_windows
-        .sort_by_key(|w| (w.start_ms, w.workload));
 }

@@ -9,6 +9,7 @@
 //!   linger, which [`Allocator::linger`] and [`Allocator::linger_over`] track).
 //! - [`Allocator::connect`]: connector VMs take addresses outside the blocks.
 
+mod blockset;
 mod pool;
 mod strategy;
 

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeSet;
 
+use super::blockset::BlockSet;
 use crate::params::Strategy;
 use crate::subnet::SubnetLayout;
 
@@ -44,7 +45,7 @@ pub(crate) struct Owner {
     /// The workload it belongs to, or `NONE` for a subnet pool.
     pub(crate) workload: u32,
     /// Its blocks that have at least one free address.
-    pub(crate) with_free: BTreeSet<u32>,
+    pub(crate) with_free: BlockSet,
     /// Free addresses in its blocks.
     pub(crate) free: u32,
     pub(crate) n_blocks: u32,
@@ -55,7 +56,7 @@ impl Owner {
         Owner {
             subnet,
             workload,
-            with_free: BTreeSet::new(),
+            with_free: BlockSet::default(),
             free: 0,
             n_blocks: 0,
         }
@@ -63,32 +64,42 @@ impl Owner {
 }
 
 /// The addresses one instance holds, as (block, mask) pairs; two pairs inline, since an
-/// instance rarely spans more than two blocks.
+/// instance rarely spans more than two blocks, and the rest boxed, so that a holding takes 40
+/// bytes and an instance's whole record one cache line.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Holding {
-    inline: [(u32, u64); 2],
+    blocks: [u32; 2],
+    masks: [u64; 2],
     len: u8,
-    spill: Vec<(u32, u64)>,
+    /// 8 bytes where a `Vec` takes 24: the point is the size of the common case.
+    #[allow(clippy::box_collection)]
+    spill: Option<Box<Vec<(u32, u64)>>>,
 }
 
 impl Holding {
     pub(crate) fn clear(&mut self) {
         self.len = 0;
-        self.spill.clear();
+        if let Some(v) = self.spill.as_mut() {
+            v.clear();
+        }
     }
-    fn push(&mut self, pair: (u32, u64)) {
-        if usize::from(self.len) < self.inline.len() {
-            self.inline[usize::from(self.len)] = pair;
+    fn push(&mut self, (b, mask): (u32, u64)) {
+        let i = usize::from(self.len);
+        if i < self.blocks.len() {
+            (self.blocks[i], self.masks[i]) = (b, mask);
             self.len += 1;
         } else {
-            self.spill.push(pair);
+            self.spill.get_or_insert_default().push((b, mask));
         }
     }
     pub(crate) fn iter(&self) -> impl Iterator<Item = (u32, u64)> + '_ {
-        self.inline[..usize::from(self.len)]
+        let n = usize::from(self.len);
+        let spill = self.spill.as_deref().map_or(&[][..], |v| &v[..]);
+        self.blocks[..n]
             .iter()
-            .chain(self.spill.iter())
             .copied()
+            .zip(self.masks[..n].iter().copied())
+            .chain(spill.iter().copied())
     }
 }
 
@@ -288,7 +299,7 @@ impl Pool {
         owner.n_blocks -= 1;
         self.n_owners -= u32::from(owner.n_blocks == 0);
         owner.free -= blk.cap;
-        owner.with_free.remove(&b);
+        owner.with_free.remove(b);
     }
 
     /// Takes the `k` lowest free addresses across the owner's blocks; the caller made sure
@@ -297,7 +308,7 @@ impl Pool {
         debug_assert!(owner.free >= k);
         let mut need = k;
         while need > 0 {
-            let Some(&b) = owner.with_free.first() else {
+            let Some(b) = owner.with_free.first() else {
                 break;
             };
             let blk = &mut self.blocks[b as usize];
@@ -313,7 +324,7 @@ impl Pool {
             blk.free = free;
             blk.linger_gen = blk.linger_gen.wrapping_add(1);
             if free == 0 {
-                owner.with_free.remove(&b);
+                owner.with_free.remove(b);
             }
             owner.free -= n;
             need -= n;
@@ -383,7 +394,7 @@ impl Pool {
                 owner_free[b.owner as usize] += b.free.count_ones();
                 owner_blocks[b.owner as usize] += 1;
                 assert_eq!(
-                    o.with_free.contains(&(i as u32)),
+                    o.with_free.contains(i as u32),
                     b.free != 0,
                     "block {i}: with_free"
                 );

@@ -11,7 +11,7 @@ use crate::input::{Kind, TaskDurations};
 use crate::kinds::Action;
 use crate::output::{LogEvent, Output, Unit};
 use crate::params::{BlockScope, Retention};
-use crate::queue::{Ev, Lane};
+use crate::queue::{Ev, Lane, Retained};
 use crate::recorder::RunFacts;
 
 impl Simulation<'_> {
@@ -34,7 +34,7 @@ impl Simulation<'_> {
                     self.end_request(req);
                     self.rec.check_window(self.now, wl);
                 }
-                Action::Stop { inst } => self.stop_instance(inst),
+                Action::Stop { inst } => self.stop_instance(wl, inst),
             }
         }
     }
@@ -155,6 +155,7 @@ impl Simulation<'_> {
     }
 
     pub(super) fn reserved(&mut self, subnet: u32, owner: u32, b: u32) {
+        self.counts.reservations += 1;
         let wl = self.alloc.owner_workload(owner);
         if wl != NONE {
             self.rec.block_reserved(wl);
@@ -175,6 +176,7 @@ impl Simulation<'_> {
     }
 
     fn started(&mut self, req: u32, inst: u32, owner: u32, subnet: u32, k: u32, task: u32) {
+        self.counts.starts += 1;
         let r = &self.requests[req as usize];
         let (wl, unit_idx) = (r.workload, r.unit_idx);
         if r.failed > 0 {
@@ -274,34 +276,27 @@ impl Simulation<'_> {
 
     // ----- stops, expiries and releases -----
 
-    pub(super) fn stop_instance(&mut self, inst: u32) {
-        let i = &mut self.instances[inst as usize];
-        debug_assert_eq!(i.state, InstState::Running);
-        i.state = InstState::Retained;
-        let (wl, n, unit_idx, epoch) = (i.workload, i.n_addrs, i.unit_idx, i.epoch);
+    /// Instance `inst` of `wl` stops. Nothing that follows waits for the instance's record
+    /// (cold by now in a large run): its workload is given, it holds the workload's
+    /// addresses per start, and only the addresses it holds are read from it.
+    pub(super) fn stop_instance(&mut self, wl: u32, inst: u32) {
+        self.counts.stops += 1;
         let w = &self.wls[wl as usize];
-        let (subnet, max) = (w.subnet, w.retention_ms);
+        let (subnet, max, n) = (w.subnet, w.retention_ms, w.ips);
+        let i = &mut self.instances[inst as usize];
+        debug_assert_eq!(
+            (i.state, i.workload, i.n_addrs),
+            (InstState::Running, wl, n)
+        );
+        i.state = InstState::Retained;
+        let (unit_idx, epoch) = (i.unit_idx, i.epoch);
         let is_job = matches!(w.state, KindState::Job(_));
         self.rec.stopped(wl, n);
         self.alloc.retain(subnet, n);
         let at = |d: u64| self.now.saturating_add(d);
         let retention_ms = match self.params.retention {
-            // A fixed delay keeps each kind's expiries in time order: a FIFO lane.
-            Retention::Fixed => {
-                let lane = if is_job {
-                    Lane::TaskExpire
-                } else {
-                    Lane::ServiceExpire
-                };
-                self.queue
-                    .push_lane(lane, at(max), Ev::Expire { inst, epoch });
-                max
-            }
-            Retention::Uniform => {
-                let d = self.rng.random_range(0..=max);
-                self.queue.push(at(d), Ev::Expire { inst, epoch });
-                d
-            }
+            Retention::Fixed => max,
+            Retention::Uniform => self.rng.random_range(0..=max),
         };
         self.rec.touch_subnet(subnet);
         if self.rec.lifecycle() {
@@ -315,17 +310,67 @@ impl Simulation<'_> {
                 retention_ms,
             });
         }
+        match self.params.retention {
+            // A fixed delay keeps each kind's expiries in time order: a FIFO lane, whose
+            // entry carries what the expiry frees, so the instance's record is free at once.
+            Retention::Fixed => {
+                let lane = if is_job {
+                    Lane::TaskExpire
+                } else {
+                    Lane::ServiceExpire
+                };
+                let i = &mut self.instances[inst as usize];
+                let r = Retained {
+                    workload: wl,
+                    owner: i.owner,
+                    subnet,
+                    n_addrs: n,
+                    holding: std::mem::take(&mut i.holding),
+                };
+                i.state = InstState::Dead;
+                i.epoch = i.epoch.wrapping_add(1);
+                self.free_instances.push(inst);
+                self.queue
+                    .push_retained(lane, at(max), Ev::Expire { inst, epoch }, r);
+            }
+            Retention::Uniform => {
+                let at = at(retention_ms);
+                self.queue.push(at, Ev::Expire { inst, epoch });
+            }
+        }
     }
 
+    /// A retention ends: a fixed one carries what it frees; one drawn at random names its
+    /// instance.
     pub(super) fn expire(&mut self, inst: u32, epoch: u32) {
-        let i = &self.instances[inst as usize];
+        if let Some(r) = self.queue.take_retained() {
+            self.free_retained(&r);
+            return;
+        }
+        let i = &mut self.instances[inst as usize];
         if i.epoch != epoch || i.state != InstState::Retained {
             return;
         }
-        let (wl, owner, n) = (i.workload, i.owner, i.n_addrs);
-        let subnet = self.wls[wl as usize].subnet;
+        let r = Retained {
+            workload: i.workload,
+            owner: i.owner,
+            subnet: self.wls[i.workload as usize].subnet,
+            n_addrs: i.n_addrs,
+            holding: std::mem::take(&mut i.holding),
+        };
+        i.state = InstState::Dead;
+        i.epoch = i.epoch.wrapping_add(1);
+        self.free_instances.push(inst);
+        self.free_retained(&r);
+    }
+
+    /// A retention ends: its addresses become free, and blocks left wholly free are released
+    /// (or start their linger).
+    pub(super) fn free_retained(&mut self, r: &Retained) {
+        self.counts.expiries += 1;
+        let (wl, owner, n, subnet) = (r.workload, r.owner, r.n_addrs, r.subnet);
         if self.rec.lifecycle() {
-            let addrs = self.addrs(subnet, &self.instances[inst as usize].holding);
+            let addrs = self.addrs(subnet, &r.holding);
             let time_ms = self.now;
             self.rec.log(|| LogEvent::Expire {
                 time_ms,
@@ -335,13 +380,8 @@ impl Simulation<'_> {
         }
         let mut wholly_free = std::mem::take(&mut self.scratch);
         wholly_free.clear();
-        self.alloc.expire(
-            subnet,
-            owner,
-            n,
-            &self.instances[inst as usize].holding,
-            &mut wholly_free,
-        );
+        self.alloc
+            .expire(subnet, owner, n, &r.holding, &mut wholly_free);
         for &b in &wholly_free {
             let linger = self.params.block_linger_ms;
             if linger == 0 {
@@ -362,15 +402,11 @@ impl Simulation<'_> {
         self.scratch = wholly_free;
         self.freed += 1;
         self.rec.expired(wl, n);
-        let i = &mut self.instances[inst as usize];
-        i.holding.clear();
-        i.state = InstState::Dead;
-        i.epoch = i.epoch.wrapping_add(1);
-        self.free_instances.push(inst);
         self.rec.touch_subnet(subnet);
     }
 
     pub(super) fn release(&mut self, subnet: u32, b: u32) {
+        self.counts.releases += 1;
         self.freed += 1;
         let wl = self.alloc.release(subnet, b);
         if wl != NONE {
@@ -397,7 +433,7 @@ impl Simulation<'_> {
             return;
         }
         let (wl, ex) = (i.workload, i.unit_idx);
-        self.stop_instance(inst);
+        self.stop_instance(wl, inst);
         let unit = self.unit(wl, ex);
         self.rec.task_completed(wl, unit);
         let mut actions = std::mem::take(&mut self.actions);

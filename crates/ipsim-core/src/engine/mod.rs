@@ -35,8 +35,9 @@ enum InstState {
     Dead,
 }
 
-/// A running or retained instance or task.
+/// A running or retained instance or task (one cache line).
 #[derive(Debug, Clone)]
+#[repr(align(64))]
 struct Instance {
     workload: u32,
     owner: u32,
@@ -141,6 +142,7 @@ pub struct Simulation<'a> {
     retries: retry::Retries,
     /// Bumped whenever addresses or blocks are freed: a failure memo is good until then.
     freed: u64,
+    counts: crate::bench_api::Counts,
 }
 
 impl<'a> Simulation<'a> {
@@ -224,6 +226,7 @@ impl<'a> Simulation<'a> {
             n_events: 0,
             retries: retry::Retries::default(),
             freed: 0,
+            counts: Default::default(),
             feed: {
                 let merged = Merged::new(SpecFeed::new(&input.workloads));
                 match stream {
@@ -291,10 +294,16 @@ impl<'a> Simulation<'a> {
     }
 
     /// Runs to the end and returns everything recorded.
-    pub fn run(mut self) -> Output {
+    pub fn run(self) -> Output {
+        self.run_counted().0
+    }
+
+    /// [`Simulation::run`], also returning what the engine counted.
+    pub(crate) fn run_counted(mut self) -> (Output, crate::bench_api::Counts) {
         let infos = self.subnet_infos();
         self.rec.start(&infos);
         while let Some(e) = self.queue.pop() {
+            self.counts.pops += 1;
             if e.time_ms >= self.input.duration_ms {
                 break;
             }
@@ -305,7 +314,9 @@ impl<'a> Simulation<'a> {
             // A feed or retry entry counts the points or attempts it carries instead.
             self.n_events += u64::from(!matches!(e.ev, Ev::Feed | Ev::Retries));
             self.handle(e.ev);
-            self.peak_pending = self.peak_pending.max(self.queue.len());
+            let pending = self.queue.len();
+            self.peak_pending = self.peak_pending.max(pending);
+            self.counts.pending_sum += pending as u64;
             if cfg!(debug_assertions) {
                 for &s in self.rec.touched_subnets() {
                     self.alloc.audit(s);
@@ -313,7 +324,8 @@ impl<'a> Simulation<'a> {
             }
         }
         self.rec.close_ms(self.now, &self.alloc);
-        self.finish()
+        let counts = self.counts;
+        (self.finish(), counts)
     }
 
     fn handle(&mut self, ev: Ev) {
@@ -515,6 +527,7 @@ impl<'a> Simulation<'a> {
                 let add = c.evaluate(cs, demand).add;
                 if add > 0 {
                     let got = self.alloc.connect(w.subnet, add);
+                    self.counts.starts += u64::from(got);
                     c.added(got);
                     self.rec.connected(wl, w.subnet, got);
                 }

@@ -4,6 +4,7 @@
 //! or the recorder.
 
 pub(crate) mod connector;
+mod ids;
 pub(crate) mod job;
 pub(crate) mod service;
 

@@ -2,6 +2,7 @@
 //! and scaling each revision to `ceil(demand * share)` (docs/model.md "Revisions and swaps",
 //! "Scaling down").
 
+use super::ids::Ids;
 use super::{Action, Timer};
 use crate::input::Swap;
 use crate::share::Share;
@@ -16,8 +17,8 @@ pub(crate) struct Revision {
     share: Share,
     /// Its own observed count (observed revisions only).
     observed: u32,
-    /// Instance ids in start order.
-    running: Vec<u32>,
+    /// Instance ids in start order (inline up to 16: read with the revision itself).
+    running: Ids<16>,
     /// Request ids in request order.
     pending: Vec<u32>,
 }
@@ -47,7 +48,7 @@ pub(crate) struct Swapped {
 pub(crate) struct ServiceState {
     revisions: Vec<Revision>,
     /// Revisions that may still have traffic or instances, oldest first.
-    active: Vec<u32>,
+    active: Ids<4>,
     rollout: Option<Rollout>,
     rollout_gen: u32,
     swap_cursor: usize,
@@ -68,7 +69,7 @@ impl ServiceState {
             owner,
             share,
             observed: 0,
-            running: Vec::new(),
+            running: Ids::default(),
             pending: Vec::new(),
         });
         self.active.push(idx);
@@ -145,7 +146,7 @@ impl ServiceState {
         self.rollout_gen = self.rollout_gen.wrapping_add(1);
         let rollout_done = s.rollout_ms == 0;
         if rollout_done {
-            for &r in &self.active {
+            for &r in self.active.as_slice() {
                 self.revisions[r as usize].share = Share::ZERO;
             }
             self.revisions[new_rev as usize].share = Share::ONE;
@@ -153,6 +154,7 @@ impl ServiceState {
         } else {
             let bases = self
                 .active
+                .as_slice()
                 .iter()
                 .filter(|&&r| r != new_rev)
                 .map(|&r| (r, self.revisions[r as usize].share))
@@ -225,7 +227,7 @@ impl ServiceState {
         observed: Option<&dyn Fn(u32) -> u32>,
         out: &mut Vec<Action>,
     ) {
-        for &r in &self.active {
+        for &r in self.active.as_slice() {
             let rv = &mut self.revisions[r as usize];
             let desired = match observed {
                 Some(clamp) => clamp(rv.observed),
@@ -255,7 +257,7 @@ impl ServiceState {
         }
         let newest = self.revisions.len() as u32 - 1;
         let revs = &mut self.revisions;
-        self.active.retain(|&r| {
+        self.active.retain(|r| {
             let rv = &mut revs[r as usize];
             // A revision that gets new requests has a share, so it stays.
             let keep = r == newest
@@ -266,7 +268,7 @@ impl ServiceState {
             if !keep {
                 // Give a retired revision's memory back, so that memory follows live
                 // revisions, not the number of deploys so far.
-                rv.running = Vec::new();
+                rv.running = Ids::default();
                 rv.pending = Vec::new();
             }
             keep

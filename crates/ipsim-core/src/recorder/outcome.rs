@@ -3,7 +3,10 @@
 //! execution's finished tasks; and the windows of failure and saturation. The recorder
 //! calls these; they only count.
 
-use crate::output::{ExecutionTasks, FailureWindow, Unit, WorkloadSummary};
+use crate::output::{
+    ExecutionTasks, FailureWindow, Summary, Unit, WorkloadOutput, WorkloadSummary,
+};
+use crate::series::Extremes;
 
 /// A window opened or the state changed while one is open: keep the largest shortfall
 /// (`pending`) with the desired count (`running + pending`) at that moment.
@@ -58,4 +61,36 @@ pub(super) fn close_window(windows: &mut [FailureWindow], at: u64, open: bool) {
         last.end_ms = at;
         last.open = open;
     }
+}
+
+/// A summary holding these extremes (minima of a run with no row are 0).
+pub(super) fn extremes_summary(e: &Extremes) -> Summary {
+    let min = |v: u64| if v == u64::MAX { 0 } else { v };
+    Summary {
+        peak_held: e.max[0],
+        peak_reserved: e.max[1],
+        peak_reserved_blocks: e.max[2],
+        min_free: min(e.min[3]),
+        min_free_blocks: min(e.min[4]),
+        ..Summary::default()
+    }
+}
+
+/// Adds the workloads' windows, deploy failures and unmet time to a summary.
+pub(super) fn gather<'w>(s: &mut Summary, wls: impl Iterator<Item = &'w WorkloadOutput>) {
+    for w in wls {
+        s.failure_windows
+            .extend(w.summary.failure_windows.iter().copied());
+        s.deploy_failures
+            .extend(w.summary.deploy_failures.iter().copied());
+        s.unmet_instance_ms = s
+            .unmet_instance_ms
+            .saturating_add(w.summary.unmet_instance_ms);
+        s.saturation_windows
+            .extend(w.summary.saturation_windows.iter().copied());
+    }
+    s.failure_windows.sort_by_key(|w| (w.start_ms, w.workload));
+    s.deploy_failures.sort_by_key(|d| (d.time_ms, d.workload));
+    s.saturation_windows
+        .sort_by_key(|w| (w.start_ms, w.workload));
 }
