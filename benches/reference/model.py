@@ -15,6 +15,7 @@ compares the two, minute by minute).
 
 import csv
 import json
+import os
 import math
 import sys
 import time
@@ -260,8 +261,11 @@ def main(d):
         env.run(until=setup["duration_ms"])
         return m
 
+    # Best of 3, as ipsim's time is its best of 5; REFERENCE_RUNS=1 runs once, for timing the
+    # whole process against one `ipsim run` (docs/performance.md).
     seconds = float("inf")
-    for _ in range(3):  # best of 3, as ipsim's time is its best of 5
+    runs = int(os.environ.get("REFERENCE_RUNS", "3"))
+    for _ in range(runs):
         t0 = time.perf_counter()
         m = run()
         seconds = min(seconds, time.perf_counter() - t0)
@@ -274,7 +278,7 @@ def main(d):
     ipsim = [tuple(int(r[n]) for n in names) for r in csv.DictReader(open(f"{d}/ipsim_minutes.csv"))]
     mismatches = [(i, a, b) for i, (a, b) in enumerate(zip(m.samples, ipsim)) if a != b]
     ipsim_time = json.load(open(f"{d}/ipsim_time.json"))
-    print(f"reference (SimPy {simpy.__version__}): {len(m.samples)} minutes in {seconds:.2f} s (best of 3)")
+    print(f"reference (SimPy {simpy.__version__}): {len(m.samples)} minutes in {seconds:.2f} s (best of {runs})")
     print(f"ipsim: {ipsim_time['events']} events in {ipsim_time['seconds']:.4f} s (best of 5)")
     print(f"minutes compared: {min(len(m.samples), len(ipsim))}, mismatches: {len(mismatches)}")
     for i, a, b in mismatches[:5]:
