@@ -141,6 +141,8 @@ pub struct Simulation<'a> {
     retries: retry::Retries,
     /// Bumped whenever addresses or blocks are freed: a failure memo is good until then.
     freed: u64,
+    /// A start failed on the subnet of `RunOptions::stop_at_first_failed_start`.
+    stopped: bool,
 }
 
 impl<'a> Simulation<'a> {
@@ -224,6 +226,7 @@ impl<'a> Simulation<'a> {
             n_events: 0,
             retries: retry::Retries::default(),
             freed: 0,
+            stopped: false,
             feed: {
                 let merged = Merged::new(SpecFeed::new(&input.workloads));
                 match stream {
@@ -305,6 +308,9 @@ impl<'a> Simulation<'a> {
             // A feed or retry entry counts the points or attempts it carries instead.
             self.n_events += u64::from(!matches!(e.ev, Ev::Feed | Ev::Retries));
             self.handle(e.ev);
+            if self.stopped {
+                break;
+            }
             self.peak_pending = self.peak_pending.max(self.queue.len());
             if cfg!(debug_assertions) {
                 for &s in self.rec.touched_subnets() {
