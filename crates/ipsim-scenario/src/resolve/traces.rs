@@ -303,9 +303,15 @@ impl Resolver<'_> {
                 );
                 continue;
             }
-            let Some(opened) = tr.csv_opened.remove(&i) else {
+            let Some(mut opened) = tr.csv_opened.remove(&i) else {
                 continue;
             };
+            // Held values are what a file that cannot be read again keeps.
+            opened.regular &= !self.hold;
+            if let Some(k) = self.known.iter().find(|k| reads_as(k, &trace)) {
+                csv_traces.push(k.clone());
+                continue;
+            }
             if let Err(e) = trace.check(opened) {
                 self.errs.extend(e);
             }
@@ -313,6 +319,28 @@ impl Resolver<'_> {
         }
         csv_traces
     }
+}
+
+/// Whether `a` and `b` read the same file the same way: the checks of one hold for the other,
+/// and they give the same values.
+fn reads_as(a: &CsvTrace, b: &CsvTrace) -> bool {
+    let same_targets = |x: &[Target], y: &[Target]| {
+        x.len() == y.len()
+            && x.iter().zip(y).all(|(s, t)| {
+                s.workload == t.workload
+                    && s.requests == t.requests
+                    && s.idle_delay_ms == t.idle_delay_ms
+            })
+    };
+    a.path == b.path
+        && a.unit == b.unit
+        && a.ignore_unknown == b.ignore_unknown
+        && a.start == b.start
+        && a.targets.len() == b.targets.len()
+        && a.targets
+            .iter()
+            .zip(&b.targets)
+            .all(|((n, x), (m, y))| n == m && same_targets(x, y))
 }
 
 /// Instance points from (time, value) pairs, keeping changes only; `Err(k)` if the value of
