@@ -316,3 +316,41 @@ fn held_csv_traces_replay_from_memory_and_serve_later_resolves() {
     assert_eq!(out.workloads[0].at(0).unwrap().running, 7);
     assert_eq!(out, held.run().unwrap());
 }
+
+/// Another block scope or retention, taken by `with_choices` without resolving again, gives
+/// the scenario that resolving the edited definition gives (same input, same run); a
+/// definition changed in anything else is refused.
+#[test]
+fn with_choices_equals_resolving_the_edited_definition() {
+    use ipsim_scenario::def::{RetentionDef, ScopeDef};
+    let sc = scenario(
+        r#"{"name": "web", "subnet": "main", "demand": {"type": "trace", "trace": "p"}, "swaps": [{"at": "20m"}]}"#,
+        r#"{"name": "p", "format": "csv", "file": "t.csv"}"#,
+        "",
+    );
+    let csv = "time,workload,instances\n0s,web,10\n30m,web,40\n1h,web,4\n";
+    let s = load_files(
+        "csv-choices",
+        &[("scenario.json", sc.as_bytes()), ("t.csv", csv.as_bytes())],
+    )
+    .unwrap();
+    let ov = ipsim_scenario::Overrides::default();
+    for (scope, retention) in [
+        (Some(ScopeDef::Revision), Some(RetentionDef::Uniform)),
+        (Some(ScopeDef::Subnet), None),
+        (None, Some(RetentionDef::Fixed)),
+    ] {
+        let mut def = s.def.clone();
+        def.params.block_scope = scope;
+        def.params.retention = retention;
+        let fast = s.with_choices(def.clone()).unwrap();
+        let full = ipsim_scenario::resolve(def, &s.path, &sc, &ov).unwrap();
+        assert_eq!(fast.input, full.input);
+        assert_eq!(fast.def, full.def);
+        assert_eq!(fast.run().unwrap(), full.run().unwrap());
+    }
+    let mut other = s.def.clone();
+    other.params.block_scope = Some(ScopeDef::Revision);
+    other.duration = ipsim_scenario::Duration(3_600_000 / 2);
+    assert!(s.with_choices(other).is_none());
+}
