@@ -310,6 +310,11 @@ pub struct RunOptions {
     /// own, at a cost that follows state changes. Off only to check exactly that.
     #[doc(hidden)]
     pub group_retries: bool,
+    /// End the run at the first failed start on this subnet (an index into
+    /// [`SimInput::subnets`]; one with no subnet never ends it): a study that only asks
+    /// whether a subnet survives learns it from the first failure on. The output then says
+    /// [`crate::Output::stopped_early`] and covers the run up to that millisecond.
+    pub stop_at_first_failed_start: Option<usize>,
 }
 
 impl Default for RunOptions {
@@ -320,6 +325,7 @@ impl Default for RunOptions {
             log_lifecycle: false,
             log_limit: 100_000,
             group_retries: true,
+            stop_at_first_failed_start: None,
         }
     }
 }

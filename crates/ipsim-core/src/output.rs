@@ -406,4 +406,7 @@ pub struct Output {
     /// Most events waiting in the queue at once (live timers, pending starts, one demand
     /// cursor per workload).
     pub peak_pending_events: usize,
+    /// The run ended at the first failed start on the subnet of
+    /// `RunOptions::stop_at_first_failed_start`, at `duration_ms`, before its planned end.
+    pub stopped_early: bool,
 }

@@ -574,6 +574,7 @@ impl<'a> Recorder<'a> {
             log_dropped: self.log_dropped,
             n_events: run.n_events,
             peak_pending_events: run.peak_pending,
+            stopped_early: false,
         }
     }
 }

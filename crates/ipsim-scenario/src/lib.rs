@@ -44,6 +44,7 @@ pub use duration::Duration;
 pub use error::{ScenarioError, ScenarioErrors};
 pub use resolve::{
     MAX_DURATION_MS, Overrides, Scenario, load, load_with, parse, parse_def, read_def, resolve,
+    resolve_holding, resolve_known,
 };
 
 /// The JSON Schema of scenario files, generated from [`def::ScenarioDef`].

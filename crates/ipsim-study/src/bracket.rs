@@ -284,6 +284,9 @@ pub fn run(
     reuse: Option<Outcome>,
 ) -> Result<Bracket, ScenarioErrors> {
     let mut reuse = reuse;
+    // Resolved once: a reading that only changes block scope or retention takes it with its
+    // choices (its subnets laid out once); the others (edge blocks) resolve on their own.
+    let once = base.scenario(&[], seed).ok();
     let results: Vec<Result<Option<Outcome>, ScenarioErrors>> = plan
         .readings
         .par_iter()
@@ -292,7 +295,11 @@ pub fn run(
             if Some(i) == plan.as_written && reuse.is_some() {
                 return Ok(None);
             }
-            let mut s = base.scenario(&r.edits, seed)?;
+            let def = base.edited(&r.edits).map_err(|m| base.error(m))?;
+            let mut s = match once.as_ref().and_then(|o| o.with_choices(def.clone())) {
+                Some(s) => s,
+                None => base.resolve(def, seed)?,
+            };
             quiet(&mut s);
             let mut probe = Probe::new(s.input.workloads.len(), s.input.subnets.len());
             let out = s.run_with(Some(&mut probe))?;

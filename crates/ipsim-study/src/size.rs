@@ -9,7 +9,9 @@
 //! fails where a smaller one survives. A prefix survives when no seed has a failed start on
 //! that subnet.
 
+use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use ipsim_core::{Output, WorkloadKind};
 use ipsim_scenario::{Scenario, ScenarioErrors};
@@ -66,6 +68,9 @@ pub struct SizeReport {
     pub random: bool,
     /// Per subnet.
     pub subnets: Vec<SubnetSize>,
+    /// Simulation runs done (probes' seeds and rule-of-thumb runs; probes the bound settles
+    /// are not runs).
+    pub runs: u64,
 }
 
 fn usable(prefix: u8) -> u64 {
@@ -123,6 +128,15 @@ pub fn size_of(
 }
 
 /// Sizes every subnet of `base` with `edits` applied (a reading of the undocumented choices).
+///
+/// What keeps it cheap, the answer unchanged: the traces are parsed once ([`Base`] holds
+/// them); a probe runs with no rows and ends at its first failed start on the probed subnet;
+/// the first surviving probe bounds the prefix (docs/sweeps.md, "The bound"), so the probes
+/// the search would make beyond it are answered without a run; the candidates left between the
+/// surviving and the failing prefix are run at once, in parallel, before the search visits
+/// them (a fixed set, so the runs done are the same whatever the thread count); and the
+/// rule-of-thumb run reuses a probe's run when it is the same one, or the one made beside the
+/// first probe in case the declared prefix is the answer.
 pub fn size_with(
     base: &Base,
     edits: &[Edit],
@@ -150,6 +164,7 @@ pub fn size_with(
     } else {
         0.0
     };
+    let runs = AtomicU64::new(0);
     let mut subnets = Vec::new();
     for (i, sd) in def.subnets.iter().enumerate() {
         let spec = &declared.input.subnets[i];
@@ -171,45 +186,36 @@ pub fn size_with(
             ));
             e
         };
-        // Failed seeds at the declared prefix, for the declared-prefix gate.
-        let declared_failed = std::sync::atomic::AtomicU64::new(0);
-        let probe = |p: u8| -> Result<bool, Vec<String>> {
-            // The prefix is set once per probe; each seed only resolves and runs it.
-            let d = base.edited(&at_prefix(p)).map_err(|e| vec![e])?;
-            let ok: Vec<bool> = (0..seeds)
-                .into_par_iter()
-                .map(
-                    |k| match base.resolve(d.clone(), Some(def.seed.wrapping_add(k))) {
-                        // A prefix the scenario cannot take (statics outside it) is too small.
-                        Err(_) => false,
-                        Ok(mut s) => {
-                            quiet(&mut s);
-                            s.run()
-                                .is_ok_and(|o| o.subnets[i].summary.first_exhaustion.is_none())
-                        }
-                    },
-                )
-                .collect();
-            let failed = ok.iter().filter(|&&x| !x).count() as u64;
-            if p == spec.prefix_len {
-                declared_failed.store(failed, std::sync::atomic::Ordering::Relaxed);
-            }
-            Ok(failed == 0)
+        let prober = Prober {
+            base,
+            def,
+            subnet: i,
+            seeds,
+            runs: &runs,
         };
+        let probe = |p: u8| prober.probe(&at_prefix(p));
         // Search outward from the declared prefix: smaller subnets while they survive, larger
         // ones (doubling the step) while they fail, then bisect between the two.
-        let mut probes: Vec<(u8, bool)> = Vec::new();
-        let run_probe = |p: u8, probes: &mut Vec<(u8, bool)>| -> Result<bool, Vec<String>> {
-            if let Some(&(_, ok)) = probes.iter().find(|(q, _)| *q == p) {
-                return Ok(ok);
-            }
-            let ok = probe(p)?;
-            probes.push((p, ok));
-            Ok(ok)
+        let mut search = Search {
+            probes: Vec::new(),
+            done: BTreeMap::new(),
+            bound: Bound::default(),
+            declared: spec.prefix_len,
         };
         let start = spec.prefix_len.clamp(lo, hi);
+        // The roomy run if the declared prefix is the answer (the common case of a subnet
+        // sized by hand) runs beside its probe; it is used only if that is the answer.
+        let guess = start.saturating_sub(2).max(lo);
+        let (first, guessed) = rayon::join(
+            || search.visit(start, &probe),
+            || {
+                (guess != start)
+                    .then(|| prober.roomy(&at_prefix(guess)))
+                    .flatten()
+            },
+        );
         let (mut good, mut bad): (Option<u8>, Option<u8>) = (None, None);
-        if run_probe(start, &mut probes)? {
+        if first? {
             good = Some(start);
         } else {
             bad = Some(start);
@@ -217,7 +223,7 @@ pub fn size_with(
             let mut p = start;
             while p > lo {
                 p = p.saturating_sub(step).max(lo);
-                if run_probe(p, &mut probes)? {
+                if search.visit(p, &probe)? {
                     good = Some(p);
                     break;
                 }
@@ -225,25 +231,67 @@ pub fn size_with(
                 step = step.saturating_mul(2);
             }
         }
-        let smallest = good.map(|mut g| {
-            let mut b = bad.unwrap_or(hi + 1);
-            while b - g > 1 {
-                let mid = g + (b - g) / 2;
-                match run_probe(mid, &mut probes) {
-                    Ok(true) => g = mid,
-                    _ => b = mid,
+        let smallest = match good {
+            Some(mut g) => {
+                let mut b = bad.unwrap_or(hi + 1);
+                // Every prefix the bisection can still visit that the bound does not settle,
+                // run at once if they are few.
+                let open: Vec<u8> = (g + 1..b)
+                    .filter(|&p| !search.done.contains_key(&p) && !search.bound.fails(p))
+                    .collect();
+                if open.len() <= MAX_AT_ONCE {
+                    let ran: Vec<(u8, Result<Probe, Vec<String>>)> =
+                        open.par_iter().map(|&p| (p, probe(p))).collect();
+                    for (p, r) in ran {
+                        if let Ok(r) = r {
+                            search.done.insert(p, r);
+                        }
+                    }
+                }
+                while b - g > 1 {
+                    let mid = g + (b - g) / 2;
+                    match search.visit(mid, &probe) {
+                        Ok(true) => g = mid,
+                        _ => b = mid,
+                    }
+                }
+                Some(g)
+            }
+            None => None,
+        };
+        let declared_failed = search.declared_failed();
+        let mut probes = std::mem::take(&mut search.probes);
+        probes.sort_unstable();
+        // The rule of thumb and the reasons, from a roomy run (4 times the answer, first
+        // seed): a probe's own first-seed run when it probed that prefix and survived (the
+        // same run: same scenario, same seed, and no failure on this subnet to stop at).
+        let roomy_prefix = smallest.map_or(lo, |p| p.saturating_sub(2).max(lo));
+        let reused = search
+            .done
+            .remove(&roomy_prefix)
+            .and_then(|p| p.first.filter(|_| p.ok))
+            .or(guessed.filter(|_| roomy_prefix == guess));
+        let Roomy {
+            scenario: roomy,
+            out,
+            rules: (steady, overlap),
+        } = match reused {
+            Some(r) => r,
+            None => {
+                let mut roomy = base
+                    .scenario(&at_prefix(roomy_prefix), None)
+                    .map_err(lines)?;
+                quiet(&mut roomy);
+                let mut rules = Rules::new(&roomy, i);
+                runs.fetch_add(1, Ordering::Relaxed);
+                let out = roomy.run_with(Some(&mut rules)).map_err(lines)?;
+                Roomy {
+                    rules: rules.finish(),
+                    scenario: roomy,
+                    out,
                 }
             }
-            g
-        });
-        probes.sort_unstable();
-        // The rule of thumb and the reasons, from a roomy run (4 times the answer, first seed).
-        let roomy_prefix = smallest.map_or(lo, |p| p.saturating_sub(2).max(lo));
-        let roomy = base
-            .scenario(&at_prefix(roomy_prefix), None)
-            .map_err(lines)?;
-        let out = roomy.run().map_err(lines)?;
-        let (steady, overlap) = rules(&roomy, &out, i);
+        };
         let n_static = u64::from(out.subnets[i].n_static);
         let rule_prefix = (lo..=hi)
             .rev()
@@ -255,9 +303,7 @@ pub fn size_with(
             smallest_prefix: smallest,
             largest_tried: lo,
             probes,
-            declared_failure_probability: declared_failed.load(std::sync::atomic::Ordering::Relaxed)
-                as f64
-                / seeds as f64,
+            declared_failure_probability: declared_failed as f64 / seeds as f64,
             steady_rule: steady,
             overlap_rule: overlap,
             rule_prefix,
@@ -275,42 +321,241 @@ pub fn size_with(
         failure_bound,
         random,
         subnets,
+        runs: runs.into_inner(),
     })
 }
 
-/// (2 x peak running instances, 2 x peak instances running or retained), tasks counted once.
-fn rules(s: &Scenario, out: &Output, subnet: usize) -> (u64, u64) {
-    let p = &s.input.params;
-    // Merge the workloads' rows of this subnet by time.
-    let mut events: Vec<(u64, usize, u64, u64)> = Vec::new();
-    for (w, wo) in out.workloads.iter().enumerate() {
-        if wo.subnet != subnet {
-            continue;
+/// The most candidate prefixes run at once ahead of the bisection.
+const MAX_AT_ONCE: usize = 4;
+
+/// What a probe of one prefix learnt, over its seeds.
+struct Probe {
+    /// No seed has a failed start on the subnet.
+    ok: bool,
+    /// Seeds with a failed start on it (or that the prefix cannot take).
+    failed: u64,
+    /// The most addresses held at once on the subnet, over the seeds (when `ok`).
+    peak_held: u64,
+    /// The first seed's run, when it ran to the end.
+    first: Option<Roomy>,
+}
+
+/// A run to the end, with the rule of thumb of its rows.
+struct Roomy {
+    scenario: Scenario,
+    out: Output,
+    rules: (u64, u64),
+}
+
+/// Runs the probes of one subnet.
+struct Prober<'a> {
+    base: &'a Base,
+    def: &'a ipsim_scenario::def::ScenarioDef,
+    subnet: usize,
+    seeds: u64,
+    runs: &'a AtomicU64,
+}
+
+impl Prober<'_> {
+    /// Runs `s` with no rows, to its first failed start on the subnet: (survived, addresses
+    /// held at the peak, and the run with its rule of thumb if `keep` and it survived).
+    fn run(&self, mut s: Scenario, keep: bool) -> (bool, u64, Option<Roomy>) {
+        let i = self.subnet;
+        quiet(&mut s);
+        s.input.options.stop_at_first_failed_start = Some(i);
+        let mut rules = keep.then(|| Rules::new(&s, i));
+        self.runs.fetch_add(1, Ordering::Relaxed);
+        let out = s.run_with(rules.as_mut().map(|r| r as &mut dyn ipsim_core::RowSink));
+        match out {
+            Ok(o) if o.subnets[i].summary.first_exhaustion.is_none() => {
+                let held = o.subnets[i].summary.peak_held;
+                let first = rules.map(|r| Roomy {
+                    rules: r.finish(),
+                    scenario: s,
+                    out: o,
+                });
+                (true, held, first)
+            }
+            _ => (false, 0, None),
         }
-        let (ips, factor) = match wo.kind {
-            WorkloadKind::Job => (u64::from(p.ips_per_task), 1),
-            _ => (u64::from(p.ips_per_instance), 2),
+    }
+
+    /// The first seed's run of the prefix `at` sets, if it survives: the rule-of-thumb run
+    /// when that prefix is the roomy one.
+    fn roomy(&self, at: &[Edit]) -> Option<Roomy> {
+        let d = self.base.edited(at).ok()?;
+        let s = self.base.resolve(d, Some(self.def.seed)).ok()?;
+        self.run(s, true).2
+    }
+
+    /// Every seed of the prefix that `at` sets, in parallel: each run keeps no rows and stops
+    /// at its first failed start on the subnet.
+    fn probe(&self, at: &[Edit]) -> Result<Probe, Vec<String>> {
+        let base = self.base;
+        // The prefix is set once per probe; each seed only resolves and runs it (or, when the
+        // seed changes nothing before the run, takes the first seed's scenario reseeded).
+        let d = base.edited(at).map_err(|e| vec![e])?;
+        let seed = |k: u64| self.def.seed.wrapping_add(k);
+        let first = base.resolve(d.clone(), Some(seed(0)));
+        let per: Vec<(bool, u64, Option<Roomy>)> = (0..self.seeds)
+            .into_par_iter()
+            .map(|k| {
+                let s = match &first {
+                    Ok(f) if k == 0 => Ok(f.clone()),
+                    Ok(f) => f
+                        .reseeded(seed(k))
+                        .map_or_else(|| base.resolve(d.clone(), Some(seed(k))), Ok),
+                    Err(_) => base.resolve(d.clone(), Some(seed(k))),
+                };
+                // A prefix the scenario cannot take (statics outside it) is too small.
+                match s {
+                    Ok(s) => self.run(s, k == 0),
+                    Err(_) => (false, 0, None),
+                }
+            })
+            .collect();
+        let mut probe = Probe {
+            ok: per.iter().all(|r| r.0),
+            failed: per.iter().filter(|r| !r.0).count() as u64,
+            peak_held: per.iter().map(|r| r.1).max().unwrap_or(0),
+            first: None,
         };
-        for r in &wo.rows {
-            let running = u64::from(r.running) * factor;
-            let alive = (u64::from(r.in_use) + u64::from(r.retained)) / ips.max(1) * factor;
-            events.push((r.time_ms, w, running, alive));
+        probe.first = per.into_iter().next().and_then(|r| r.2);
+        Ok(probe)
+    }
+}
+
+/// The bound from a surviving probe, sound under the model: a seed with no failed start on
+/// the subnet at some prefix starts every instance and task when asked, so its addresses
+/// held on the subnet follow the same course at every prefix where it survives (the subnet
+/// only decides which addresses and blocks are given: the allocator's choices draw on the
+/// subnet's own random stream, and which block an address is in changes neither when an
+/// instance starts or stops nor the run's other draws). Held addresses are distinct usable
+/// addresses, so a seed that held `peak` addresses at once fails on any subnet with fewer
+/// usable addresses than `peak`.
+#[derive(Debug, Default)]
+struct Bound {
+    /// The most addresses one seed held at once in a surviving probe.
+    peak: Option<u64>,
+}
+
+impl Bound {
+    /// Whether `prefix` fails for certain.
+    fn fails(&self, prefix: u8) -> bool {
+        self.peak.is_some_and(|h| usable(prefix) < h)
+    }
+}
+
+/// The search's memory: the probes it visited, in order, and every probe run.
+struct Search {
+    /// Visited, with whether it survived: the report's probes.
+    probes: Vec<(u8, bool)>,
+    /// Every probe run, by prefix.
+    done: BTreeMap<u8, Probe>,
+    bound: Bound,
+    /// The declared prefix.
+    declared: u8,
+}
+
+impl Search {
+    /// Whether `p` survives: from the bound, a probe already run, or a new probe.
+    fn visit(
+        &mut self,
+        p: u8,
+        probe: &dyn Fn(u8) -> Result<Probe, Vec<String>>,
+    ) -> Result<bool, Vec<String>> {
+        if let Some(&(_, ok)) = self.probes.iter().find(|(q, _)| *q == p) {
+            return Ok(ok);
+        }
+        // The declared prefix is always run: its seeds' failures are the gate's figure.
+        let ok = if p != self.declared && self.bound.fails(p) {
+            false
+        } else {
+            let r = match self.done.entry(p) {
+                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::btree_map::Entry::Vacant(e) => e.insert(probe(p)?),
+            };
+            if r.ok && self.bound.peak.is_none() {
+                self.bound.peak = Some(r.peak_held);
+            }
+            r.ok
+        };
+        self.probes.push((p, ok));
+        Ok(ok)
+    }
+
+    /// Seeds that failed at the declared prefix (0 if it was not probed).
+    fn declared_failed(&self) -> u64 {
+        self.done.get(&self.declared).map_or(0, |p| p.failed)
+    }
+}
+
+/// (2 x peak running instances, 2 x peak instances running or retained), tasks counted once,
+/// on one subnet, from the workloads' rows as the run makes them (none is kept): at each
+/// time the rows of that time replace their workloads' values, then the sums are compared.
+struct Rules {
+    /// Per workload on the subnet: (addresses per instance or task, count factor).
+    per: Vec<Option<(u64, u64)>>,
+    /// Each workload's latest (running, alive) figures.
+    cur: Vec<(u64, u64)>,
+    sums: (u64, u64),
+    at: Option<u64>,
+    best: (u64, u64),
+}
+
+impl Rules {
+    fn new(s: &Scenario, subnet: usize) -> Rules {
+        let p = &s.input.params;
+        let per: Vec<Option<(u64, u64)>> = s
+            .input
+            .workloads
+            .iter()
+            .map(|w| {
+                (w.subnet == subnet).then(|| match w.tag() {
+                    WorkloadKind::Job => (u64::from(p.ips_per_task), 1),
+                    _ => (u64::from(p.ips_per_instance), 2),
+                })
+            })
+            .collect();
+        Rules {
+            cur: vec![(0, 0); per.len()],
+            per,
+            sums: (0, 0),
+            at: None,
+            best: (0, 0),
         }
     }
-    events.sort_by_key(|e| (e.0, e.1));
-    let mut cur: std::collections::BTreeMap<usize, (u64, u64)> = std::collections::BTreeMap::new();
-    let (mut steady, mut overlap) = (0, 0);
-    let mut k = 0;
-    while k < events.len() {
-        let t = events[k].0;
-        while k < events.len() && events[k].0 == t {
-            cur.insert(events[k].1, (events[k].2, events[k].3));
-            k += 1;
-        }
-        steady = steady.max(cur.values().map(|v| v.0).sum());
-        overlap = overlap.max(cur.values().map(|v| v.1).sum());
+
+    fn settle(&mut self) {
+        self.best = (self.best.0.max(self.sums.0), self.best.1.max(self.sums.1));
     }
-    (steady, overlap)
+
+    /// (steady, overlap).
+    fn finish(mut self) -> (u64, u64) {
+        self.settle();
+        self.best
+    }
+}
+
+impl ipsim_core::RowSink for Rules {
+    fn subnet_row(&mut self, _: usize, _: &ipsim_core::SubnetRow) {}
+
+    fn workload_row(&mut self, w: usize, r: &ipsim_core::WorkloadRow) {
+        let Some(&Some((ips, factor))) = self.per.get(w) else {
+            return;
+        };
+        if self.at != Some(r.time_ms) {
+            self.settle();
+            self.at = Some(r.time_ms);
+        }
+        let running = u64::from(r.running) * factor;
+        let alive = (u64::from(r.in_use) + u64::from(r.retained)) / ips.max(1) * factor;
+        let (old_running, old_alive) = std::mem::replace(&mut self.cur[w], (running, alive));
+        self.sums = (
+            self.sums.0 - old_running + running,
+            self.sums.1 - old_alive + alive,
+        );
+    }
 }
 
 /// `20 min`, or a duration like `1m30s` when it is not whole minutes.
@@ -379,8 +624,21 @@ fn reasons(s: &SubnetSize, sc: &Scenario, out: &Output, i: usize) -> Vec<String>
     r.into_iter().map(|(_, m)| m).collect()
 }
 
-/// The human answer of `ipsim size`.
+/// The human answer of `ipsim size`, and the runs it took.
 pub fn size_text(r: &SizeReport) -> String {
+    let mut o = size_detail(r);
+    o.push_str(&runs_text(r.runs));
+    o
+}
+
+/// `runs: N simulations`, the last line of a size answer.
+fn runs_text(runs: u64) -> String {
+    let s = if runs == 1 { "" } else { "s" };
+    format!("\nruns: {runs} simulation{s}\n")
+}
+
+/// [`size_text`] without the runs.
+fn size_detail(r: &SizeReport) -> String {
     let mut o = String::new();
     o.push_str(&format!("ipsim size: {}\n", r.scenario));
     if r.random {
@@ -462,6 +720,57 @@ mod tests {
         assert!(!r.random);
     }
 
+    /// 100 instances swapping at 10 minutes on a /16 hold 400 addresses at once: the /16
+    /// survives, so every prefix with fewer than 400 usable addresses (/24 and smaller) fails
+    /// without a run. The bisection's probe of /24 is answered by the bound; /21, /22 and /23
+    /// run (and survive), and the rule-of-thumb run is the /21 probe's own: 4 runs, and the
+    /// /14 run made beside the /16 probe in case /16 were the answer (unused here), where the
+    /// search without the bound and reuse made 6.
+    #[test]
+    fn the_bound_settles_the_probes_past_it_without_a_run() {
+        let text = r#"{"name": "s", "description": "", "duration": "1h",
+            "subnets": [{"name": "main", "cidr": "10.0.0.0/16"}],
+            "workloads": [{"name": "api", "subnet": "main",
+                "demand": {"type": "constant", "value": 100},
+                "swaps": [{"at": "10m"}]}]}"#;
+        let base = Base::parse(text.as_bytes(), Path::new("s.json")).unwrap();
+        let r = size_of(&base, None, 0.99).unwrap();
+        let s = &r.subnets[0];
+        assert_eq!(s.peak_held, 400);
+        assert_eq!(s.smallest_prefix, Some(23));
+        assert_eq!(
+            s.probes,
+            vec![(16, true), (21, true), (22, true), (23, true), (24, false)]
+        );
+        assert_eq!(r.runs, 5);
+        assert!(size_text(&r).ends_with("\nruns: 5 simulations\n"));
+    }
+
+    /// Probes run in parallel, and each seed in parallel: the report, its runs count
+    /// included, is the same on one thread as on three.
+    #[test]
+    fn the_report_is_the_same_whatever_the_thread_count() {
+        let b = base(r#"{"strategy": "random", "retention": "uniform"}"#);
+        let on = |n: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .unwrap();
+            pool.install(|| size_of(&b, Some(3), 0.99).unwrap())
+        };
+        let one = on(1);
+        assert_eq!(one, on(3));
+        assert_eq!(size_text(&one), size_text(&on(2)));
+        // /24 survives (beside it, the first seed of /22 in case /24 were the answer); /25
+        // and /26 are run at once ahead of the bisection, 3 seeds each; the rule-of-thumb run
+        // is on a /23, which no probe ran.
+        assert_eq!(
+            one.subnets[0].probes,
+            vec![(24, true), (25, true), (26, false)]
+        );
+        assert_eq!(one.runs, 3 * 3 + 1 + 1);
+    }
+
     #[test]
     fn the_retention_reason_states_the_scenarios_retention() {
         let r = size_of(
@@ -530,6 +839,8 @@ pub struct SafeSizeReport {
     pub random: bool,
     /// Per subnet.
     pub subnets: Vec<SafeSubnet>,
+    /// Simulation runs done, over every reading.
+    pub runs: u64,
 }
 
 /// `a` needs a larger subnet than `b` (a shorter prefix; `None`, failing even the largest, is
@@ -658,6 +969,7 @@ pub fn size_safe(
         failure_bound: per.iter().map(|r| r.failure_bound).fold(0.0, f64::max),
         random: per.iter().any(|r| r.random),
         subnets,
+        runs: per.iter().map(|r| r.runs).sum(),
     })
 }
 
@@ -709,18 +1021,20 @@ pub fn safe_size_text(r: &SafeSizeReport) -> String {
             }
         }
         // The deciding reading's detail, as `--as-written` prints a reading.
-        let detail = size_text(&SizeReport {
+        let detail = size_detail(&SizeReport {
             scenario: String::new(),
             seeds: r.seeds,
             confidence: r.confidence,
             failure_bound: r.failure_bound,
             random: r.random,
             subnets: vec![z.clone()],
+            runs: 0,
         });
         o.push_str(&format!("  under {}:\n", s.decided_by));
         for l in detail.lines().skip_while(|l| !l.starts_with("  probed")) {
             o.push_str(&format!("  {l}\n"));
         }
     }
+    o.push_str(&runs_text(r.runs));
     o
 }

@@ -394,7 +394,11 @@ impl Sweep {
     /// Runs one point's definition with one seed.
     pub fn run_one(&self, def: ScenarioDef, seed_offset: u64) -> Result<RunResult, ScenarioErrors> {
         let seed = self.base.def.seed.wrapping_add(seed_offset);
-        let mut s = self.base.resolve(def, Some(seed))?;
+        self.run_resolved(self.base.resolve(def, Some(seed))?)
+    }
+
+    /// Runs one point's resolved scenario.
+    fn run_resolved(&self, mut s: ipsim_scenario::Scenario) -> Result<RunResult, ScenarioErrors> {
         quiet(&mut s);
         let out = s.run()?;
         let m = &out.summary;
@@ -420,10 +424,20 @@ impl Sweep {
             .par_iter()
             .map(|&p| {
                 let def = self.point_def(p)?;
+                // Resolved once for all its seeds (subnets laid out once) when the seed changes
+                // nothing before the run; else each seed resolves it, as its errors may differ.
+                let first = self
+                    .base
+                    .resolve(def.clone(), Some(self.base.def.seed))
+                    .ok();
                 let runs: Vec<Result<RunResult, ScenarioErrors>> = (0..self.seeds)
                     .into_par_iter()
                     .map(|s| {
-                        let r = self.run_one(def.clone(), s);
+                        let seed = self.base.def.seed.wrapping_add(s);
+                        let r = match first.as_ref().and_then(|f| f.reseeded(seed)) {
+                            Some(f) => self.run_resolved(f),
+                            None => self.run_one(def.clone(), s),
+                        };
                         progress(done.fetch_add(1, Ordering::Relaxed) + 1);
                         r
                     })

@@ -12,16 +12,24 @@
 //! JSON form once per application (once per sweep point, never once per run).
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use ipsim_core::Strategy;
 use ipsim_scenario::def::{
     DemandDef, EdgeDef, KindDef, RetentionDef, ScenarioDef, ScopeDef, StrategyDef, SubnetDef,
     WorkloadDef, WorkloadKindDef,
 };
+use ipsim_scenario::trace::csv::CsvTrace;
 use ipsim_scenario::{Duration, Overrides, Scenario, ScenarioError, ScenarioErrors};
 use serde_json::Value;
 
 /// A scenario as loaded: its definition and the text it came from (which places errors).
+///
+/// Its CSV traces are read once for all the variations it resolves: the first resolve checks
+/// the scenario as written once, keeping each trace's values in memory
+/// ([`ipsim_scenario::resolve_holding`]), and every variation that reads a trace the same way
+/// takes it from there ([`ipsim_scenario::resolve_known`]), checks and all, so that no run
+/// reads a file again. Clones share them.
 #[derive(Debug, Clone)]
 pub struct Base {
     /// The file.
@@ -29,6 +37,9 @@ pub struct Base {
     /// The definition as written.
     pub def: ScenarioDef,
     text: String,
+    /// The CSV traces of the scenario as written, checked and held once (empty if it has
+    /// none, or if they could not be held: then each variation reads them).
+    known: Arc<OnceLock<Vec<CsvTrace>>>,
 }
 
 impl Base {
@@ -57,6 +68,7 @@ impl Base {
             path: path.to_path_buf(),
             def,
             text: String::from_utf8_lossy(bytes).into_owned(),
+            known: Arc::default(),
         })
     }
 
@@ -67,9 +79,27 @@ impl Base {
         Ok(def)
     }
 
-    /// Checks `def` (this scenario or a variation of it), with `seed` replacing its seed.
+    /// Checks `def` (this scenario or a variation of it), with `seed` replacing its seed; its
+    /// CSV traces come from those held for every variation when it reads them the same way.
     pub fn resolve(&self, def: ScenarioDef, seed: Option<u64>) -> Result<Scenario, ScenarioErrors> {
-        ipsim_scenario::resolve(def, &self.path, &self.text, &Overrides { seed })
+        let known = self.known();
+        ipsim_scenario::resolve_known(def, &self.path, &self.text, &Overrides { seed }, known)
+    }
+
+    /// The CSV traces held for every variation: read once, on first use.
+    fn known(&self) -> &[CsvTrace] {
+        self.known.get_or_init(|| {
+            use ipsim_scenario::def::TraceFormat;
+            if !self.def.traces.iter().any(|t| t.format == TraceFormat::Csv) {
+                return Vec::new();
+            }
+            let ov = Overrides::default();
+            // A scenario that does not resolve as written (or a trace too long to hold)
+            // holds nothing: each variation then reads and reports as it always did.
+            ipsim_scenario::resolve_holding(self.def.clone(), &self.path, &self.text, &ov)
+                .map(|s| s.csv_traces)
+                .unwrap_or_default()
+        })
     }
 
     /// The scenario with `edits` applied, checked; an edit that cannot apply is an error with

@@ -245,6 +245,9 @@ impl Simulation<'_> {
         let owner = self.owner_of(wl, unit_idx);
         let failure = self.failure(wl, unit_idx, owner);
         self.rec.failed_start(now, failure);
+        // A subnet's first failure is always a first attempt: retries come after one.
+        self.stopped |=
+            self.input.options.stop_at_first_failed_start == Some(failure.subnet as usize);
         let k = self.wls[wl as usize].ips;
         match &self.wls[wl as usize].state {
             KindState::Job(_) if fails > self.params.max_task_retries => {
@@ -457,7 +460,11 @@ impl Simulation<'_> {
     // ----- the end -----
 
     pub(super) fn finish(mut self) -> Output {
-        let end = self.input.duration_ms;
+        let end = if self.stopped {
+            self.now
+        } else {
+            self.input.duration_ms
+        };
         self.now = end;
         for r in &self.requests {
             if r.alive {
@@ -474,6 +481,8 @@ impl Simulation<'_> {
             n_events: self.n_events,
             peak_pending: self.peak_pending,
         };
-        self.rec.finish(end, facts)
+        let mut out = self.rec.finish(end, facts);
+        out.stopped_early = self.stopped;
+        out
     }
 }

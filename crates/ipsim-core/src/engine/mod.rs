@@ -143,6 +143,8 @@ pub struct Simulation<'a> {
     /// Bumped whenever addresses or blocks are freed: a failure memo is good until then.
     freed: u64,
     counts: crate::bench_api::Counts,
+    /// A start failed on the subnet of `RunOptions::stop_at_first_failed_start`.
+    stopped: bool,
 }
 
 impl<'a> Simulation<'a> {
@@ -227,6 +229,7 @@ impl<'a> Simulation<'a> {
             retries: retry::Retries::default(),
             freed: 0,
             counts: Default::default(),
+            stopped: false,
             feed: {
                 let merged = Merged::new(SpecFeed::new(&input.workloads));
                 match stream {
@@ -314,6 +317,9 @@ impl<'a> Simulation<'a> {
             // A feed or retry entry counts the points or attempts it carries instead.
             self.n_events += u64::from(!matches!(e.ev, Ev::Feed | Ev::Retries));
             self.handle(e.ev);
+            if self.stopped {
+                break;
+            }
             let pending = self.queue.len();
             self.peak_pending = self.peak_pending.max(pending);
             self.counts.pending_sum += pending as u64;

@@ -79,3 +79,32 @@ fn a_job_counts_tasks_per_execution() {
     assert_eq!((s.requests_failed, s.started_after_failing), (24, 0));
     assert_eq!((s.peak_short, s.peak_short_desired), (24, 40));
 }
+
+/// Asked to stop at the first failed start on the /24, the swap run ends at 10:00, the
+/// millisecond revision 2 cannot start, with the same first exhaustion as the whole run and
+/// says it stopped early; asked about another subnet (which never fails), it runs to the end
+/// exactly as without the option.
+#[test]
+fn a_run_stops_at_the_first_failed_start_on_the_subnet_asked_about() {
+    let api = WorkloadSpec::service("api", 0).at(0, 100).swap(10 * MIN, 0);
+    let web = WorkloadSpec::service("web", 1).at(0, 10);
+    let mut other = subnet(24);
+    other.name = "other".into();
+    other.base = crate::ip(10, 1, 0, 0);
+    let mut input = SimInput::new(vec![subnet(24), other], vec![api, web], 60 * MIN);
+    let whole = run_input(&input);
+    assert!(!whole.stopped_early);
+    input.options.stop_at_first_failed_start = Some(0);
+    let stopped = run_input(&input);
+    assert!(stopped.stopped_early);
+    assert_eq!(stopped.duration_ms, 10 * MIN);
+    let first = stopped.subnets[0].summary.first_exhaustion.clone().unwrap();
+    assert_eq!(first.time_ms, 10 * MIN);
+    assert_eq!(Some(first), whole.subnets[0].summary.first_exhaustion);
+    assert_eq!(stopped.subnets[0].summary.failed_attempts, 1);
+    assert!(whole.subnets[0].summary.failed_attempts > 1);
+    input.options.stop_at_first_failed_start = Some(1);
+    assert_eq!(run_input(&input), whole);
+    input.options.stop_at_first_failed_start = Some(7);
+    assert_eq!(run_input(&input), whole);
+}

@@ -76,6 +76,57 @@ pub struct Overrides {
 }
 
 impl Scenario {
+    /// Reads each CSV trace that is not yet held once more, with every check, into compact
+    /// in-memory values ([`CsvTrace::hold`]): every later run of this scenario, of its
+    /// clones, and of the scenarios resolved with these traces as known
+    /// ([`resolve_known`]) replays them from memory instead of reading the file. A trace
+    /// that cannot be held (more than [`crate::trace::csv::MAX_HELD`] values) stays streamed
+    /// and its errors are returned; the others are held.
+    pub fn hold_traces(&mut self) -> Result<(), ScenarioErrors> {
+        let mut errs = Vec::new();
+        for t in &mut self.csv_traces {
+            if let Err(e) = t.hold() {
+                errs.extend(e);
+            }
+        }
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(ScenarioErrors(errs))
+        }
+    }
+
+    /// The scenario with `seed` replacing its seed, without resolving it again, when that is
+    /// what resolving it with `seed` gives: the seed's only use before the run is the
+    /// generators' Poisson noise, so `None` if a workload draws noise. Its subnets stay laid
+    /// out (the layout does not depend on the seed).
+    pub fn reseeded(&self, seed: u64) -> Option<Scenario> {
+        if self.def.workloads.iter().any(|w| w.kind.noise()) {
+            return None;
+        }
+        let mut s = self.clone();
+        s.input.seed = seed;
+        Some(s)
+    }
+
+    /// `def`, this scenario's definition with other `params.block_scope` and
+    /// `params.retention` (nothing else changed), without resolving it again: those two are
+    /// read as [`resolve`] reads them, cannot be wrong, and nothing else of the input depends
+    /// on them, so the input, its traces and its laid-out subnets are kept. `None` when `def`
+    /// differs in anything else.
+    pub fn with_choices(&self, def: ScenarioDef) -> Option<Scenario> {
+        let mut same = self.def.clone();
+        same.params.block_scope = def.params.block_scope;
+        same.params.retention = def.params.retention;
+        if same != def {
+            return None;
+        }
+        let mut s = self.clone();
+        params::choices(&def.params, &mut s.input.params);
+        s.def = def;
+        Some(s)
+    }
+
     /// Runs it: builds the simulation, streams CSV traces into it, returns the output.
     pub fn run(&self) -> Result<Output, ScenarioErrors> {
         self.run_with(None)
@@ -149,7 +200,7 @@ pub fn parse(bytes: &[u8], path: &Path, ov: &Overrides) -> Result<Scenario, Scen
     let Some(def) = read.def else {
         return Err(ScenarioErrors(errs));
     };
-    match check(def, path, &text, ov, read.gaps) {
+    match check(def, path, &text, ov, read.gaps, (&[], false)) {
         Ok(s) if errs.is_empty() => Ok(s),
         Ok(_) => Err(ScenarioErrors(errs)),
         Err(e) => {
@@ -168,7 +219,37 @@ pub fn resolve(
     text: &str,
     ov: &Overrides,
 ) -> Result<Scenario, ScenarioErrors> {
-    check(def, path, text, ov, read::Gaps::default())
+    check(def, path, text, ov, read::Gaps::default(), (&[], false))
+}
+
+/// Like [`resolve`], each CSV trace's one checking pass keeping its values in memory
+/// ([`crate::trace::csv::CsvTrace::held`], at most [`crate::trace::csv::MAX_HELD`], more is
+/// an error): every run of the scenario, of its clones and of the scenarios resolved with
+/// its traces as known ([`resolve_known`]) replays them instead of reading the file. What a
+/// study of many runs resolves first, so that it parses its traces once.
+pub fn resolve_holding(
+    def: ScenarioDef,
+    path: &Path,
+    text: &str,
+    ov: &Overrides,
+) -> Result<Scenario, ScenarioErrors> {
+    check(def, path, text, ov, read::Gaps::default(), (&[], true))
+}
+
+/// Like [`resolve`], with CSV traces already checked (perhaps held) by an earlier resolve of
+/// the same file: a trace of `def` that is read exactly as one of `known` (same file, unit,
+/// series taken by the same workloads with the same request rule and idle delay, same
+/// `ignore_unknown` and start) would pass the same checks with the same values, so it is
+/// taken from `known` instead of being read again. Every other check runs as in
+/// [`resolve`], with the same messages.
+pub fn resolve_known(
+    def: ScenarioDef,
+    path: &Path,
+    text: &str,
+    ov: &Overrides,
+    known: &[CsvTrace],
+) -> Result<Scenario, ScenarioErrors> {
+    check(def, path, text, ov, read::Gaps::default(), (known, false))
 }
 
 /// The value checks of `def`, which leave alone the `gaps` that reading it left.
@@ -178,9 +259,12 @@ fn check(
     text: &str,
     ov: &Overrides,
     gaps: read::Gaps,
+    (known, hold): (&[CsvTrace], bool),
 ) -> Result<Scenario, ScenarioErrors> {
     let mut r = Resolver {
         path,
+        known,
+        hold,
         loc: Locator::new(text),
         errs: Vec::new(),
         paths: gaps.paths.clone(),
@@ -225,6 +309,10 @@ pub fn parse_def(bytes: &[u8], path: &Path) -> Result<ScenarioDef, ScenarioError
 /// Walks one definition, collecting every problem with its place in the file.
 struct Resolver<'a> {
     path: &'a Path,
+    /// CSV traces checked by an earlier resolve of the same file (see [`resolve_known`]).
+    known: &'a [CsvTrace],
+    /// Keep the values of every CSV trace checked (see [`resolve_holding`]).
+    hold: bool,
     /// The file's text, to place errors and read numbers as written.
     loc: Locator<'a>,
     errs: Vec<ScenarioError>,

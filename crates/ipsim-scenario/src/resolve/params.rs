@@ -143,15 +143,7 @@ impl Resolver<'_> {
             }
             p.max_task_retries = v;
         }
-        p.retention = match d.retention {
-            Some(RetentionDef::Uniform) => Retention::Uniform,
-            _ => Retention::Fixed,
-        };
-        p.block_scope = match d.block_scope {
-            Some(ScopeDef::Revision) => BlockScope::Revision,
-            Some(ScopeDef::Subnet) => BlockScope::Subnet,
-            _ => BlockScope::Service,
-        };
+        choices(d, &mut p);
         p.strategy = match d.strategy {
             Some(StrategyDef::FirstFit) | None => Strategy::FirstFit,
             Some(StrategyDef::NextFit) => Strategy::NextFit,
@@ -186,4 +178,18 @@ impl Resolver<'_> {
         }
         p
     }
+}
+
+/// `params.retention` and `params.block_scope` into the core's parameters: each is one of its
+/// names, so neither can be wrong, and nothing else of a run's input depends on them.
+pub(super) fn choices(d: &ParamsDef, p: &mut Params) {
+    p.retention = match d.retention {
+        Some(RetentionDef::Uniform) => Retention::Uniform,
+        _ => Retention::Fixed,
+    };
+    p.block_scope = match d.block_scope {
+        Some(ScopeDef::Revision) => BlockScope::Revision,
+        Some(ScopeDef::Subnet) => BlockScope::Subnet,
+        _ => BlockScope::Service,
+    };
 }

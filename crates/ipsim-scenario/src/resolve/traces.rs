@@ -309,15 +309,46 @@ impl Resolver<'_> {
                 );
                 continue;
             }
-            if let Some(opened) = tr.csv_opened.remove(&i) {
-                if let Err(e) = trace.check(opened) {
-                    self.errs.extend(e);
-                }
+            if let Some(k) = self.known.iter().find(|k| reads_as(k, &trace)) {
+                csv_traces.push(k.clone());
+                continue;
+            }
+            // A trace that is not a regular file is read whole now, its values held; with
+            // `hold` (a study), so is every other.
+            let checked = match tr.csv_opened.remove(&i) {
+                Some(opened) => trace.check(opened),
+                None if self.hold => trace.hold(),
+                None => Ok(()),
+            };
+            if let Err(e) = checked {
+                self.errs.extend(e);
             }
             csv_traces.push(trace);
         }
         csv_traces
     }
+}
+
+/// Whether `a` and `b` read the same file the same way: the checks of one hold for the other,
+/// and they give the same values.
+fn reads_as(a: &CsvTrace, b: &CsvTrace) -> bool {
+    let same_targets = |x: &[Target], y: &[Target]| {
+        x.len() == y.len()
+            && x.iter().zip(y).all(|(s, t)| {
+                s.workload == t.workload
+                    && s.requests == t.requests
+                    && s.idle_delay_ms == t.idle_delay_ms
+            })
+    };
+    a.path == b.path
+        && a.unit == b.unit
+        && a.ignore_unknown == b.ignore_unknown
+        && a.start == b.start
+        && a.targets.len() == b.targets.len()
+        && a.targets
+            .iter()
+            .zip(&b.targets)
+            .all(|((n, x), (m, y))| n == m && same_targets(x, y))
 }
 
 /// Instance points from (time, value) pairs, keeping changes only; `Err(k)` if the value of

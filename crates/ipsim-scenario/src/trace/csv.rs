@@ -87,8 +87,9 @@ pub struct Held {
     pub instances: u32,
 }
 
-/// The most values kept of a trace held in memory (16 bytes each: 160 MB).
-pub const MAX_HELD: usize = 10_000_000;
+/// The most values kept of a trace that is not a regular file, or that a study holds (16
+/// bytes each: 256 MB; a week of 1,000 services at one row a minute is 10,080,000).
+pub const MAX_HELD: usize = 16_000_000;
 
 type Reader = csv::Reader<LineLimit<File>>;
 
@@ -605,14 +606,19 @@ impl CsvTrace {
             }
             if let Some(h) = &held {
                 if h.len() > MAX_HELD {
-                    let why = if regular {
-                        "ipsim keeps the trace's values in memory to run it many times"
+                    let msg = if regular {
+                        format!(
+                            "a study keeps the trace's values in memory to run it many times, and it has more than {MAX_HELD}; its runs read the file each time instead"
+                        )
                     } else {
-                        "the trace is not a regular file (a pipe?), so ipsim keeps its values in memory"
+                        format!(
+                            "the trace is not a regular file (a pipe?), so ipsim keeps its values in memory, and it has more than {MAX_HELD}; write it to a file, which is streamed"
+                        )
                     };
-                    push(&mut errs, ScenarioError::new(&path, "", format!(
-                        "{why}, and it has more than {MAX_HELD}; write it to a file, which is streamed"
-                    )).at(Some(line), None));
+                    push(
+                        &mut errs,
+                        ScenarioError::new(&path, "", msg).at(Some(line), None),
+                    );
                     break;
                 }
             }

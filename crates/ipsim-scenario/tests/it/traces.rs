@@ -266,3 +266,91 @@ fn azure_non_ascii_hash_names_a_workload() {
     .unwrap();
     assert_eq!(s.input.workloads[0].name, "fn-a€€€€€€€€€€€");
 }
+
+/// A held CSV trace replays from memory: after `hold_traces`, the run is the same with the
+/// file gone (a clone shares the values), and a scenario resolved with the held trace as
+/// known takes its values, not the file's (here rewritten to other values, same header).
+/// A variation whose workloads take the series differently reads the file again.
+#[test]
+fn held_csv_traces_replay_from_memory_and_serve_later_resolves() {
+    let sc = scenario(
+        r#"{"name": "web", "subnet": "main", "demand": {"type": "trace", "trace": "p"}}"#,
+        r#"{"name": "p", "format": "csv", "file": "t.csv"}"#,
+        "",
+    );
+    let csv = "time,workload,instances\n0s,web,10\n30m,web,4\n";
+    let d = tmp("csv-held");
+    std::fs::write(d.join("scenario.json"), &sc).unwrap();
+    std::fs::write(d.join("t.csv"), csv).unwrap();
+    let path = d.join("scenario.json");
+    let mut s = ipsim_scenario::load(&path).unwrap();
+    let whole = s.run().unwrap();
+    assert!(s.csv_traces[0].held.is_none(), "a regular file is streamed");
+    s.hold_traces().unwrap();
+    let values = s.csv_traces[0].held.clone().unwrap();
+    assert_eq!(values.len(), 2);
+    let copy = s.clone();
+    std::fs::remove_file(d.join("t.csv")).unwrap();
+    assert_eq!(s.run().unwrap(), whole);
+    assert_eq!(copy.run().unwrap(), whole);
+
+    std::fs::write(d.join("t.csv"), "time,workload,instances\n0s,web,50\n").unwrap();
+    let def = ipsim_scenario::read_def(sc.as_bytes(), &path).unwrap();
+    let ov = ipsim_scenario::Overrides::default();
+    let known = ipsim_scenario::resolve_known(def.clone(), &path, &sc, &ov, &s.csv_traces).unwrap();
+    assert!(std::sync::Arc::ptr_eq(
+        known.csv_traces[0].held.as_ref().unwrap(),
+        &values
+    ));
+    assert_eq!(known.run().unwrap(), whole);
+    // Another series: checked and read from the file as it is now.
+    let mut other = def;
+    other.workloads[0].name = "api".into();
+    let csv_now = "time,workload,instances\n0s,api,7\n";
+    std::fs::write(d.join("t.csv"), csv_now).unwrap();
+    let held = ipsim_scenario::resolve_holding(other.clone(), &path, &sc, &ov).unwrap();
+    let api = ipsim_scenario::resolve_known(other, &path, &sc, &ov, &s.csv_traces).unwrap();
+    assert!(api.csv_traces[0].held.is_none());
+    assert_eq!(held.csv_traces[0].held.as_ref().unwrap().len(), 1);
+    let out = api.run().unwrap();
+    assert_eq!(out.workloads[0].at(0).unwrap().running, 7);
+    assert_eq!(out, held.run().unwrap());
+}
+
+/// Another block scope or retention, taken by `with_choices` without resolving again, gives
+/// the scenario that resolving the edited definition gives (same input, same run); a
+/// definition changed in anything else is refused.
+#[test]
+fn with_choices_equals_resolving_the_edited_definition() {
+    use ipsim_scenario::def::{RetentionDef, ScopeDef};
+    let sc = scenario(
+        r#"{"name": "web", "subnet": "main", "demand": {"type": "trace", "trace": "p"}, "swaps": [{"at": "20m"}]}"#,
+        r#"{"name": "p", "format": "csv", "file": "t.csv"}"#,
+        "",
+    );
+    let csv = "time,workload,instances\n0s,web,10\n30m,web,40\n1h,web,4\n";
+    let s = load_files(
+        "csv-choices",
+        &[("scenario.json", sc.as_bytes()), ("t.csv", csv.as_bytes())],
+    )
+    .unwrap();
+    let ov = ipsim_scenario::Overrides::default();
+    for (scope, retention) in [
+        (Some(ScopeDef::Revision), Some(RetentionDef::Uniform)),
+        (Some(ScopeDef::Subnet), None),
+        (None, Some(RetentionDef::Fixed)),
+    ] {
+        let mut def = s.def.clone();
+        def.params.block_scope = scope;
+        def.params.retention = retention;
+        let fast = s.with_choices(def.clone()).unwrap();
+        let full = ipsim_scenario::resolve(def, &s.path, &sc, &ov).unwrap();
+        assert_eq!(fast.input, full.input);
+        assert_eq!(fast.def, full.def);
+        assert_eq!(fast.run().unwrap(), full.run().unwrap());
+    }
+    let mut other = s.def.clone();
+    other.params.block_scope = Some(ScopeDef::Revision);
+    other.duration = ipsim_scenario::Duration(3_600_000 / 2);
+    assert!(s.with_choices(other).is_none());
+}
