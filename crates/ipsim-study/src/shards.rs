@@ -12,6 +12,7 @@
 //! the standard library's hasher, which may change), and enough to tell sweeps apart by
 //! accident; it is no defence against a forged file.
 
+use ipsim_report::stamp::Fnv;
 use ipsim_scenario::def::ScenarioDef;
 
 use crate::sweep::{SweepResult, Vary};
@@ -19,7 +20,7 @@ use crate::sweep::{SweepResult, Vary};
 /// The fingerprint of a sweep of `def` with these `--vary` fields and `seeds` seeds, made
 /// by this version of ipsim.
 pub fn fingerprint(def: &ScenarioDef, vary: &[Vary], seeds: u64) -> String {
-    let mut h = Fnv::new();
+    let mut h = Fnv::default();
     // Each part is length-prefixed, so that no two different inputs give the same stream.
     h.part(b"ipsim sweep fingerprint 1");
     h.part(ipsim_report::VERSION.as_bytes());
@@ -34,27 +35,7 @@ pub fn fingerprint(def: &ScenarioDef, vary: &[Vary], seeds: u64) -> String {
             .as_bytes(),
     );
     h.part(&seeds.to_le_bytes());
-    format!("fnv1a64:{:016x}", h.0)
-}
-
-struct Fnv(u64);
-
-impl Fnv {
-    fn new() -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-
-    fn bytes(&mut self, b: &[u8]) {
-        for &x in b {
-            self.0 ^= u64::from(x);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-
-    fn part(&mut self, b: &[u8]) {
-        self.bytes(&(b.len() as u64).to_le_bytes());
-        self.bytes(b);
-    }
+    format!("fnv1a64:{}", h.hex())
 }
 
 /// How a part names itself in errors: `shard I/N` or `the unsharded sweep`, with its place
@@ -235,19 +216,6 @@ pub fn check(parts: &[SweepResult]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_digest_is_fnv1a_64() {
-        // The published FNV-1a test vectors (http://www.isthe.com/chongo/tech/comp/fnv/).
-        let digest = |b: &[u8]| {
-            let mut h = Fnv::new();
-            h.bytes(b);
-            h.0
-        };
-        assert_eq!(digest(b""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(digest(b"a"), 0xaf63_dc4c_8601_ec8c);
-        assert_eq!(digest(b"foobar"), 0x8594_4171_f739_67e8);
-    }
 
     #[test]
     fn point_values_follow_the_sweep_order() {
