@@ -574,7 +574,7 @@ fn the_instances_panel_shades_what_the_tight_swap_wanted_and_did_not_run() {
 /// line where the saturation starts.
 #[test]
 fn the_connectors_throughput_is_drawn_in_mbps_against_its_capacity_with_the_saturation_shaded() {
-    let d = tmp("chart-connector");
+    let d = tmp("connector-mbps");
     let o = ipsim(&[
         "run",
         "scenarios/connector.json",
