@@ -284,8 +284,9 @@ pub fn run(
     reuse: Option<Outcome>,
 ) -> Result<Bracket, ScenarioErrors> {
     let mut reuse = reuse;
-    // Resolved once: a reading that only changes block scope or retention takes it with its
-    // choices (its subnets laid out once); the others (edge blocks) resolve on their own.
+    // Resolved once: a reading that only changes block scope, retention or strategy takes it
+    // with its choices (its subnets laid out once); the others (edge blocks) resolve on
+    // their own.
     let once = base.scenario(&[], seed).ok();
     let results: Vec<Result<Option<Outcome>, ScenarioErrors>> = plan
         .readings

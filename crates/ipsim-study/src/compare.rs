@@ -212,7 +212,14 @@ pub fn compare(
         assumptions: crate::variation::resolved_params(&declared).assumptions(),
     };
     for v in variants {
-        let mut s = base.scenario(&v.edits, seed)?;
+        // A variant that changes only the strategy, block scope or retention takes the
+        // scenario resolved once (its input, traces and laid-out subnets); the others (edge
+        // blocks, block size, addresses, levers) resolve on their own.
+        let def = base.edited(&v.edits).map_err(|m| base.error(m))?;
+        let mut s = match declared.with_choices(def.clone()) {
+            Some(s) => s,
+            None => base.resolve(def, seed)?,
+        };
         s.input.options.record_workload_series = false;
         s.input.options.log_limit = 0;
         c.start = s.start;

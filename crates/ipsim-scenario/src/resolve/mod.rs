@@ -109,15 +109,16 @@ impl Scenario {
         Some(s)
     }
 
-    /// `def`, this scenario's definition with other `params.block_scope` and
-    /// `params.retention` (nothing else changed), without resolving it again: those two are
-    /// read as [`resolve`] reads them, cannot be wrong, and nothing else of the input depends
-    /// on them, so the input, its traces and its laid-out subnets are kept. `None` when `def`
-    /// differs in anything else.
+    /// `def`, this scenario's definition with other `params.block_scope`,
+    /// `params.retention` and `params.strategy` (nothing else changed), without resolving it
+    /// again: those three are read as [`resolve`] reads them, cannot be wrong, and nothing
+    /// else of the input depends on them, so the input, its traces and its laid-out subnets
+    /// are kept. `None` when `def` differs in anything else.
     pub fn with_choices(&self, def: ScenarioDef) -> Option<Scenario> {
         let mut same = self.def.clone();
         same.params.block_scope = def.params.block_scope;
         same.params.retention = def.params.retention;
+        same.params.strategy = def.params.strategy;
         if same != def {
             return None;
         }

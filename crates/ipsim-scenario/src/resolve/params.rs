@@ -144,12 +144,6 @@ impl Resolver<'_> {
             p.max_task_retries = v;
         }
         choices(d, &mut p);
-        p.strategy = match d.strategy {
-            Some(StrategyDef::FirstFit) | None => Strategy::FirstFit,
-            Some(StrategyDef::NextFit) => Strategy::NextFit,
-            Some(StrategyDef::BestFit) => Strategy::BestFit,
-            Some(StrategyDef::Random) => Strategy::Random,
-        };
         if let Some(c) = d.concurrency {
             if !(1..=1000).contains(&c) {
                 self.err(
@@ -180,9 +174,16 @@ impl Resolver<'_> {
     }
 }
 
-/// `params.retention` and `params.block_scope` into the core's parameters: each is one of its
-/// names, so neither can be wrong, and nothing else of a run's input depends on them.
+/// `params.retention`, `params.block_scope` and `params.strategy` into the core's parameters:
+/// each is one of its names, so none can be wrong, and nothing else of a run's input depends
+/// on them.
 pub(super) fn choices(d: &ParamsDef, p: &mut Params) {
+    p.strategy = match d.strategy {
+        Some(StrategyDef::FirstFit) | None => Strategy::FirstFit,
+        Some(StrategyDef::NextFit) => Strategy::NextFit,
+        Some(StrategyDef::BestFit) => Strategy::BestFit,
+        Some(StrategyDef::Random) => Strategy::Random,
+    };
     p.retention = match d.retention {
         Some(RetentionDef::Uniform) => Retention::Uniform,
         _ => Retention::Fixed,

@@ -317,12 +317,12 @@ fn held_csv_traces_replay_from_memory_and_serve_later_resolves() {
     assert_eq!(out, held.run().unwrap());
 }
 
-/// Another block scope or retention, taken by `with_choices` without resolving again, gives
-/// the scenario that resolving the edited definition gives (same input, same run); a
-/// definition changed in anything else is refused.
+/// Another block scope, retention or strategy, taken by `with_choices` without resolving
+/// again, gives the scenario that resolving the edited definition gives (same input, same
+/// run); a definition changed in anything else is refused.
 #[test]
 fn with_choices_equals_resolving_the_edited_definition() {
-    use ipsim_scenario::def::{RetentionDef, ScopeDef};
+    use ipsim_scenario::def::{RetentionDef, ScopeDef, StrategyDef};
     let sc = scenario(
         r#"{"name": "web", "subnet": "main", "demand": {"type": "trace", "trace": "p"}, "swaps": [{"at": "20m"}]}"#,
         r#"{"name": "p", "format": "csv", "file": "t.csv"}"#,
@@ -335,14 +335,16 @@ fn with_choices_equals_resolving_the_edited_definition() {
     )
     .unwrap();
     let ov = ipsim_scenario::Overrides::default();
-    for (scope, retention) in [
-        (Some(ScopeDef::Revision), Some(RetentionDef::Uniform)),
-        (Some(ScopeDef::Subnet), None),
-        (None, Some(RetentionDef::Fixed)),
+    for (scope, retention, strategy) in [
+        (Some(ScopeDef::Revision), Some(RetentionDef::Uniform), None),
+        (Some(ScopeDef::Subnet), None, Some(StrategyDef::Random)),
+        (None, Some(RetentionDef::Fixed), Some(StrategyDef::BestFit)),
+        (None, None, Some(StrategyDef::NextFit)),
     ] {
         let mut def = s.def.clone();
         def.params.block_scope = scope;
         def.params.retention = retention;
+        def.params.strategy = strategy;
         let fast = s.with_choices(def.clone()).unwrap();
         let full = ipsim_scenario::resolve(def, &s.path, &sc, &ov).unwrap();
         assert_eq!(fast.input, full.input);
