@@ -49,7 +49,11 @@ pub use schema::{OccupancyCol, WorkloadCol};
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The number of the report format (`format` in report.json).
-pub const FORMAT: u32 = 4;
+pub const FORMAT: u32 = 5;
+
+/// The formats [`Report::read`] reads: this one, and 4, which differs only in naming each
+/// CSV's FNV-1a digest (`fnv1a64`) where 5 names its CRC-32 (`crc32`), and is checked as such.
+pub const READS: [u32; 2] = [4, FORMAT];
 
 /// Formats simulation times for people.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -684,8 +688,8 @@ impl Report {
             .filter_map(|&i| self.saturation_windows.get(i))
     }
 
-    /// Reads the `report.json` at `path`, streamed from the file. A report of another format
-    /// than [`FORMAT`] is refused with both numbers (its fields mean other things), and so is
+    /// Reads the `report.json` at `path`, streamed from the file. A report of a format not in
+    /// [`READS`] is refused with both numbers (its fields mean other things), and so is
     /// a window index that points past the run's windows.
     pub fn read(path: &std::path::Path) -> Result<Report, String> {
         #[derive(Deserialize)]
@@ -700,13 +704,16 @@ impl Report {
         let not = |e: serde_json::Error| format!("{} is not an ipsim report: {e}", path.display());
         let found: Format = serde_json::from_reader(open()?).map_err(not)?;
         match found.format {
-            Some(serde_json::Value::Number(n)) if n.as_u64() == Some(u64::from(FORMAT)) => {}
+            Some(serde_json::Value::Number(n))
+                if n.as_u64()
+                    .is_some_and(|n| READS.iter().any(|&r| u64::from(r) == n)) => {}
             Some(f) => {
                 return Err(format!(
-                    "{}: report format {f}, but this ipsim ({VERSION}) reads format {FORMAT} \
-                     only (docs/report-format.md says what changed); run the scenario again \
-                     to write it in format {FORMAT}",
-                    path.display()
+                    "{}: report format {f}, but this ipsim ({VERSION}) reads formats {} and \
+                     {FORMAT} only (docs/report-format.md says what changed); run the \
+                     scenario again to write it in format {FORMAT}",
+                    path.display(),
+                    READS[0]
                 ));
             }
             None => {
