@@ -13,7 +13,6 @@ mod generate;
 mod import;
 mod output;
 mod progress;
-mod spool;
 mod staging;
 
 use std::collections::BTreeMap;
@@ -30,7 +29,7 @@ use ipsim_report::chart::{
     ChartOptions, ChartSink, CompareChart, Format, Heatmap, SpreadChart, Tee, draw_compare,
     draw_heatmap, draw_spread, render_dir_to, render_run,
 };
-use ipsim_report::stamp::RunStamp;
+use ipsim_report::stamp::{RunStamp, Stamped};
 use ipsim_report::{Clock, Context, CsvSink, OccupancyCol, Report, WorkloadCol};
 use ipsim_scenario::{Overrides, Scenario, ScenarioErrors};
 use ipsim_study::bracket::{self, Probe};
@@ -480,8 +479,12 @@ fn run(a: &RunArgs<'_>) -> Result<u8> {
     scenario.input.options.record_workload_series = false;
     let occ = dir.join(OccupancyCol::FILE);
     let wls = dir.join(WorkloadCol::FILE);
+    // No BufWriter: the sink hands each file its rows in chunks of CsvSink::CHUNK bytes,
+    // which the stamp digests whole.
     let create = |p: &Path| {
-        File::create(p).with_context(|| format!("cannot write {}", staging.final_path(p).display()))
+        File::create(p)
+            .map(Stamped::new)
+            .with_context(|| format!("cannot write {}", staging.final_path(p).display()))
     };
     let chart_opts = a.chart.map(|format| ChartOptions {
         format,
@@ -499,14 +502,7 @@ fn run(a: &RunArgs<'_>) -> Result<u8> {
     };
     // The run id, fixed before the run so that every CSV row carries it.
     let run_id = run_id(&scenario)?;
-    // The sink hands each file its rows in chunks of CsvSink::CHUNK bytes; one thread digests
-    // and writes them while the run goes on. Each file's bytes are the same as written here.
-    let (files, spool) = spool::spawn(vec![create(&occ)?, create(&wls)?])
-        .context("cannot start the thread that writes the CSVs")?;
-    let [occ_w, wls_w]: [spool::Chunks; 2] = files
-        .try_into()
-        .map_err(|_| anyhow::anyhow!("two CSV writers"))?;
-    let csv = CsvSink::new(occ_w, wls_w, clock, &scenario.input).with_run(&run_id);
+    let csv = CsvSink::new(create(&occ)?, create(&wls)?, clock, &scenario.input).with_run(&run_id);
     let short = Shortfall::new(scenario.input.workloads.iter().map(|w| w.tag()));
     let instances = cost::InstanceTime::new(&scenario.input);
     // The as-written reading of a bracket is this run: a probe rides along.
@@ -537,23 +533,18 @@ fn run(a: &RunArgs<'_>) -> Result<u8> {
             bracket::run(&base, &plan, a.seed, own).map_err(|e| print_errors(&e))
         })
         .transpose()?;
-    let cannot = || {
+    let (occ_w, wls_w) = csv.into_inner().with_context(|| {
         format!(
             "cannot write {} or {}",
             staging.final_path(&occ).display(),
             staging.final_path(&wls).display()
         )
-    };
-    let (occ_w, wls_w) = csv.into_inner().with_context(cannot)?;
-    let written = spool
-        .finish(vec![occ_w, wls_w])
-        .map_err(|(_, e)| e)
-        .with_context(cannot)?;
+    })?;
     let files = BTreeMap::from([
-        (OccupancyCol::FILE.to_string(), written[0].stamp()),
-        (WorkloadCol::FILE.to_string(), written[1].stamp()),
+        (OccupancyCol::FILE.to_string(), occ_w.stamp()),
+        (WorkloadCol::FILE.to_string(), wls_w.stamp()),
     ]);
-    drop(written);
+    drop((occ_w, wls_w));
     let mut ctx = Context::new(&scenario.def.name, &scenario.input);
     ctx.description = scenario.def.description.clone();
     ctx.clock = clock;
