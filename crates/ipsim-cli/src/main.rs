@@ -17,7 +17,7 @@ mod staging;
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -479,9 +479,11 @@ fn run(a: &RunArgs<'_>) -> Result<u8> {
     scenario.input.options.record_workload_series = false;
     let occ = dir.join(OccupancyCol::FILE);
     let wls = dir.join(WorkloadCol::FILE);
+    // No BufWriter: the sink hands each file its rows in chunks of CsvSink::CHUNK bytes,
+    // which the stamp digests whole.
     let create = |p: &Path| {
         File::create(p)
-            .map(|f| Stamped::new(BufWriter::new(f)))
+            .map(Stamped::new)
             .with_context(|| format!("cannot write {}", staging.final_path(p).display()))
     };
     let chart_opts = a.chart.map(|format| ChartOptions {

@@ -49,7 +49,11 @@ pub use schema::{OccupancyCol, WorkloadCol};
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The number of the report format (`format` in report.json).
-pub const FORMAT: u32 = 4;
+pub const FORMAT: u32 = 5;
+
+/// The formats [`Report::read`] reads: this one, and 4, which differs only in naming each
+/// CSV's FNV-1a digest (`fnv1a64`) where 5 names its CRC-32 (`crc32`), and is checked as such.
+pub const READS: [u32; 2] = [4, FORMAT];
 
 /// Formats simulation times for people.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -684,8 +688,8 @@ impl Report {
             .filter_map(|&i| self.saturation_windows.get(i))
     }
 
-    /// Reads the `report.json` at `path`, streamed from the file. A report of another format
-    /// than [`FORMAT`] is refused with both numbers (its fields mean other things), and so is
+    /// Reads the `report.json` at `path`, streamed from the file. A report of a format not in
+    /// [`READS`] is refused with both numbers (its fields mean other things), and so is
     /// a window index that points past the run's windows.
     pub fn read(path: &std::path::Path) -> Result<Report, String> {
         #[derive(Deserialize)]
@@ -700,13 +704,16 @@ impl Report {
         let not = |e: serde_json::Error| format!("{} is not an ipsim report: {e}", path.display());
         let found: Format = serde_json::from_reader(open()?).map_err(not)?;
         match found.format {
-            Some(serde_json::Value::Number(n)) if n.as_u64() == Some(u64::from(FORMAT)) => {}
+            Some(serde_json::Value::Number(n))
+                if n.as_u64()
+                    .is_some_and(|n| READS.iter().any(|&r| u64::from(r) == n)) => {}
             Some(f) => {
                 return Err(format!(
-                    "{}: report format {f}, but this ipsim ({VERSION}) reads format {FORMAT} \
-                     only (docs/report-format.md says what changed); run the scenario again \
-                     to write it in format {FORMAT}",
-                    path.display()
+                    "{}: report format {f}, but this ipsim ({VERSION}) reads formats {} and \
+                     {FORMAT} only (docs/report-format.md says what changed); run the \
+                     scenario again to write it in format {FORMAT}",
+                    path.display(),
+                    READS[0]
                 ));
             }
             None => {
@@ -771,27 +778,119 @@ pub const WORKLOADS_HEADER: &str = WorkloadCol::HEADER;
 
 /// Writes `occupancy.csv` and `workloads.csv` while the run goes: each row as it becomes
 /// final, in time order, so a run of any length needs no memory for its step functions.
-/// Columns are written in the order of [`schema`]. The first write error is kept in `error`
-/// and later rows are dropped.
+/// Columns are written in the order of [`schema`]. Rows are gathered into chunks of
+/// [`CsvSink::CHUNK`] bytes and each chunk is handed to its writer in one `write_all`, so a
+/// [`stamp::Stamped`] file needs no `BufWriter` and digests long slices. The first write error
+/// is kept in `error` and later rows are dropped.
 #[derive(Debug)]
 pub struct CsvSink<W: Write> {
     occupancy: W,
     workloads: W,
+    /// The rows not yet handed to `occupancy`, and to `workloads`.
+    occupancy_rows: Vec<u8>,
+    workload_rows: Vec<u8>,
     clock: Clock,
     subnets: Vec<SubnetInfo>,
+    /// Each subnet's name as a CSV field.
+    subnet_fields: Vec<String>,
     workload_names: Vec<(String, String)>,
+    /// What each count of a workload row is, in file order.
+    counts: Vec<Count>,
+    /// Each workload's rows: its fixed text around the counts.
+    templates: Vec<RowTemplate>,
     /// The run id written in every row's `run` column ([`CsvSink::with_run`]).
     run: String,
-    /// The line being written, kept to reuse its allocation.
-    line: String,
+    /// The last time written in occupancy.csv's `time` column, and its text: every subnet
+    /// that changes at one moment writes the same time.
+    time: Option<(u64, String)>,
     /// The first write error.
     pub error: Option<std::io::Error>,
 }
 
+/// Reads one count of a workload row.
+type Count = fn(&WorkloadRow) -> u64;
+
+/// What a cell of `workloads.csv` holds: text fixed for its workload (written into its
+/// [`RowTemplate`] once), or a count of the row.
+#[derive(Debug, Clone, Copy)]
+enum WorkloadCell {
+    Name,
+    Subnet,
+    Run,
+    Count(Count),
+}
+
+impl WorkloadCell {
+    /// The one place that says what each column of workloads.csv holds.
+    fn of(c: WorkloadCol) -> WorkloadCell {
+        use WorkloadCell::Count;
+        match c {
+            WorkloadCol::TimeMs => Count(|r| r.time_ms),
+            WorkloadCol::Workload => WorkloadCell::Name,
+            WorkloadCol::Subnet => WorkloadCell::Subnet,
+            WorkloadCol::InUse => Count(|r| u64::from(r.in_use)),
+            WorkloadCol::Retained => Count(|r| u64::from(r.retained)),
+            WorkloadCol::Held => Count(|r| u64::from(r.held())),
+            WorkloadCol::ReservedBlocks => Count(|r| u64::from(r.reserved_blocks)),
+            WorkloadCol::Running => Count(|r| u64::from(r.running)),
+            WorkloadCol::Pending => Count(|r| u64::from(r.pending)),
+            WorkloadCol::DemandMbps => Count(|r| u64::from(r.demand_mbps)),
+            WorkloadCol::CapacityMbps => Count(|r| u64::from(r.capacity_mbps)),
+            WorkloadCol::Run => WorkloadCell::Run,
+        }
+    }
+}
+
+/// A workload's rows as fixed text around the counts: `text[..ends[0]]`, the first count,
+/// `text[ends[0]..ends[1]]`, the second, ..., then `text[ends[n - 1]..]`. The commas, the name,
+/// the subnet, the run id and the newline are formatted once, and each row copies them.
+#[derive(Debug)]
+struct RowTemplate {
+    text: Box<[u8]>,
+    ends: Box<[usize]>,
+}
+
+/// The counts of a workload row, in file order, and each workload's [`RowTemplate`].
+fn workload_templates(names: &[(String, String)], run: &str) -> (Vec<Count>, Vec<RowTemplate>) {
+    let counts = WorkloadCol::ALL
+        .iter()
+        .filter_map(|&c| match WorkloadCell::of(c) {
+            WorkloadCell::Count(f) => Some(f),
+            WorkloadCell::Name | WorkloadCell::Subnet | WorkloadCell::Run => None,
+        })
+        .collect();
+    let templates = names
+        .iter()
+        .map(|(name, subnet)| {
+            let (mut text, mut ends) = (Vec::new(), Vec::new());
+            for (k, &c) in WorkloadCol::ALL.iter().enumerate() {
+                if k > 0 {
+                    text.push(b',');
+                }
+                match WorkloadCell::of(c) {
+                    WorkloadCell::Name => text.extend_from_slice(name.as_bytes()),
+                    WorkloadCell::Subnet => text.extend_from_slice(subnet.as_bytes()),
+                    WorkloadCell::Run => text.extend_from_slice(run.as_bytes()),
+                    WorkloadCell::Count(_) => ends.push(text.len()),
+                }
+            }
+            text.push(b'\n');
+            RowTemplate {
+                text: text.into(),
+                ends: ends.into(),
+            }
+        })
+        .collect();
+    (counts, templates)
+}
+
 impl<W: Write> CsvSink<W> {
+    /// Rows are handed to the writers in chunks of about this many bytes.
+    pub const CHUNK: usize = 1 << 18;
+
     /// A sink writing to `occupancy` and `workloads`; `input` names the workloads.
     pub fn new(occupancy: W, workloads: W, clock: Clock, input: &SimInput) -> Self {
-        let workload_names = input
+        let workload_names: Vec<_> = input
             .workloads
             .iter()
             .map(|w| {
@@ -805,14 +904,20 @@ impl<W: Write> CsvSink<W> {
                 )
             })
             .collect();
+        let (counts, templates) = workload_templates(&workload_names, "");
         CsvSink {
             occupancy,
             workloads,
+            occupancy_rows: Vec::new(),
+            workload_rows: Vec::new(),
             clock,
             subnets: Vec::new(),
+            subnet_fields: Vec::new(),
             workload_names,
+            counts,
+            templates,
             run: String::new(),
-            line: String::new(),
+            time: None,
             error: None,
         }
     }
@@ -821,12 +926,20 @@ impl<W: Write> CsvSink<W> {
     /// names in `run.id`, so that `ipsim chart` can tell files of two runs apart.
     pub fn with_run(mut self, id: &str) -> Self {
         self.run = csv_field(id);
+        (self.counts, self.templates) = workload_templates(&self.workload_names, &self.run);
         self
     }
 
-    fn keep(&mut self, r: std::io::Result<()>) {
-        if let Err(e) = r {
-            self.error.get_or_insert(e);
+    /// Hands `rows` to `out` once they fill a chunk (or, with `all`, whatever they hold),
+    /// keeping the first error.
+    fn spill(error: &mut Option<std::io::Error>, out: &mut W, rows: &mut Vec<u8>, all: bool) {
+        if (all || rows.len() >= Self::CHUNK) && !rows.is_empty() {
+            if error.is_none() {
+                if let Err(e) = out.write_all(rows) {
+                    *error = Some(e);
+                }
+            }
+            rows.clear();
         }
     }
 
@@ -838,6 +951,18 @@ impl<W: Write> CsvSink<W> {
     /// Flushes both files and returns their writers (`occupancy`, `workloads`), or the first
     /// error.
     pub fn into_inner(mut self) -> std::io::Result<(W, W)> {
+        Self::spill(
+            &mut self.error,
+            &mut self.occupancy,
+            &mut self.occupancy_rows,
+            true,
+        );
+        Self::spill(
+            &mut self.error,
+            &mut self.workloads,
+            &mut self.workload_rows,
+            true,
+        );
         let a = self.occupancy.flush();
         let b = self.workloads.flush();
         match self.error.take() {
@@ -850,28 +975,37 @@ impl<W: Write> CsvSink<W> {
 impl<W: Write> RowSink for CsvSink<W> {
     fn start(&mut self, subnets: &[SubnetInfo]) {
         self.subnets = subnets.to_vec();
-        let a = writeln!(self.occupancy, "{}", OccupancyCol::HEADER);
-        let b = writeln!(self.workloads, "{}", WorkloadCol::HEADER);
-        self.keep(a.and(b));
+        self.subnet_fields = subnets.iter().map(|s| csv_field(&s.name)).collect();
+        self.occupancy_rows.reserve(Self::CHUNK + 1024);
+        self.workload_rows.reserve(Self::CHUNK + 1024);
+        self.occupancy_rows
+            .extend_from_slice(OccupancyCol::HEADER.as_bytes());
+        self.occupancy_rows.push(b'\n');
+        self.workload_rows
+            .extend_from_slice(WorkloadCol::HEADER.as_bytes());
+        self.workload_rows.push(b'\n');
     }
 
     fn subnet_row(&mut self, subnet: usize, r: &SubnetRow) {
-        use std::fmt::Write as _;
         if self.error.is_some() {
             return;
         }
         let s = &self.subnets[subnet];
-        let line = &mut self.line;
-        line.clear();
+        if self.time.as_ref().is_none_or(|(t, _)| *t != r.time_ms) {
+            self.time = Some((r.time_ms, self.clock.fmt(r.time_ms)));
+        }
+        let time = self.time.as_ref().map_or("", |(_, t)| t.as_str());
+        let line = &mut self.occupancy_rows;
         for (k, c) in OccupancyCol::ALL.iter().enumerate() {
             if k > 0 {
-                line.push(',');
+                line.push(b',');
             }
-            // Writing to a String cannot fail.
-            let _ = match c {
+            match c {
                 OccupancyCol::TimeMs => push_int(line, r.time_ms),
-                OccupancyCol::Time => line.write_str(&self.clock.fmt(r.time_ms)),
-                OccupancyCol::Subnet => line.write_str(&csv_field(&s.name)),
+                OccupancyCol::Time => line.extend_from_slice(time.as_bytes()),
+                OccupancyCol::Subnet => {
+                    line.extend_from_slice(self.subnet_fields[subnet].as_bytes());
+                }
                 OccupancyCol::Usable => push_int(line, u64::from(s.usable)),
                 OccupancyCol::Static => push_int(line, u64::from(s.n_static)),
                 OccupancyCol::InUse => push_int(line, u64::from(r.in_use)),
@@ -882,53 +1016,62 @@ impl<W: Write> RowSink for CsvSink<W> {
                 OccupancyCol::FreeBlocks => push_int(line, u64::from(r.free_blocks)),
                 OccupancyCol::Free => push_int(line, u64::from(r.free)),
                 OccupancyCol::Connector => push_int(line, u64::from(r.connector)),
-                OccupancyCol::Run => line.write_str(&self.run),
-            };
+                OccupancyCol::Run => line.extend_from_slice(self.run.as_bytes()),
+            }
         }
-        line.push('\n');
-        let res = self.occupancy.write_all(line.as_bytes());
-        self.keep(res);
+        line.push(b'\n');
+        Self::spill(
+            &mut self.error,
+            &mut self.occupancy,
+            &mut self.occupancy_rows,
+            false,
+        );
     }
 
     fn workload_row(&mut self, workload: usize, r: &WorkloadRow) {
-        use std::fmt::Write as _;
         if self.error.is_some() {
             return;
         }
-        let (name, subnet) = &self.workload_names[workload];
-        let line = &mut self.line;
-        line.clear();
-        for (k, c) in WorkloadCol::ALL.iter().enumerate() {
-            if k > 0 {
-                line.push(',');
-            }
-            // Writing to a String cannot fail.
-            let _ = match c {
-                WorkloadCol::TimeMs => push_int(line, r.time_ms),
-                WorkloadCol::Workload => line.write_str(name),
-                WorkloadCol::Subnet => line.write_str(subnet),
-                WorkloadCol::InUse => push_int(line, u64::from(r.in_use)),
-                WorkloadCol::Retained => push_int(line, u64::from(r.retained)),
-                WorkloadCol::Held => push_int(line, u64::from(r.held())),
-                WorkloadCol::ReservedBlocks => push_int(line, u64::from(r.reserved_blocks)),
-                WorkloadCol::Running => push_int(line, u64::from(r.running)),
-                WorkloadCol::Pending => push_int(line, u64::from(r.pending)),
-                WorkloadCol::DemandMbps => push_int(line, u64::from(r.demand_mbps)),
-                WorkloadCol::CapacityMbps => push_int(line, u64::from(r.capacity_mbps)),
-                WorkloadCol::Run => line.write_str(&self.run),
-            };
+        let t = &self.templates[workload];
+        let line = &mut self.workload_rows;
+        let mut at = 0;
+        for (count, &end) in self.counts.iter().zip(t.ends.iter()) {
+            push_text(line, &t.text[at..end]);
+            push_int(line, count(r));
+            at = end;
         }
-        line.push('\n');
-        let res = self.workloads.write_all(line.as_bytes());
-        self.keep(res);
+        push_text(line, &t.text[at..]);
+        Self::spill(
+            &mut self.error,
+            &mut self.workloads,
+            &mut self.workload_rows,
+            false,
+        );
     }
 }
 
 /// Appends `v` in decimal: most of the bytes of occupancy.csv and workloads.csv are numbers,
-/// and `write!` costs several times `itoa`.
-fn push_int(line: &mut String, v: u64) -> std::fmt::Result {
-    line.push_str(itoa::Buffer::new().format(v));
-    Ok(())
+/// and `write!` costs several times `itoa`. Most counts have one or two digits: those are
+/// stored directly, without a call to copy them.
+#[inline]
+fn push_int(line: &mut Vec<u8>, v: u64) {
+    if v < 10 {
+        line.push(b'0' + v as u8);
+    } else if v < 100 {
+        line.extend_from_slice(&[b'0' + (v / 10) as u8, b'0' + (v % 10) as u8]);
+    } else {
+        line.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+    }
+}
+
+/// Appends `text`; a lone comma, the most common text between two counts, without a call.
+#[inline]
+fn push_text(line: &mut Vec<u8>, text: &[u8]) {
+    if let [b] = text {
+        line.push(*b);
+    } else {
+        line.extend_from_slice(text);
+    }
 }
 
 fn csv_field(s: &str) -> String {
@@ -1165,5 +1308,143 @@ fn window_lines(o: &mut String, windows: &[WindowRow]) {
             "    and {} more (report.json: failure_windows)\n",
             windows.len() - outcome::LIST_MAX
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ipsim_core::{SubnetSpec, WorkloadSpec};
+
+    /// A writer that keeps what it is given and the length of each write, and fails once it
+    /// holds `cap` bytes.
+    #[derive(Debug, Default)]
+    struct Recorder {
+        bytes: Vec<u8>,
+        writes: Vec<usize>,
+        cap: Option<usize>,
+    }
+
+    impl Write for Recorder {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.cap.is_some_and(|c| self.bytes.len() + buf.len() > c) {
+                return Err(std::io::Error::other("disk full"));
+            }
+            self.bytes.extend_from_slice(buf);
+            self.writes.push(buf.len());
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn input() -> SimInput {
+        let ip = u32::from(std::net::Ipv4Addr::new(10, 0, 0, 0));
+        SimInput::new(
+            vec![SubnetSpec::new("run, east", ip, 24)],
+            vec![
+                WorkloadSpec::service("api", 0),
+                WorkloadSpec::service("say \"hi\"", 0),
+            ],
+            3_600_000,
+        )
+    }
+
+    fn info() -> SubnetInfo {
+        SubnetInfo {
+            name: "run, east".into(),
+            base: 0,
+            prefix_len: 24,
+            usable: 252,
+            n_static: 3,
+            reservable: 240,
+            n_reservable_blocks: 15,
+        }
+    }
+
+    fn row(time_ms: u64, k: u32) -> WorkloadRow {
+        WorkloadRow {
+            time_ms,
+            in_use: k,
+            retained: 12 * k,
+            reserved_blocks: 1,
+            running: k,
+            pending: 123 * k,
+            demand_mbps: 0,
+            capacity_mbps: 4_000_000_000,
+        }
+    }
+
+    #[test]
+    fn rows_are_written_column_by_column_in_large_chunks() {
+        let start = "2025-03-10T00:00:00Z".parse().ok();
+        let mut sink = CsvSink::new(
+            Recorder::default(),
+            Recorder::default(),
+            Clock { start },
+            &input(),
+        )
+        .with_run("00ab");
+        sink.start(&[info()]);
+        let n = 20_000u64;
+        for t in 0..n {
+            sink.workload_row((t % 2) as usize, &row(t * 1000, t as u32 % 11));
+            if t % 1000 == 0 {
+                let r = SubnetRow {
+                    time_ms: t * 1000,
+                    in_use: 7,
+                    ..SubnetRow::default()
+                };
+                sink.subnet_row(0, &r);
+            }
+        }
+        let (occ, wls) = sink.into_inner().unwrap();
+        let text = String::from_utf8(wls.bytes).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some(WorkloadCol::HEADER));
+        assert_eq!(
+            lines.next(),
+            Some("0,api,\"run, east\",0,0,0,1,0,0,0,4000000000,00ab")
+        );
+        assert_eq!(
+            lines.nth(9),
+            Some("10000,api,\"run, east\",10,120,130,1,10,1230,0,4000000000,00ab")
+        );
+        assert_eq!(
+            lines.next(),
+            Some("11000,\"say \"\"hi\"\"\",\"run, east\",0,0,0,1,0,0,0,4000000000,00ab")
+        );
+        assert_eq!(lines.count() as u64, n - 12);
+        // Every write but the last is a whole chunk or more: the digest sees long slices.
+        let (last, full) = wls.writes.split_last().unwrap();
+        assert!(!full.is_empty() && full.iter().all(|&w| w >= CsvSink::<Recorder>::CHUNK));
+        assert!(*last > 0);
+        let occ = String::from_utf8(occ.bytes).unwrap();
+        assert_eq!(
+            occ.lines().nth(2),
+            Some("1000000,2025-03-10T00:16:40Z,\"run, east\",252,3,7,0,0,0,0,0,0,0,00ab")
+        );
+        assert_eq!(occ.lines().count(), 21);
+    }
+
+    #[test]
+    fn the_first_write_error_is_kept_and_later_rows_dropped() {
+        let full = Recorder {
+            cap: Some(100),
+            ..Recorder::default()
+        };
+        let mut sink = CsvSink::new(full, Recorder::default(), Clock::default(), &input());
+        sink.start(&[info()]);
+        for t in 0..50_000 {
+            sink.workload_row(0, &row(t, 1));
+        }
+        assert!(
+            sink.error.is_none(),
+            "nothing is written before a chunk is full"
+        );
+        sink.subnet_row(0, &SubnetRow::default());
+        let e = sink.into_inner().unwrap_err();
+        assert_eq!(e.to_string(), "disk full");
     }
 }

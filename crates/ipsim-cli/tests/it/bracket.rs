@@ -27,7 +27,7 @@ fn report_json_lists_every_undocumented_parameter() {
         "{stdout}"
     );
     let r = report(&d);
-    assert_eq!(r["format"], 4);
+    assert_eq!(r["format"], 5);
     assert!(r["ipsim_version"].is_string());
     assert_eq!(r["params"]["block_scope"], "service");
     assert_eq!(r["params"]["service_retention_ms"], 1_200_000);

@@ -432,7 +432,7 @@ fn each_failure_window_is_written_once_and_subnets_and_workloads_name_theirs_by_
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let raw = std::fs::read_to_string(out.join("report.json")).unwrap();
     let r: serde_json::Value = serde_json::from_str(&raw).unwrap();
-    assert_eq!(r["format"], 4);
+    assert_eq!(r["format"], 5);
     let all = r["failure_windows"].as_array().unwrap();
     assert_eq!(all.len(), 615);
     // Each window appears once in the file: one `start_ms` each (failure windows only here).
@@ -511,18 +511,63 @@ fn chart_refuses_a_report_of_an_older_format_naming_both_formats() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let p = out.join("report.json");
     let raw = std::fs::read_to_string(&p).unwrap();
-    std::fs::write(&p, raw.replacen("\"format\": 4,", "\"format\": 3,", 1)).unwrap();
+    std::fs::write(&p, raw.replacen("\"format\": 5,", "\"format\": 3,", 1)).unwrap();
     let c = ipsim(&["chart", out.to_str().unwrap()]);
     let stderr = text(&c.stderr);
     assert_eq!(c.status.code(), Some(1), "{stderr}");
     assert!(
         stderr.contains(&format!(
-            "{}: report format 3, but this ipsim ({}) reads format 4 only",
+            "{}: report format 3, but this ipsim ({}) reads formats 4 and 5 only",
             p.display(),
             env!("CARGO_PKG_VERSION")
         )),
         "{stderr}"
     );
     assert!(stderr.contains("run the scenario again"), "{stderr}");
+    assert!(!out.join("occupancy.png").exists());
+}
+
+#[test]
+fn chart_still_checks_a_folder_of_report_format_4_with_its_fnv1a_digests() {
+    let out = tmp("format-4").join("out");
+    let o = ipsim(&[
+        "run",
+        "scenarios/revision-swap-tight.json",
+        "--no-chart",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    // The folder as the previous ipsim wrote it: format 4, each CSV named by its FNV-1a 64.
+    let p = out.join("report.json");
+    let mut r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    assert_eq!(r["format"], 5);
+    r["format"] = 4.into();
+    for name in ["occupancy.csv", "workloads.csv"] {
+        let f = &mut r["run"]["files"][name];
+        let crc = f.as_object_mut().unwrap().remove("crc32").unwrap();
+        assert_eq!(crc.as_str().unwrap().len(), 8, "{name}: {crc}");
+        let mut h = ipsim_report::stamp::Fnv::default();
+        h.update(&std::fs::read(out.join(name)).unwrap());
+        f["fnv1a64"] = h.hex().into();
+    }
+    std::fs::write(&p, serde_json::to_string_pretty(&r).unwrap()).unwrap();
+    let c = ipsim(&["chart", out.to_str().unwrap()]);
+    assert_eq!(c.status.code(), Some(0), "{}", text(&c.stderr));
+    assert!(out.join("occupancy.png").exists());
+    // And the FNV-1a digest still catches a changed file of such a folder.
+    std::fs::remove_file(out.join("occupancy.png")).unwrap();
+    let occ = std::fs::read_to_string(out.join("occupancy.csv")).unwrap();
+    let changed = occ.replacen(",0,", ",1,", 1);
+    assert_ne!(changed, occ);
+    std::fs::write(out.join("occupancy.csv"), changed).unwrap();
+    let c = ipsim(&["chart", out.to_str().unwrap()]);
+    let stderr = text(&c.stderr);
+    assert_eq!(c.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("occupancy.csv is not the file run") && stderr.contains("changed"),
+        "{stderr}"
+    );
     assert!(!out.join("occupancy.png").exists());
 }
