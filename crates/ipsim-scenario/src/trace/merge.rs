@@ -62,6 +62,11 @@ impl MergedFeed {
     /// Reads feed `i`'s next point, first letting go of the least recently used file if `i`
     /// may open one and the limit is reached.
     fn advance(&mut self, i: usize) {
+        if self.feeds.len() == 1 {
+            // One feed: its points as they come, one read ahead as with many.
+            self.next[0] = self.feeds[0].next_point();
+            return;
+        }
         if self.feeds.len() <= self.max_open {
             // Every file may stay open: no feed is ever closed, so recency is not kept (it
             // cost two map operations a point on the common one-trace run).
@@ -106,6 +111,12 @@ impl MergedFeed {
 
 impl DemandFeed for MergedFeed {
     fn next_point(&mut self) -> Option<FeedPoint> {
+        if self.feeds.len() == 1 {
+            // No heap for one feed: the point read ahead, then the next.
+            let out = self.next[0].take()?;
+            self.advance(0);
+            return Some(out);
+        }
         let Reverse((_, i)) = self.heads.pop()?;
         let out = self.next[i].take();
         self.advance(i);
