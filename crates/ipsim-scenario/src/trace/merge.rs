@@ -32,6 +32,10 @@ pub struct MergedFeed {
     max_open: usize,
     /// The most files held open at once so far (kept only with more feeds than the limit).
     pub most_open: usize,
+    /// The feeds whose error has appeared, in the order they appeared ([`MergedFeed::erred`]).
+    erred: Vec<usize>,
+    /// Per feed, whether it is in `erred`.
+    flagged: Vec<bool>,
 }
 
 impl MergedFeed {
@@ -52,6 +56,8 @@ impl MergedFeed {
             tick: 0,
             max_open: max_open.max(1),
             most_open: 0,
+            erred: Vec::new(),
+            flagged: vec![false; n],
         };
         for i in 0..n {
             m.advance(i);
@@ -62,6 +68,15 @@ impl MergedFeed {
     /// Reads feed `i`'s next point, first letting go of the least recently used file if `i`
     /// may open one and the limit is reached.
     fn advance(&mut self, i: usize) {
+        self.read(i);
+        if self.feeds[i].error.is_some() && !self.flagged[i] {
+            self.flagged[i] = true;
+            self.erred.push(i);
+        }
+    }
+
+    /// [`MergedFeed::advance`] but for noting an error.
+    fn read(&mut self, i: usize) {
         if self.feeds.len() == 1 {
             // One feed: its points as they come, one read ahead as with many.
             self.next[0] = self.feeds[0].next_point();
@@ -106,6 +121,23 @@ impl MergedFeed {
     /// The feeds' errors, in feed order: a bad row, or a file that could not be read.
     pub fn errors(self) -> Vec<ScenarioError> {
         self.feeds.into_iter().filter_map(|f| f.error).collect()
+    }
+
+    /// The feeds whose error has appeared so far, in the order they appeared: each appears
+    /// while the merge is made or during one call of `next_point` (a feed's error, once
+    /// there, stays as it is).
+    pub(crate) fn erred(&self) -> &[usize] {
+        &self.erred
+    }
+
+    /// The errors of the feeds `keep` accepts, in feed order.
+    pub(crate) fn errors_of(self, keep: impl Fn(usize) -> bool) -> Vec<ScenarioError> {
+        self.feeds
+            .into_iter()
+            .enumerate()
+            .filter(|&(i, _)| keep(i))
+            .filter_map(|(_, f)| f.error)
+            .collect()
     }
 }
 
