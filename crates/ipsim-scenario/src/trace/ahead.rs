@@ -52,14 +52,32 @@ impl DemandFeed for Ahead {
 
 /// Runs `run` with `feeds` merged and read ahead on a second thread, and returns what it
 /// returns with the feeds' errors that appeared by its last read, in feed order: what
-/// `run` given a [`MergedFeed`] of `feeds` returns, and that merge's errors then.
+/// `run` given a [`MergedFeed`] of `feeds` returns, and that merge's errors then. If no
+/// thread can be started, `run` is given that merge.
 pub fn with_read_ahead<T>(
     feeds: Vec<CsvFeed>,
     run: impl FnOnce(&mut dyn DemandFeed) -> T,
 ) -> (T, Vec<ScenarioError>) {
     let (tx, rx) = sync_channel(IN_FLIGHT);
+    // The feeds go to the thread once it is started, and stay here if it cannot be.
+    let (feeds_tx, feeds_rx) = sync_channel::<Vec<CsvFeed>>(1);
     std::thread::scope(|scope| {
-        let reader = scope.spawn(move || read(MergedFeed::new(feeds), &tx));
+        let started = std::thread::Builder::new()
+            .name("ipsim-read-ahead".into())
+            .spawn_scoped(scope, move || {
+                let feeds = feeds_rx.recv().ok()?;
+                Some(read(MergedFeed::new(feeds), &tx))
+            });
+        let reader = match started {
+            Ok(reader) => reader,
+            Err(_) => {
+                let mut merged = MergedFeed::new(feeds);
+                let out = run(&mut merged);
+                return (out, merged.errors());
+            }
+        };
+        // The thread waits for them: the channel has room, and nothing else closes it.
+        let _ = feeds_tx.send(feeds);
         let mut ahead = Ahead {
             rx,
             batch: Vec::new().into_iter(),
@@ -69,9 +87,11 @@ pub fn with_read_ahead<T>(
         let calls = ahead.calls;
         // Closes the channel: a reader still going stops at its next batch.
         drop(ahead);
-        let (merged, appeared) = match reader.join() {
-            Ok(ended) => ended,
-            Err(panic) => std::panic::resume_unwind(panic),
+        let Some((merged, appeared)) = reader
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        else {
+            return (out, Vec::new());
         };
         let by_then: BTreeSet<usize> = appeared
             .into_iter()
