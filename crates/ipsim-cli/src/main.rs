@@ -100,7 +100,8 @@ enum Command {
         /// edges (repeat for several; implies --bracket).
         #[arg(long = "readings")]
         readings: Vec<String>,
-        /// Worker threads of the bracket [default: all cores].
+        /// Worker threads of the bracket, and of the run reading its CSV traces ahead on a
+        /// second thread [default: all cores].
         #[arg(long)]
         threads: Option<usize>,
     },
@@ -519,7 +520,13 @@ fn run(a: &RunArgs<'_>) -> Result<u8> {
         ),
         progress,
     );
-    let output = scenario.run_with(Some(&mut sink));
+    // With a second thread, the traces are read and checked on it, ahead of the run (same
+    // output); `--threads 1` keeps the run on one.
+    let output = if rayon::current_num_threads() > 1 {
+        scenario.run_reading_ahead(Some(&mut sink))
+    } else {
+        scenario.run_with(Some(&mut sink))
+    };
     let Tee(Tee(Tee(Tee(Tee(csv, columns), short), instances), probe), progress) = sink;
     if let Some(p) = progress {
         p.finish();

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use crate::{repo, text, tmp};
+use crate::{ipsim, repo, text, tmp};
 
 /// 10,000 CSV trace files, one per service, under `ulimit -n 256`: `validate` passes and
 /// `run` replays them, every service at its one instance from 0 to 30m (2 addresses each:
@@ -68,4 +68,83 @@ fn ten_thousand_trace_files_run_under_ulimit_256() {
     let s = &r["summary"];
     assert_eq!(s["peak_held"], 2 * n, "{s}");
     assert_eq!(s["failed_attempts"], 0, "{s}");
+}
+
+/// A run whose CSV traces are read ahead on a second thread (the default with two cores or
+/// more: `--threads 2`) writes byte for byte what the run on one thread (`--threads 1`)
+/// writes, and prints the same: three trace files (one with an idle delay), 30,000 rows,
+/// more than the reading thread sends at once, an exhaustion, and a bad row two hours after
+/// the end of the run that neither meets (the reading thread reads it, the run does not).
+/// With the bad row inside the run, both stop at it with the same message.
+#[test]
+fn a_run_reading_ahead_writes_what_the_run_on_one_thread_writes() {
+    let d = tmp("read-ahead");
+    for k in 0..3 {
+        let mut csv = String::from("time,workload,instances\n");
+        for m in 0..10_000u64 {
+            let v = (m * (k + 3) / 7) % 40 + k;
+            csv.push_str(&format!("{}s,w{k},{v}\n", m * 30));
+        }
+        std::fs::write(d.join(format!("t{k}.csv")), csv).unwrap();
+    }
+    // One row a minute for 4h, then the bad row (line 242), which a 2h run never reads.
+    let mut late = String::from("time,workload,instances\n");
+    for m in 0..240 {
+        late.push_str(&format!("{m}m,w3,{}\n", 1 + m % 3));
+    }
+    late.push_str("240m,w3,many\n");
+    std::fs::write(d.join("late.csv"), late).unwrap();
+    let scenario = |duration: &str| {
+        format!(
+            r#"{{"name": "ahead", "description": "traces read ahead", "duration": "{duration}",
+                "start": "2025-03-10T00:00:00Z",
+                "subnets": [{{"name": "s", "cidr": "10.0.0.0/25"}}],
+                "workloads": [
+                  {{"name": "w0", "subnet": "s", "demand": {{"type": "trace", "trace": "t0"}}}},
+                  {{"name": "w1", "subnet": "s", "idle_delay": "10m",
+                    "demand": {{"type": "trace", "trace": "t1"}}}},
+                  {{"name": "w2", "subnet": "s", "demand": {{"type": "trace", "trace": "t2"}}}},
+                  {{"name": "w3", "subnet": "s", "demand": {{"type": "trace", "trace": "late"}}}}],
+                "traces": [{{"name": "t0", "format": "csv", "file": "t0.csv"}},
+                           {{"name": "t1", "format": "csv", "file": "t1.csv"}},
+                           {{"name": "t2", "format": "csv", "file": "t2.csv"}},
+                           {{"name": "late", "format": "csv", "file": "late.csv"}}]}}"#
+        )
+    };
+    std::fs::write(d.join("ok.json"), scenario("2h")).unwrap();
+    std::fs::write(d.join("bad.json"), scenario("5h")).unwrap();
+    let run = |sc: &str, threads: &str| {
+        let out = d.join(format!("out-{sc}-{threads}"));
+        let o = ipsim(&[
+            "run",
+            d.join(format!("{sc}.json")).to_str().unwrap(),
+            "--no-chart",
+            "--threads",
+            threads,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let stdout = text(&o.stdout).replace(out.to_str().unwrap(), "OUT");
+        (o.status.code(), stdout, text(&o.stderr), out)
+    };
+    let (code, stdout, stderr, one) = run("ok", "1");
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("EXHAUSTED"), "{stdout}");
+    let (code2, stdout2, stderr2, two) = run("ok", "2");
+    assert_eq!((code2, &stdout2, &stderr2), (code, &stdout, &stderr));
+    for f in ["report.json", "occupancy.csv", "workloads.csv"] {
+        let (a, b) = (
+            std::fs::read(one.join(f)).unwrap(),
+            std::fs::read(two.join(f)).unwrap(),
+        );
+        assert!(a == b, "{f} differs");
+    }
+    let (code, _, stderr, _) = run("bad", "1");
+    assert_ne!(code, Some(0));
+    assert!(
+        stderr.contains("late.csv:242: value: \"many\" is not a number"),
+        "{stderr}"
+    );
+    let (code2, _, stderr2, _) = run("bad", "2");
+    assert_eq!((code2, stderr2), (code, stderr));
 }

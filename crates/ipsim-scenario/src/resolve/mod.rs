@@ -22,8 +22,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use ipsim_core::{
-    Checked, ExecutionField, InputPath, Output, ParamField, RowSink, RunOptions, SimInput,
-    Simulation, SubnetField, WorkloadField,
+    Checked, DemandFeed, ExecutionField, InputPath, Output, ParamField, RowSink, RunOptions,
+    SimInput, Simulation, SubnetField, WorkloadField,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -32,6 +32,7 @@ use crate::def::ScenarioDef;
 use crate::error::{ScenarioError, ScenarioErrors};
 use crate::exact::{Exact, ParseError};
 use crate::locate::{JsonPath, Locator};
+use crate::trace::ahead::with_read_ahead;
 use crate::trace::csv::CsvTrace;
 use crate::trace::merge::MergedFeed;
 
@@ -152,22 +153,51 @@ impl Scenario {
 
     /// Like [`Scenario::run`], handing every row to `sink` as it becomes final.
     pub fn run_with(&self, sink: Option<&mut dyn RowSink>) -> Result<Output, ScenarioErrors> {
+        self.run_feeding(sink, false)
+    }
+
+    /// Like [`Scenario::run_with`], with the CSV traces that are streamed from their file
+    /// (not held in memory) read and checked on a second thread ahead of the run
+    /// ([`crate::trace::ahead`]): the same output and the same errors, in less time when
+    /// a second core is free. For a single run; a study that runs many at once on every
+    /// core holds its traces ([`Scenario::hold_traces`]) and has no use for it.
+    pub fn run_reading_ahead(
+        &self,
+        sink: Option<&mut dyn RowSink>,
+    ) -> Result<Output, ScenarioErrors> {
+        let streamed = self.csv_traces.iter().any(|t| t.held.is_none());
+        self.run_feeding(sink, streamed)
+    }
+
+    fn run_feeding(
+        &self,
+        sink: Option<&mut dyn RowSink>,
+        ahead: bool,
+    ) -> Result<Output, ScenarioErrors> {
         let mut feeds = Vec::new();
         for t in &self.csv_traces {
             feeds.push(t.feed().map_err(|e| ScenarioErrors(vec![e]))?);
         }
-        let mut merged = MergedFeed::new(feeds);
         let checked = self.checked.clone();
-        let mut sim = if self.csv_traces.is_empty() {
-            Simulation::prepared(&self.input, checked)
-        } else {
-            Simulation::prepared_with_feed(&self.input, checked, &mut merged)
+        let run = |feed: Option<&mut dyn DemandFeed>| {
+            let mut sim = match feed {
+                None => Simulation::prepared(&self.input, checked),
+                Some(f) => Simulation::prepared_with_feed(&self.input, checked, f),
+            };
+            if let Some(s) = sink {
+                sim.set_sink(s);
+            }
+            sim.run()
         };
-        if let Some(s) = sink {
-            sim.set_sink(s);
-        }
-        let out = sim.run();
-        let errs = merged.errors();
+        let (out, errs) = if self.csv_traces.is_empty() {
+            (run(None), Vec::new())
+        } else if ahead {
+            with_read_ahead(feeds, |f| run(Some(f)))
+        } else {
+            let mut merged = MergedFeed::new(feeds);
+            let out = run(Some(&mut merged));
+            (out, merged.errors())
+        };
         if errs.is_empty() {
             Ok(out)
         } else {

@@ -17,7 +17,11 @@
 //!   a regular file (a named pipe, `<(...)`), which cannot be read twice.
 //!
 //! A row costs little: one reused record, names mapped to indexes once, whole numbers and
-//! `YYYY-MM-DDTHH:MM:SSZ` times parsed directly (anything else by the general parsers).
+//! `YYYY-MM-DDTHH:MM:SSZ` times parsed directly (anything else by the general parsers). A
+//! good row in that form is read as bytes, without a UTF-8 check of its own (its fields
+//! show it is UTF-8), its time often the previous row's and its series often the one that
+//! followed the previous row's last time; any other row goes through every rule, one by
+//! one (`Rules::quick_row`, `Rules::full_row`).
 //! A feed can let go of its file between read-aheads and reopen it where it left off
 //! ([`CsvFeed::close`]), so that a run over thousands of trace files keeps a bounded number
 //! open (see `trace::merge`).
@@ -200,6 +204,9 @@ struct Clock {
     /// `start` in ms since the Unix epoch.
     start_ms: Option<i64>,
     kind: Option<bool>, // Some(true): RFC 3339 rows; Some(false): offsets
+    /// The text and time of the last row read by [`Clock::quick`]: rows at one time follow
+    /// each other, so most rows repeat it.
+    last: (Vec<u8>, u64),
 }
 
 impl Clock {
@@ -208,7 +215,25 @@ impl Clock {
             start,
             start_ms: start.map(|s| s.as_millisecond()),
             kind: None,
+            last: (Vec::new(), 0),
         }
+    }
+
+    /// The time of `field` in the common cases once the kind is known (`YYYY-MM-DDTHH:MM:SSZ`
+    /// at or after the start, whole ms), read as bytes: what [`Clock::time`] gives for it.
+    /// `None`: anything else, left to [`Clock::time`] (nothing is changed then but the cache).
+    fn quick(&mut self, field: &[u8]) -> Option<u64> {
+        if !field.is_empty() && same_bytes(field, &self.last.0) {
+            return Some(self.last.1);
+        }
+        let t = match self.kind? {
+            true => u64::try_from(utc_seconds_ms(field)? - self.start_ms?).ok()?,
+            false => digits(field, 18)?,
+        };
+        self.last.0.clear();
+        self.last.0.extend_from_slice(field);
+        self.last.1 = t;
+        Some(t)
     }
 
     fn time(&mut self, field: &str) -> Result<u64, String> {
@@ -304,6 +329,38 @@ fn utc_seconds_ms(b: &[u8]) -> Option<i64> {
     Some(((days * 24 + hh) * 60 + mm) * 60_000 + ss * 1000)
 }
 
+/// `a == b`, without a call to `memcmp` for the short fields of a row (a time, a name): two
+/// overlapping loads of 4, 8 or 16 bytes from each end compare up to 32 bytes.
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    fn ends<const N: usize>(a: &[u8], b: &[u8]) -> bool {
+        let n = a.len();
+        let head = |x: &[u8]| <[u8; N]>::try_from(&x[..N]).ok();
+        let tail = |x: &[u8]| <[u8; N]>::try_from(&x[n - N..]).ok();
+        head(a) == head(b) && tail(a) == tail(b)
+    }
+    if a.len() != b.len() {
+        return false;
+    }
+    match a.len() {
+        0..4 => a.iter().zip(b).all(|(x, y)| x == y),
+        4..8 => ends::<4>(a, b),
+        8..16 => ends::<8>(a, b),
+        16..=32 => ends::<16>(a, b),
+        _ => a == b,
+    }
+}
+
+/// `b` as a whole number if it is 1 to `most` ASCII digits (at most 18: no overflow).
+fn digits(b: &[u8], most: usize) -> Option<u64> {
+    if b.is_empty() || b.len() > most {
+        return None;
+    }
+    b.iter().try_fold(0u64, |n, &c| {
+        c.is_ascii_digit().then(|| n * 10 + u64::from(c - b'0'))
+    })
+}
+
 /// A row's value as written: a whole number (most rows), else exact.
 #[derive(Debug, Clone)]
 enum Value {
@@ -386,6 +443,11 @@ struct Rules {
     last_t: Option<u64>,
     /// Rows read, bad ones included.
     rows: u64,
+    /// Per series, the series of the row that followed its last row, and the series of the
+    /// last row: a trace that gives its series in the same order at every time finds each
+    /// name by one comparison ([`Rules::series`]).
+    follows: Vec<usize>,
+    prev: usize,
 }
 
 impl Rules {
@@ -405,7 +467,90 @@ impl Rules {
             last_at: vec![None; trace.targets.len()],
             last_t: None,
             rows: 0,
+            follows: vec![0; trace.targets.len()],
+            prev: 0,
         }
+    }
+
+    /// The index of series `name`, if a workload takes it.
+    fn series(&mut self, name: &[u8]) -> Option<usize> {
+        let guess = self.follows.get(self.prev).copied()?;
+        let s = if self
+            .names
+            .get(guess)
+            .is_some_and(|n| same_bytes(n.as_bytes(), name))
+        {
+            guess
+        } else {
+            let s = *self.index.get(name)?;
+            self.follows[self.prev] = s;
+            s
+        };
+        self.prev = s;
+        Some(s)
+    }
+
+    /// [`Rules::row`] for a good row in the common form (each field as [`Clock::quick`], a
+    /// series taken, a whole number): its values appended to `out`, and `true`. `false`:
+    /// anything else, with nothing changed (but hints), for [`Rules::row`] to apply every
+    /// rule to it. A row read here is valid UTF-8 without checking it: its time and number
+    /// are ASCII, its name is a series name, and what trimming took off is ASCII.
+    fn quick_row(&mut self, rec: &csv::ByteRecord, out: &mut Vec<Held>) -> bool {
+        let (Some(time), Some(name), Some(value), 3) =
+            (rec.get(0), rec.get(1), rec.get(2), rec.len())
+        else {
+            return false;
+        };
+        let name = name.trim_ascii();
+        if name.is_empty() {
+            return false;
+        }
+        let Some(t) = self.clock.quick(time.trim_ascii()) else {
+            return false;
+        };
+        let Some(n) = digits(value.trim_ascii(), 18).filter(|&n| n <= MAX_VALUE) else {
+            return false;
+        };
+        if self.last_t.is_some_and(|prev| t < prev) {
+            return false;
+        }
+        let Some(s) = self.series(name) else {
+            return false;
+        };
+        if self.last_at[s] == Some(t) {
+            return false;
+        }
+        let value = Value::Int(n);
+        let workload = |target: &Target| target.workload as u32;
+        match self.targets[s].as_slice() {
+            [one] => {
+                let Some(instances) = value.instances(one.requests.as_ref()) else {
+                    return false;
+                };
+                out.push(Held {
+                    t,
+                    workload: workload(one),
+                    instances,
+                });
+            }
+            targets => {
+                if targets
+                    .iter()
+                    .any(|target| value.instances(target.requests.as_ref()).is_none())
+                {
+                    return false;
+                }
+                out.extend(targets.iter().map(|target| Held {
+                    t,
+                    workload: workload(target),
+                    instances: value.instances(target.requests.as_ref()).unwrap_or(0),
+                }));
+            }
+        }
+        self.rows += 1;
+        self.last_t = Some(t);
+        self.last_at[s] = Some(t);
+        true
     }
 
     fn err(&self, col: &str, msg: String, line: u64) -> ScenarioError {
@@ -419,7 +564,20 @@ impl Rules {
         &mut self,
         rec: &csv::ByteRecord,
         line: u64,
-        out: &mut impl Extend<Held>,
+        out: &mut Vec<Held>,
+    ) -> Result<bool, ScenarioError> {
+        if self.quick_row(rec, out) {
+            return Ok(true);
+        }
+        self.full_row(rec, line, out)
+    }
+
+    /// [`Rules::row`] for any row: every rule, one after the other.
+    fn full_row(
+        &mut self,
+        rec: &csv::ByteRecord,
+        line: u64,
+        out: &mut Vec<Held>,
     ) -> Result<bool, ScenarioError> {
         // The csv reader checks this too, but only against the first record it read: a file
         // reopened in the middle would take a short row as the measure.
@@ -485,7 +643,7 @@ impl Rules {
             let n = value
                 .instances(one.requests.as_ref())
                 .ok_or_else(|| too_many(&self.path, t, series, line))?;
-            out.extend([held(one, n)]);
+            out.push(held(one, n));
         } else {
             let counts = targets
                 .iter()
@@ -662,7 +820,8 @@ impl CsvTrace {
             at: FILE_START,
             rec: csv::ByteRecord::new(),
             next_held: 0,
-            values: VecDeque::new(),
+            values: Vec::new(),
+            taken: 0,
             out: VecDeque::new(),
             windows,
             reeval: BinaryHeap::new(),
@@ -696,7 +855,9 @@ pub struct CsvFeed {
     /// The next held value to hand on.
     next_held: usize,
     /// Values read and not yet applied, in order: the read-ahead.
-    values: VecDeque<Held>,
+    values: Vec<Held>,
+    /// How many of `values` were taken.
+    taken: usize,
     out: VecDeque<FeedPoint>,
     windows: BTreeMap<usize, IdleWindow>,
     reeval: BinaryHeap<Reverse<(u64, usize)>>,
@@ -740,14 +901,16 @@ impl CsvFeed {
 
     /// Makes `values` hold the next values, if any are left.
     fn fill(&mut self) {
-        if !self.values.is_empty() {
+        if self.taken < self.values.len() {
             return;
         }
+        self.values.clear();
+        self.taken = 0;
         if let Some(h) = &self.trace.held {
-            if let Some(&v) = h.get(self.next_held) {
-                self.next_held += 1;
-                self.values.push_back(v);
-            }
+            let next = h.get(self.next_held..).unwrap_or_default();
+            let next = &next[..next.len().min(READ_AHEAD)];
+            self.next_held += next.len();
+            self.values.extend_from_slice(next);
             return;
         }
         if self.done {
@@ -793,6 +956,13 @@ impl CsvFeed {
                 }
             }
         }
+    }
+
+    /// The next value read ahead.
+    fn take(&mut self) -> Option<Held> {
+        let v = self.values.get(self.taken).copied()?;
+        self.taken += 1;
+        Some(v)
     }
 
     fn apply(&mut self, v: Held) {
@@ -855,19 +1025,31 @@ fn schedule(
 
 impl DemandFeed for CsvFeed {
     fn next_point(&mut self) -> Option<FeedPoint> {
+        if self.windows.is_empty() {
+            // No idle delay: each value is a point, in order (what the loop below does then,
+            // without its queues).
+            if self.taken == self.values.len() {
+                self.fill();
+            }
+            return self.take().map(|v| FeedPoint {
+                time_ms: v.t,
+                workload: v.workload as usize,
+                instances: v.instances,
+            });
+        }
         loop {
             if let Some(p) = self.out.pop_front() {
                 return Some(p);
             }
             self.fill();
-            let row_t = self.values.front().map(|v| v.t);
+            let row_t = self.values.get(self.taken).map(|v| v.t);
             let re_t = self.reeval.peek().map(|Reverse((t, _))| *t);
             match (row_t, re_t) {
                 (None, None) => return None,
                 (Some(rt), Some(et)) if et < rt => self.reevaluate(et),
                 (None, Some(et)) => self.reevaluate(et),
                 (Some(_), _) => {
-                    if let Some(v) = self.values.pop_front() {
+                    if let Some(v) = self.take() {
                         self.apply(v);
                     }
                 }
@@ -973,5 +1155,175 @@ mod fast_parse {
         assert!(read > 10_000, "{read}");
         assert_eq!(utc_seconds_ms(b"2025-01-01T00:00:00+00:00"), None);
         assert_eq!(utc_seconds_ms(b"2025-01-01T00:00:00.5Z"), None);
+    }
+}
+
+#[cfg(test)]
+mod quick_rows {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The comparison of short fields is `==`, at every length around its loads' sizes.
+    #[test]
+    fn same_bytes_is_equality() {
+        let base: Vec<u8> = (0..40u8).map(|i| b'a' + i % 26).collect();
+        for n in 0..=40 {
+            let a = &base[..n];
+            assert!(same_bytes(a, a), "{n}");
+            for m in 0..=40 {
+                assert_eq!(same_bytes(a, &base[..m]), n == m, "{n} {m}");
+            }
+            for i in 0..n {
+                let mut b = a.to_vec();
+                b[i] ^= 1;
+                assert!(!same_bytes(a, &b), "{n}: byte {i}");
+            }
+        }
+    }
+
+    const TIMES: &[&str] = &[
+        "2025-03-10T00:00:00Z",
+        "2025-03-10T00:01:00Z",
+        " 2025-03-10T00:01:00Z ",
+        "2025-03-10T00:02:00Z",
+        "2025-03-10T00:02:00+00:00",
+        "2025-03-09T23:59:00Z",
+        "2025-02-30T00:00:00Z",
+        "0",
+        "60000",
+        "90s",
+        "120000",
+        "999999999999999999",
+        "bad",
+        "",
+    ];
+    const NAMES: &[&[u8]] = &[
+        b"a",
+        b"b",
+        b"c",
+        b" a",
+        b"a ",
+        b"zz",
+        b"",
+        b"\xc3\xa9",
+        b"\xff",
+        b"b\xff",
+    ];
+    const VALUES: &[&str] = &[
+        "3",
+        "007",
+        " 12 ",
+        "0",
+        "1000000000",
+        "1000000001",
+        "4294967296",
+        "999999999999999999",
+        "2.5",
+        "1e3",
+        "-1",
+        "x",
+        "",
+    ];
+
+    fn trace(ignore_unknown: bool) -> CsvTrace {
+        let one = |workload| Target {
+            workload,
+            requests: None,
+            idle_delay_ms: 0,
+        };
+        let rps = |workload| Target {
+            workload,
+            requests: Some(Requests::new(
+                &Exact::parse("250").unwrap(),
+                80,
+                &Exact::parse("0.6").unwrap(),
+            )),
+            idle_delay_ms: 0,
+        };
+        CsvTrace {
+            path: PathBuf::from("t.csv"),
+            unit: CsvUnit::Instances,
+            targets: BTreeMap::from([
+                ("a".to_string(), vec![one(0)]),
+                ("b".to_string(), vec![one(1), rps(2)]),
+                ("c".to_string(), vec![rps(3)]),
+            ]),
+            ignore_unknown,
+            start: None,
+            held: None,
+        }
+    }
+
+    /// A row: indexes into the lists above (a time past the list: a good time, minute
+    /// `row / 3` in the form of the first), and how many fields it has (3 mostly). Most rows
+    /// are good, so that the quick path is taken often, and left often.
+    fn rows() -> impl Strategy<Value = Vec<(usize, usize, usize, usize)>> {
+        let n = TIMES.len();
+        let time = prop_oneof![2 => 0..n, 3 => Just(n)];
+        let name = prop_oneof![3 => 0..3usize, 1 => 0..NAMES.len()];
+        let value = prop_oneof![3 => 0..4usize, 1 => 0..VALUES.len()];
+        let field_count = prop_oneof![8 => Just(3usize), 1 => Just(2usize), 1 => Just(4usize)];
+        proptest::collection::vec((time, name, value, field_count), 1..60)
+    }
+
+    proptest! {
+        /// Whatever the rows, reading them with the quick path for common rows gives what
+        /// every rule applied to every row gives: the same values, the same skipped rows,
+        /// the same errors (row after row, as `ipsim validate` goes on after a bad row) and
+        /// the same errors at the end.
+        #[test]
+        fn the_quick_path_gives_what_every_rule_gives(rows in rows(), ignore in any::<bool>()) {
+            let t = trace(ignore);
+            let (mut quick, mut full) = (Rules::new(&t), Rules::new(&t));
+            for (k, &(ti, ni, vi, n)) in rows.iter().enumerate() {
+                let mut rec = csv::ByteRecord::new();
+                let good = format!("2025-03-10T{:02}:{:02}:00Z", k / 180, k / 3 % 60);
+                let time = TIMES.get(ti).copied().unwrap_or(&good);
+                let fields: [&[u8]; 4] =
+                    [time.as_bytes(), NAMES[ni], VALUES[vi].as_bytes(), b"x"];
+                for f in &fields[..n] {
+                    rec.push_field(f);
+                }
+                let line = k as u64 + 2;
+                let (mut qv, mut fv) = (Vec::new(), Vec::new());
+                let q = quick.row(&rec, line, &mut qv).map_err(|e| e.to_string());
+                let f = full.full_row(&rec, line, &mut fv).map_err(|e| e.to_string());
+                prop_assert_eq!(&q, &f, "row {}", line);
+                prop_assert_eq!(&qv, &fv, "row {}", line);
+            }
+            let end = |r: &Rules| r.at_end().iter().map(|e| e.to_string()).collect::<Vec<_>>();
+            prop_assert_eq!(end(&quick), end(&full));
+        }
+    }
+
+    /// A trace in the common form takes the quick path (else the test above would not test
+    /// it): a row in it, then the series in another order, then one more row of each.
+    #[test]
+    fn common_rows_take_the_quick_path() {
+        let t = trace(false);
+        let mut r = Rules::new(&t);
+        let mut out = Vec::new();
+        let rec = |f: [&str; 3]| csv::ByteRecord::from(f.to_vec());
+        // The first row sets the clock: every rule.
+        assert!(!r.quick_row(&rec(["2025-03-10T00:00:00Z", "a", "1"]), &mut out));
+        r.row(&rec(["2025-03-10T00:00:00Z", "a", "1"]), 2, &mut out)
+            .unwrap();
+        for (t, names) in [("00:01", ["c", "b", "a"]), ("00:02", ["a", "b", "c"])] {
+            for name in names {
+                let time = format!("2025-03-10T{t}:00Z");
+                assert!(
+                    r.quick_row(&rec([&time, name, "40"]), &mut out),
+                    "{t} {name}"
+                );
+            }
+        }
+        // b feeds two workloads: 40 instances, and 40 rps at 250 ms, 80 a instance, 60 %.
+        assert_eq!(
+            out.iter()
+                .filter(|h| h.t == 120_000)
+                .map(|h| (h.workload, h.instances))
+                .collect::<Vec<_>>(),
+            [(0, 40), (1, 40), (2, 1), (3, 1)]
+        );
     }
 }

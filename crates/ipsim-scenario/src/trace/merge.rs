@@ -32,6 +32,10 @@ pub struct MergedFeed {
     max_open: usize,
     /// The most files held open at once so far (kept only with more feeds than the limit).
     pub most_open: usize,
+    /// The feeds whose error has appeared, in the order they appeared ([`MergedFeed::erred`]).
+    erred: Vec<usize>,
+    /// Per feed, whether it is in `erred`.
+    flagged: Vec<bool>,
 }
 
 impl MergedFeed {
@@ -52,6 +56,8 @@ impl MergedFeed {
             tick: 0,
             max_open: max_open.max(1),
             most_open: 0,
+            erred: Vec::new(),
+            flagged: vec![false; n],
         };
         for i in 0..n {
             m.advance(i);
@@ -62,6 +68,20 @@ impl MergedFeed {
     /// Reads feed `i`'s next point, first letting go of the least recently used file if `i`
     /// may open one and the limit is reached.
     fn advance(&mut self, i: usize) {
+        self.read(i);
+        if self.feeds[i].error.is_some() && !self.flagged[i] {
+            self.flagged[i] = true;
+            self.erred.push(i);
+        }
+    }
+
+    /// [`MergedFeed::advance`] but for noting an error.
+    fn read(&mut self, i: usize) {
+        if self.feeds.len() == 1 {
+            // One feed: its points as they come, one read ahead as with many.
+            self.next[0] = self.feeds[0].next_point();
+            return;
+        }
         if self.feeds.len() <= self.max_open {
             // Every file may stay open: no feed is ever closed, so recency is not kept (it
             // cost two map operations a point on the common one-trace run).
@@ -102,10 +122,33 @@ impl MergedFeed {
     pub fn errors(self) -> Vec<ScenarioError> {
         self.feeds.into_iter().filter_map(|f| f.error).collect()
     }
+
+    /// The feeds whose error has appeared so far, in the order they appeared: each appears
+    /// while the merge is made or during one call of `next_point` (a feed's error, once
+    /// there, stays as it is).
+    pub(crate) fn erred(&self) -> &[usize] {
+        &self.erred
+    }
+
+    /// The errors of the feeds `keep` accepts, in feed order.
+    pub(crate) fn errors_of(self, keep: impl Fn(usize) -> bool) -> Vec<ScenarioError> {
+        self.feeds
+            .into_iter()
+            .enumerate()
+            .filter(|&(i, _)| keep(i))
+            .filter_map(|(_, f)| f.error)
+            .collect()
+    }
 }
 
 impl DemandFeed for MergedFeed {
     fn next_point(&mut self) -> Option<FeedPoint> {
+        if self.feeds.len() == 1 {
+            // No heap for one feed: the point read ahead, then the next.
+            let out = self.next[0].take()?;
+            self.advance(0);
+            return Some(out);
+        }
         let Reverse((_, i)) = self.heads.pop()?;
         let out = self.next[i].take();
         self.advance(i);

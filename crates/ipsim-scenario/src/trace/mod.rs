@@ -1,5 +1,7 @@
-//! Trace files: CSV (streamed, several merged by [`merge`]), Cloud Monitoring exports, the Azure Functions 2019 trace.
+//! Trace files: CSV (streamed, several merged by [`merge`], read ahead on a second thread by
+//! [`ahead`]), Cloud Monitoring exports, the Azure Functions 2019 trace.
 
+pub mod ahead;
 pub mod azure;
 pub mod csv;
 pub mod merge;
