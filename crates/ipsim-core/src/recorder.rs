@@ -187,6 +187,11 @@ impl<'a> Recorder<'a> {
         &self.touched_subnets
     }
 
+    /// Whether subnet `s` changed in the current millisecond.
+    pub(crate) fn subnet_touched(&self, s: u32) -> bool {
+        self.subnets[s as usize].touched
+    }
+
     pub(crate) fn touch_subnet(&mut self, s: u32) {
         let sn = &mut self.subnets[s as usize];
         if !sn.touched {

@@ -76,8 +76,12 @@ impl Simulation<'_> {
         };
         self.rec.requested(wl);
         let epoch = self.requests[id as usize].epoch;
-        self.queue
-            .push_lane(Lane::Now, self.now, Ev::Attempt { req: id, epoch });
+        if self.fusion.on {
+            self.fusion.requests.push((id, epoch));
+        } else {
+            self.queue
+                .push_lane(Lane::Now, self.now, Ev::Attempt { req: id, epoch });
+        }
         id
     }
 
@@ -172,7 +176,7 @@ impl Simulation<'_> {
                 workload,
             });
         }
-        self.rec.touch_subnet(subnet);
+        self.touch_subnet(subnet);
     }
 
     fn started(&mut self, req: u32, inst: u32, owner: u32, subnet: u32, k: u32, task: u32) {
@@ -210,7 +214,7 @@ impl Simulation<'_> {
             (KindState::Scaled(svc), _) => svc.started(unit_idx, req, inst),
             (KindState::Job(_) | KindState::Connector(_), _) => {}
         }
-        self.rec.touch_subnet(subnet);
+        self.touch_subnet(subnet);
         if self.rec.lifecycle() {
             let addrs = self.addrs(subnet, &self.instances[inst as usize].holding);
             let (time_ms, unit) = (self.now, self.unit(wl, unit_idx));

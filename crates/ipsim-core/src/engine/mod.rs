@@ -7,11 +7,14 @@
 //! execution starts) only updates state and marks its workload dirty; the single `Evaluate`
 //! event of that millisecond then walks dirty workloads in declaration order and applies what
 //! each kind asks for; each request is an `Attempt` event (class `Start`) that asks the
-//! allocator for addresses, and on failure records an exhaustion and schedules its own retry.
+//! allocator for addresses, and on failure records an exhaustion and schedules its own retry
+//! (where that gives the same run, a workload's attempts run right after its evaluation:
+//! [`fused`]).
 //! Before time moves on, the recorder closes the millisecond; in debug builds the allocator
 //! audits every touched subnet after every event.
 
 mod apply;
+mod fused;
 mod retry;
 
 use rand::SeedableRng;
@@ -145,6 +148,7 @@ pub struct Simulation<'a> {
     counts: crate::bench_api::Counts,
     /// A start failed on the subnet of `RunOptions::stop_at_first_failed_start`.
     stopped: bool,
+    fusion: fused::Fusion,
 }
 
 impl<'a> Simulation<'a> {
@@ -230,6 +234,7 @@ impl<'a> Simulation<'a> {
             freed: 0,
             counts: Default::default(),
             stopped: false,
+            fusion: fused::Fusion::new(input),
             feed: {
                 let merged = Merged::new(SpecFeed::new(&input.workloads));
                 match stream {
@@ -320,9 +325,7 @@ impl<'a> Simulation<'a> {
             if self.stopped {
                 break;
             }
-            let pending = self.queue.len();
-            self.peak_pending = self.peak_pending.max(pending);
-            self.counts.pending_sum += pending as u64;
+            self.count_pending();
             if cfg!(debug_assertions) {
                 for &s in self.rec.touched_subnets() {
                     self.alloc.audit(s);
@@ -507,10 +510,15 @@ impl<'a> Simulation<'a> {
     fn evaluate(&mut self) {
         let mut dirty = std::mem::take(&mut self.dirty);
         dirty.sort_unstable();
+        self.begin_fusion();
         for &wl in &dirty {
             self.wls[wl as usize].dirty = false;
             self.evaluate_one(wl);
+            if self.fusion.on {
+                self.fused_attempts();
+            }
         }
+        self.end_fusion();
         dirty.clear();
         self.dirty = dirty;
     }
