@@ -198,6 +198,8 @@ impl Simulation<'_> {
         self.rec.started(wl, k);
         let spec = &self.input.workloads[wl as usize].kind;
         match (&mut self.wls[wl as usize].state, spec) {
+            // A service's start reads its own state only, not the input's record.
+            (KindState::Scaled(svc), _) => svc.started(unit_idx, req, inst),
             (KindState::Job(job), Kind::Job(j)) => {
                 job.started(unit_idx);
                 let dur = match &j.executions[unit_idx as usize].durations {
@@ -211,7 +213,6 @@ impl Simulation<'_> {
                 self.queue
                     .push(self.now.saturating_add(dur), Ev::TaskDone { inst, epoch });
             }
-            (KindState::Scaled(svc), _) => svc.started(unit_idx, req, inst),
             (KindState::Job(_) | KindState::Connector(_), _) => {}
         }
         self.touch_subnet(subnet);

@@ -16,6 +16,7 @@
 mod apply;
 mod fused;
 mod retry;
+mod wl;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -30,6 +31,7 @@ use crate::params::{BlockScope, Params};
 use crate::queue::{Ev, EventQueue};
 use crate::recorder::{Recorder, RowSink, SubnetInfo};
 use crate::subnet::{SubnetLayout, layout};
+use wl::Wl;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum InstState {
@@ -64,19 +66,6 @@ struct Request {
     alive: bool,
     /// The retry segment it waits in, if any.
     seg: u32,
-}
-
-/// A workload's place in the run: its subnet, addresses per start, retention, own owner,
-/// latest raw demand, and its kind's state machine.
-#[derive(Debug)]
-struct Wl {
-    subnet: u32,
-    ips: u32,
-    retention_ms: u64,
-    owner: u32,
-    raw_demand: u32,
-    dirty: bool,
-    state: KindState,
 }
 
 /// The subnets of a checked input, laid out: what [`Simulation::prepared`] runs on, so that
@@ -201,15 +190,7 @@ impl<'a> Simulation<'a> {
                 Kind::Job(_) => KindState::Job(JobState::default()),
                 Kind::Connector(_) => KindState::Connector(ConnectorState::default()),
             };
-            wls.push(Wl {
-                subnet,
-                ips,
-                retention_ms,
-                owner,
-                raw_demand: 0,
-                dirty: false,
-                state,
-            });
+            wls.push(Wl::new(w, subnet, (ips, retention_ms), owner, state));
         }
         let mut sim = Simulation {
             input,
@@ -386,13 +367,8 @@ impl<'a> Simulation<'a> {
     }
 
     fn set_demand(&mut self, p: FeedPoint) {
-        let has_demand = self
-            .input
-            .workloads
-            .get(p.workload)
-            .is_some_and(|w| w.kind.demand().is_some());
-        if has_demand {
-            self.wls[p.workload].raw_demand = p.instances;
+        if let Some(w) = self.wls.get_mut(p.workload).filter(|w| w.has_demand) {
+            w.raw_demand = p.instances;
             self.mark_dirty(p.workload as u32);
         }
     }
@@ -528,14 +504,14 @@ impl<'a> Simulation<'a> {
         let mut actions = std::mem::take(&mut self.actions);
         let w = &mut self.wls[wl as usize];
         let demand = w.raw_demand;
+        // `Scaled::clamp`, from the workload's own record.
+        let (lo, hi) = w.clamp;
+        let clamp = |n: u32| n.min(hi).max(lo);
         match (&mut w.state, kind) {
-            (KindState::Scaled(svc), Kind::Service(s) | Kind::WorkerPool(s)) => {
-                if s.observed.is_empty() {
-                    svc.evaluate(s.clamp(demand), None, &mut actions);
-                } else {
-                    svc.evaluate(0, Some(&|n| s.clamp(n)), &mut actions);
-                }
+            (KindState::Scaled(svc), _) if w.observed => {
+                svc.evaluate(0, Some(&clamp), &mut actions)
             }
+            (KindState::Scaled(svc), _) => svc.evaluate(clamp(demand), None, &mut actions),
             (KindState::Job(job), Kind::Job(_)) => job.evaluate(&mut actions),
             (KindState::Connector(c), Kind::Connector(cs)) => {
                 let add = c.evaluate(cs, demand).add;
@@ -551,7 +527,7 @@ impl<'a> Simulation<'a> {
                     .connector_demand(self.now, wl, [demand, carried], saturated);
             }
             // A workload's state is built from its kind, so the kinds always match.
-            (KindState::Scaled(_) | KindState::Job(_) | KindState::Connector(_), _) => {}
+            (KindState::Job(_) | KindState::Connector(_), _) => {}
         }
         self.apply(wl, &mut actions);
         self.actions = actions;

@@ -19,8 +19,8 @@ pub(crate) struct Revision {
     observed: u32,
     /// Instance ids in start order (inline up to 16: read with the revision itself).
     running: Ids<16>,
-    /// Request ids in request order.
-    pending: Vec<u32>,
+    /// Request ids in request order (inline up to 4: a start reads them with the revision).
+    pending: Ids<4>,
 }
 
 #[derive(Debug, Clone)]
@@ -70,7 +70,7 @@ impl ServiceState {
             share,
             observed: 0,
             running: Ids::default(),
-            pending: Vec::new(),
+            pending: Ids::default(),
         });
         self.active.push(idx);
         idx
@@ -119,9 +119,7 @@ impl ServiceState {
     /// Request `req` of revision `r` started as instance `inst`.
     pub(crate) fn started(&mut self, r: u32, req: u32, inst: u32) {
         let rv = &mut self.revisions[r as usize];
-        if let Some(pos) = rv.pending.iter().rposition(|&x| x == req) {
-            rv.pending.remove(pos);
-        }
+        rv.pending.remove_last(req);
         rv.running.push(inst);
     }
 
@@ -269,7 +267,7 @@ impl ServiceState {
                 // Give a retired revision's memory back, so that memory follows live
                 // revisions, not the number of deploys so far.
                 rv.running = Ids::default();
-                rv.pending = Vec::new();
+                rv.pending = Ids::default();
             }
             keep
         });
