@@ -5,6 +5,7 @@
 
 /// An ordered list of ids; more than `INLINE` move to a heap buffer.
 #[derive(Debug, Clone)]
+#[repr(C)]
 pub(crate) struct Ids<const INLINE: usize> {
     len: usize,
     inline: [u32; INLINE],

@@ -20,10 +20,10 @@ pub(crate) struct Revision {
     pub(crate) number: u32,
     /// Its own owner under revision scope, else `NONE`.
     pub(crate) owner: u32,
-    /// Instance ids in start order (inline up to 16: read with the revision itself).
-    running: Ids<16>,
     /// Request ids in request order (inline up to 4: a start reads them with the revision).
     pending: Ids<4>,
+    /// Instance ids in start order (inline up to 16: read with the revision itself).
+    running: Ids<16>,
 }
 
 impl Default for Revision {
@@ -44,10 +44,11 @@ impl Default for Revision {
 /// services, a cache miss per service and sweep). Older revisions, active during a rollout
 /// or retired, are in a vector.
 #[derive(Debug, Default)]
+#[repr(C)]
 struct Revisions {
-    older: Vec<Revision>,
-    newest: Revision,
     len: usize,
+    newest: Revision,
+    older: Vec<Revision>,
 }
 
 impl Revisions {
@@ -113,12 +114,14 @@ pub(crate) struct Swapped {
     pub(crate) previous_completed: bool,
 }
 
-/// A service's or worker pool's revisions and rollout.
+/// A service's or worker pool's revisions and rollout, what an evaluation reads first
+/// (`repr(C)`): it reads them in the order laid out.
 #[derive(Debug, Default)]
+#[repr(C)]
 pub(crate) struct ServiceState {
-    revisions: Revisions,
     /// Revisions that may still have traffic or instances, oldest first.
     active: Ids<4>,
+    revisions: Revisions,
     rollout: Option<Rollout>,
     rollout_gen: u32,
     swap_cursor: usize,
