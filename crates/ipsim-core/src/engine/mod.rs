@@ -124,6 +124,7 @@ pub struct Simulation<'a> {
     requests: Vec<Request>,
     free_requests: Vec<u32>,
     dirty: Vec<u32>,
+    raw: Vec<wl::Raw>,
     eval_at: Option<u64>,
     actions: Vec<Action>,
     timers: Vec<Timer>,
@@ -206,6 +207,7 @@ impl<'a> Simulation<'a> {
             requests: Vec::new(),
             free_requests: Vec::new(),
             dirty: Vec::new(),
+            raw: input.workloads.iter().map(wl::Raw::new).collect(),
             eval_at: None,
             actions: Vec::new(),
             timers: Vec::new(),
@@ -367,8 +369,8 @@ impl<'a> Simulation<'a> {
     }
 
     fn set_demand(&mut self, p: FeedPoint) {
-        if let Some(w) = self.wls.get_mut(p.workload).filter(|w| w.has_demand) {
-            w.raw_demand = p.instances;
+        if let Some(r) = self.raw.get_mut(p.workload).filter(|r| r.has_demand) {
+            r.demand = p.instances;
             self.mark_dirty(p.workload as u32);
         }
     }
@@ -468,9 +470,9 @@ impl<'a> Simulation<'a> {
     }
 
     fn mark_dirty(&mut self, wl: u32) {
-        let w = &mut self.wls[wl as usize];
-        if !w.dirty {
-            w.dirty = true;
+        let r = &mut self.raw[wl as usize];
+        if !r.dirty {
+            r.dirty = true;
             self.dirty.push(wl);
         }
         if self.eval_at != Some(self.now) {
@@ -488,7 +490,7 @@ impl<'a> Simulation<'a> {
         dirty.sort_unstable();
         self.begin_fusion();
         for &wl in &dirty {
-            self.wls[wl as usize].dirty = false;
+            self.raw[wl as usize].dirty = false;
             self.evaluate_one(wl);
             if self.fusion.on {
                 self.fused_attempts();
@@ -503,7 +505,7 @@ impl<'a> Simulation<'a> {
         let kind = &self.input.workloads[wl as usize].kind;
         let mut actions = std::mem::take(&mut self.actions);
         let w = &mut self.wls[wl as usize];
-        let demand = w.raw_demand;
+        let demand = self.raw[wl as usize].demand;
         // `Scaled::clamp`, from the workload's own record.
         let (lo, hi) = w.clamp;
         let clamp = |n: u32| n.min(hi).max(lo);

@@ -3,20 +3,37 @@
 use crate::input::{Kind, WorkloadSpec};
 use crate::kinds::KindState;
 
+/// A workload's latest raw demand and whether it waits for the millisecond's evaluation:
+/// what the demand sweep writes, 8 bytes a workload in an array of its own, so that the
+/// sweep over many workloads stays in the cache.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Raw {
+    pub(super) demand: u32,
+    pub(super) dirty: bool,
+    /// The kind has a demand (every kind but jobs).
+    pub(super) has_demand: bool,
+}
+
+impl Raw {
+    pub(super) fn new(w: &WorkloadSpec) -> Self {
+        Raw {
+            demand: 0,
+            dirty: false,
+            has_demand: w.kind.demand().is_some(),
+        }
+    }
+}
+
 /// A workload's place in the run: its subnet, addresses per start, retention, own owner,
-/// latest raw demand, its demand clamp, and its kind's state machine. What the demand and
-/// evaluation sweeps read comes first (`repr(C)`), so that they need not read the input.
+/// its demand clamp, and its kind's state machine. What the evaluation reads comes first
+/// (`repr(C)`), so that it need not read the input.
 #[derive(Debug)]
 #[repr(C)]
 pub(super) struct Wl {
-    pub(super) dirty: bool,
     /// A service's or worker pool's clamp `(min, max)` (see `Scaled::clamp`), and whether
     /// it replays observed revisions.
     pub(super) clamp: (u32, u32),
     pub(super) observed: bool,
-    /// The kind has a demand (every kind but jobs).
-    pub(super) has_demand: bool,
-    pub(super) raw_demand: u32,
     pub(super) subnet: u32,
     pub(super) ips: u32,
     pub(super) owner: u32,
@@ -42,11 +59,8 @@ impl Wl {
             Kind::Job(_) | Kind::Connector(_) => ((0, u32::MAX), false),
         };
         Wl {
-            dirty: false,
             clamp,
             observed,
-            has_demand: w.kind.demand().is_some(),
-            raw_demand: 0,
             subnet,
             ips,
             owner,
