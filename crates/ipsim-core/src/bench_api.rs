@@ -12,7 +12,9 @@ use crate::subnet::{SubnetSpec, layout};
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
     /// Entries popped from the event queue (a feed entry carrying every demand point of a
-    /// millisecond, or a retry entry carrying a group, is one pop).
+    /// millisecond, or a retry entry carrying a group, is one pop). A start attempt run in
+    /// its workload's evaluation (`engine/fused.rs`) counts as the pop it replaces, so that
+    /// the figure is the model's queue, whichever way the engine runs it.
     pub pops: u64,
     /// Instances, tasks and connector VMs started.
     pub starts: u64,

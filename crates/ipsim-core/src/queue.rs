@@ -202,6 +202,17 @@ impl EventQueue {
         }
     }
 
+    /// The time of the earliest event.
+    pub(crate) fn next_time(&self) -> Option<u64> {
+        let lanes = self.lanes.iter().filter_map(|q| q.front());
+        self.heap
+            .peek()
+            .into_iter()
+            .chain(lanes)
+            .map(|e| e.time_ms)
+            .min()
+    }
+
     /// Events waiting.
     pub(crate) fn len(&self) -> usize {
         self.heap.len() + self.lanes.iter().map(|q| q.len()).sum::<usize>()

@@ -87,8 +87,9 @@ struct SubnetRecord {
     first_exhaustion: Option<ExhaustionEvent>,
 }
 
-/// A workload's counters, as its rows show them. What every start, stop and expiry touches
-/// comes first, in the record's first cache line (`repr(C)`, aligned to a line).
+/// A workload's counters, as its rows show them: what every request, start, stop and expiry
+/// touches and what closing a millisecond reads, one cache line per workload in an array of
+/// their own, so that a sweep over many workloads reads them in order.
 #[derive(Debug, Default)]
 #[repr(C, align(64))]
 struct WorkloadRecord {
@@ -99,16 +100,25 @@ struct WorkloadRecord {
     pending: u32,
     demand_mbps: u32,
     capacity_mbps: u32,
-    touched: bool,
-    window_open: bool,
-    saturated: bool,
-    /// `sum.n_started` and `sum.unmet_instance_ms`, kept here until the end.
-    n_started: u64,
-    unmet_ms: u64,
     peak_held: u32,
     peak_blocks: u32,
     peak_running: u32,
-    last_row: Option<WorkloadRow>,
+    touched: bool,
+    window_open: bool,
+    saturated: bool,
+    /// A deploy is watched (`Books::deploy`).
+    watching: bool,
+    /// `last_rows[wl]` holds the workload's last row.
+    has_row: bool,
+    /// `sum.n_started` and `sum.unmet_instance_ms`, kept here until the end.
+    n_started: u64,
+    unmet_ms: u64,
+}
+
+/// What a workload's books keep beside its counters, read only when something rarer
+/// happens: a failure, a deploy, a kept row, the end.
+#[derive(Debug, Default)]
+struct Books {
     deploy: Option<DeployWatch>,
     rows: Vec<WorkloadRow>,
     sum: WorkloadSummary,
@@ -120,6 +130,9 @@ pub(crate) struct Recorder<'a> {
     sink: Option<&'a mut dyn RowSink>,
     subnets: Vec<SubnetRecord>,
     wls: Vec<WorkloadRecord>,
+    /// Each workload's last row (if `has_row`), packed apart from the counters.
+    last_rows: Vec<WorkloadRow>,
+    books: Vec<Books>,
     touched_subnets: Vec<u32>,
     touched_wls: Vec<u32>,
     log: Vec<LogEvent>,
@@ -160,6 +173,8 @@ impl<'a> Recorder<'a> {
                     ..WorkloadRecord::default()
                 })
                 .collect(),
+            last_rows: vec![WorkloadRow::default(); n_workloads],
+            books: (0..n_workloads).map(|_| Books::default()).collect(),
             touched_subnets: (0..subnets.len() as u32).collect(),
             touched_wls: (0..n_workloads as u32).collect(),
             log: Vec::new(),
@@ -185,6 +200,11 @@ impl<'a> Recorder<'a> {
     /// Subnets touched in the current millisecond.
     pub(crate) fn touched_subnets(&self) -> &[u32] {
         &self.touched_subnets
+    }
+
+    /// Whether subnet `s` changed in the current millisecond.
+    pub(crate) fn subnet_touched(&self, s: u32) -> bool {
+        self.subnets[s as usize].touched
     }
 
     pub(crate) fn touch_subnet(&mut self, s: u32) {
@@ -276,7 +296,7 @@ impl<'a> Recorder<'a> {
 
     /// A task of `wl` completed.
     pub(crate) fn task_completed(&mut self, wl: u32, unit: Unit) {
-        let sum = &mut self.wls[wl as usize].sum;
+        let sum = &mut self.books[wl as usize].sum;
         sum.tasks_completed += 1;
         outcome::task_finished(sum, unit, false);
     }
@@ -284,13 +304,13 @@ impl<'a> Recorder<'a> {
     /// A start request of `wl` failed its first attempt (`started` false), or started after
     /// failing (`started` true).
     pub(crate) fn request_failed(&mut self, wl: u32, started: bool) {
-        let sum = &mut self.wls[wl as usize].sum;
+        let sum = &mut self.books[wl as usize].sum;
         *[&mut sum.requests_failed, &mut sum.started_after_failing][usize::from(started)] += 1;
     }
 
     /// A task of `wl` gave up after its retries.
     pub(crate) fn task_failed(&mut self, now: u64, wl: u32, unit: Unit) {
-        let sum = &mut self.wls[wl as usize].sum;
+        let sum = &mut self.books[wl as usize].sum;
         sum.tasks_failed += 1;
         outcome::task_finished(sum, unit, true);
         self.log(|| LogEvent::TaskFailed {
@@ -314,16 +334,16 @@ impl<'a> Recorder<'a> {
     /// cannot carry it. The saturation window follows the failure window's rules.
     pub(crate) fn connector_demand(&mut self, now: u64, wl: u32, mbps: [u32; 2], saturated: bool) {
         self.touch_wl(wl);
-        let w = &mut self.wls[wl as usize];
+        let (w, sum) = (&mut self.wls[wl as usize], &mut self.books[wl as usize].sum);
         let [mbps, capacity] = mbps;
         (w.demand_mbps, w.capacity_mbps) = (mbps, capacity);
-        w.sum.peak_demand_mbps = w.sum.peak_demand_mbps.max(mbps);
+        sum.peak_demand_mbps = sum.peak_demand_mbps.max(mbps);
         if saturated && !w.saturated {
             w.saturated = true;
-            open_window(&mut w.sum.saturation_windows, wl, now);
+            open_window(&mut sum.saturation_windows, wl, now);
         } else if !saturated && w.saturated {
             w.saturated = false;
-            close_window(&mut w.sum.saturation_windows, now, false);
+            close_window(&mut sum.saturation_windows, now, false);
         }
     }
 
@@ -346,12 +366,13 @@ impl<'a> Recorder<'a> {
         let sn = &mut self.subnets[f.subnet as usize];
         sn.failed_attempts += n;
         let w = &mut self.wls[f.workload as usize];
+        let b = &mut self.books[f.workload as usize];
         // Most failed attempts are retries that nothing keeps (the firsts are set, the log is
         // full or off): build the record, message and all, only when something keeps it.
         let keep = log_room
             || sn.first_exhaustion.is_none()
             || self.first_exhaustion.is_none()
-            || w.sum.first_exhaustion.is_none();
+            || b.sum.first_exhaustion.is_none();
         let ev = keep.then(|| ExhaustionEvent {
             time_ms: now,
             subnet: f.subnet as usize,
@@ -370,23 +391,23 @@ impl<'a> Recorder<'a> {
             for first in [
                 &mut sn.first_exhaustion,
                 &mut self.first_exhaustion,
-                &mut w.sum.first_exhaustion,
+                &mut b.sum.first_exhaustion,
             ] {
                 if first.is_none() {
                     *first = Some(ev.clone());
                 }
             }
         }
-        w.sum.failed_attempts += n;
+        b.sum.failed_attempts += n;
         if !w.window_open {
             w.window_open = true;
-            open_window(&mut w.sum.failure_windows, f.workload, now);
-            outcome::see_short(&mut w.sum, w.running, w.pending);
+            open_window(&mut b.sum.failure_windows, f.workload, now);
+            outcome::see_short(&mut b.sum, w.running, w.pending);
         }
-        if let (Some(d), Unit::Revision(n)) = (w.deploy.as_mut(), f.unit) {
+        if let (Some(d), Unit::Revision(n)) = (b.deploy.as_mut(), f.unit) {
             if d.revision == n && !d.failed {
                 d.failed = true;
-                w.sum.deploy_failures.push(DeployFailure {
+                b.sum.deploy_failures.push(DeployFailure {
                     time_ms: now,
                     workload: f.workload as usize,
                     revision: n,
@@ -414,14 +435,15 @@ impl<'a> Recorder<'a> {
         let w = &mut self.wls[wl as usize];
         if w.window_open && w.pending == 0 {
             w.window_open = false;
-            close_window(&mut w.sum.failure_windows, now, false);
+            close_window(&mut self.books[wl as usize].sum.failure_windows, now, false);
         }
     }
 
     /// A swap at `now` created `revision`: watch its deploy until its rollout is done and it
     /// has nothing pending.
     pub(crate) fn watch_deploy(&mut self, now: u64, wl: u32, revision: u32, rollout_done: bool) {
-        self.wls[wl as usize].deploy = Some(DeployWatch {
+        self.wls[wl as usize].watching = true;
+        self.books[wl as usize].deploy = Some(DeployWatch {
             swap_ms: now,
             revision,
             rollout_done,
@@ -431,7 +453,7 @@ impl<'a> Recorder<'a> {
 
     /// `wl`'s rollout completed.
     pub(crate) fn rollout_done(&mut self, wl: u32) {
-        if let Some(d) = self.wls[wl as usize].deploy.as_mut() {
+        if let Some(d) = self.books[wl as usize].deploy.as_mut() {
             d.rollout_done = true;
         }
     }
@@ -440,9 +462,13 @@ impl<'a> Recorder<'a> {
     /// revision has nothing pending.
     pub(crate) fn check_deploy(&mut self, wl: u32, nothing_pending: impl FnOnce(u32) -> bool) {
         let w = &mut self.wls[wl as usize];
-        if let Some(d) = w.deploy {
+        if !w.watching {
+            return;
+        }
+        let b = &mut self.books[wl as usize];
+        if let Some(d) = b.deploy {
             if d.rollout_done && nothing_pending(d.revision) {
-                w.deploy = None;
+                (b.deploy, w.watching) = (None, false);
             }
         }
     }
@@ -494,18 +520,19 @@ impl<'a> Recorder<'a> {
                 demand_mbps: w.demand_mbps,
                 capacity_mbps: w.capacity_mbps,
             };
-            if w.last_row.is_some_and(|l| l.same_values(&row)) {
+            let last = &mut self.last_rows[wl as usize];
+            if w.has_row && last.same_values(&row) {
                 continue;
             }
-            w.last_row = Some(row);
+            (*last, w.has_row) = (row, true);
             w.peak_held = w.peak_held.max(row.held());
             w.peak_blocks = w.peak_blocks.max(row.reserved_blocks);
             w.peak_running = w.peak_running.max(row.running);
             if w.window_open {
-                outcome::see_short(&mut w.sum, row.running, row.pending);
+                outcome::see_short(&mut self.books[wl as usize].sum, row.running, row.pending);
             }
             if keep_wls {
-                w.rows.push(row);
+                self.books[wl as usize].rows.push(row);
             }
             if let Some(sink) = self.sink.as_mut() {
                 sink.workload_row(wl as usize, &row);
@@ -519,8 +546,9 @@ impl<'a> Recorder<'a> {
     /// Closes open windows at `end` and computes the summaries.
     pub(crate) fn finish(self, end: u64, run: RunFacts<'_>) -> Output {
         let mut workloads = Vec::with_capacity(self.wls.len());
-        for (w, spec) in self.wls.into_iter().zip(run.workloads) {
-            let mut sum = w.sum;
+        let books = self.books.into_iter();
+        for ((w, b), spec) in self.wls.into_iter().zip(books).zip(run.workloads) {
+            let mut sum = b.sum;
             (sum.n_started, sum.unmet_instance_ms) = (w.n_started, w.unmet_ms);
             if w.window_open {
                 close_window(&mut sum.failure_windows, end, true);
@@ -535,7 +563,7 @@ impl<'a> Recorder<'a> {
                 name: spec.name.clone(),
                 kind: spec.tag(),
                 subnet: spec.subnet,
-                rows: w.rows,
+                rows: b.rows,
                 summary: sum,
             });
         }

@@ -76,8 +76,12 @@ impl Simulation<'_> {
         };
         self.rec.requested(wl);
         let epoch = self.requests[id as usize].epoch;
-        self.queue
-            .push_lane(Lane::Now, self.now, Ev::Attempt { req: id, epoch });
+        if self.fusion.on {
+            self.fusion.requests.push((id, epoch));
+        } else {
+            self.queue
+                .push_lane(Lane::Now, self.now, Ev::Attempt { req: id, epoch });
+        }
         id
     }
 
@@ -172,7 +176,7 @@ impl Simulation<'_> {
                 workload,
             });
         }
-        self.rec.touch_subnet(subnet);
+        self.touch_subnet(subnet);
     }
 
     fn started(&mut self, req: u32, inst: u32, owner: u32, subnet: u32, k: u32, task: u32) {
@@ -194,6 +198,8 @@ impl Simulation<'_> {
         self.rec.started(wl, k);
         let spec = &self.input.workloads[wl as usize].kind;
         match (&mut self.wls[wl as usize].state, spec) {
+            // A service's start reads its own state only, not the input's record.
+            (KindState::Scaled(svc), _) => svc.started(unit_idx, req, inst),
             (KindState::Job(job), Kind::Job(j)) => {
                 job.started(unit_idx);
                 let dur = match &j.executions[unit_idx as usize].durations {
@@ -207,10 +213,9 @@ impl Simulation<'_> {
                 self.queue
                     .push(self.now.saturating_add(dur), Ev::TaskDone { inst, epoch });
             }
-            (KindState::Scaled(svc), _) => svc.started(unit_idx, req, inst),
             (KindState::Job(_) | KindState::Connector(_), _) => {}
         }
-        self.rec.touch_subnet(subnet);
+        self.touch_subnet(subnet);
         if self.rec.lifecycle() {
             let addrs = self.addrs(subnet, &self.instances[inst as usize].holding);
             let (time_ms, unit) = (self.now, self.unit(wl, unit_idx));

@@ -7,12 +7,16 @@
 //! execution starts) only updates state and marks its workload dirty; the single `Evaluate`
 //! event of that millisecond then walks dirty workloads in declaration order and applies what
 //! each kind asks for; each request is an `Attempt` event (class `Start`) that asks the
-//! allocator for addresses, and on failure records an exhaustion and schedules its own retry.
+//! allocator for addresses, and on failure records an exhaustion and schedules its own retry
+//! (where that gives the same run, a workload's attempts run right after its evaluation:
+//! [`fused`]).
 //! Before time moves on, the recorder closes the millisecond; in debug builds the allocator
 //! audits every touched subnet after every event.
 
 mod apply;
+mod fused;
 mod retry;
+mod wl;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -27,6 +31,7 @@ use crate::params::{BlockScope, Params};
 use crate::queue::{Ev, EventQueue};
 use crate::recorder::{Recorder, RowSink, SubnetInfo};
 use crate::subnet::{SubnetLayout, layout};
+use wl::Wl;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum InstState {
@@ -61,19 +66,6 @@ struct Request {
     alive: bool,
     /// The retry segment it waits in, if any.
     seg: u32,
-}
-
-/// A workload's place in the run: its subnet, addresses per start, retention, own owner,
-/// latest raw demand, and its kind's state machine.
-#[derive(Debug)]
-struct Wl {
-    subnet: u32,
-    ips: u32,
-    retention_ms: u64,
-    owner: u32,
-    raw_demand: u32,
-    dirty: bool,
-    state: KindState,
 }
 
 /// The subnets of a checked input, laid out: what [`Simulation::prepared`] runs on, so that
@@ -132,6 +124,7 @@ pub struct Simulation<'a> {
     requests: Vec<Request>,
     free_requests: Vec<u32>,
     dirty: Vec<u32>,
+    raw: Vec<wl::Raw>,
     eval_at: Option<u64>,
     actions: Vec<Action>,
     timers: Vec<Timer>,
@@ -145,6 +138,7 @@ pub struct Simulation<'a> {
     counts: crate::bench_api::Counts,
     /// A start failed on the subnet of `RunOptions::stop_at_first_failed_start`.
     stopped: bool,
+    fusion: fused::Fusion,
 }
 
 impl<'a> Simulation<'a> {
@@ -197,15 +191,7 @@ impl<'a> Simulation<'a> {
                 Kind::Job(_) => KindState::Job(JobState::default()),
                 Kind::Connector(_) => KindState::Connector(ConnectorState::default()),
             };
-            wls.push(Wl {
-                subnet,
-                ips,
-                retention_ms,
-                owner,
-                raw_demand: 0,
-                dirty: false,
-                state,
-            });
+            wls.push(Wl::new(w, subnet, (ips, retention_ms), owner, state));
         }
         let mut sim = Simulation {
             input,
@@ -221,6 +207,7 @@ impl<'a> Simulation<'a> {
             requests: Vec::new(),
             free_requests: Vec::new(),
             dirty: Vec::new(),
+            raw: input.workloads.iter().map(wl::Raw::new).collect(),
             eval_at: None,
             actions: Vec::new(),
             timers: Vec::new(),
@@ -230,6 +217,7 @@ impl<'a> Simulation<'a> {
             freed: 0,
             counts: Default::default(),
             stopped: false,
+            fusion: fused::Fusion::new(input),
             feed: {
                 let merged = Merged::new(SpecFeed::new(&input.workloads));
                 match stream {
@@ -320,9 +308,7 @@ impl<'a> Simulation<'a> {
             if self.stopped {
                 break;
             }
-            let pending = self.queue.len();
-            self.peak_pending = self.peak_pending.max(pending);
-            self.counts.pending_sum += pending as u64;
+            self.count_pending();
             if cfg!(debug_assertions) {
                 for &s in self.rec.touched_subnets() {
                     self.alloc.audit(s);
@@ -383,13 +369,8 @@ impl<'a> Simulation<'a> {
     }
 
     fn set_demand(&mut self, p: FeedPoint) {
-        let has_demand = self
-            .input
-            .workloads
-            .get(p.workload)
-            .is_some_and(|w| w.kind.demand().is_some());
-        if has_demand {
-            self.wls[p.workload].raw_demand = p.instances;
+        if let Some(r) = self.raw.get_mut(p.workload).filter(|r| r.has_demand) {
+            r.demand = p.instances;
             self.mark_dirty(p.workload as u32);
         }
     }
@@ -489,9 +470,9 @@ impl<'a> Simulation<'a> {
     }
 
     fn mark_dirty(&mut self, wl: u32) {
-        let w = &mut self.wls[wl as usize];
-        if !w.dirty {
-            w.dirty = true;
+        let r = &mut self.raw[wl as usize];
+        if !r.dirty {
+            r.dirty = true;
             self.dirty.push(wl);
         }
         if self.eval_at != Some(self.now) {
@@ -507,10 +488,15 @@ impl<'a> Simulation<'a> {
     fn evaluate(&mut self) {
         let mut dirty = std::mem::take(&mut self.dirty);
         dirty.sort_unstable();
+        self.begin_fusion();
         for &wl in &dirty {
-            self.wls[wl as usize].dirty = false;
+            self.raw[wl as usize].dirty = false;
             self.evaluate_one(wl);
+            if self.fusion.on {
+                self.fused_attempts();
+            }
         }
+        self.end_fusion();
         dirty.clear();
         self.dirty = dirty;
     }
@@ -519,15 +505,15 @@ impl<'a> Simulation<'a> {
         let kind = &self.input.workloads[wl as usize].kind;
         let mut actions = std::mem::take(&mut self.actions);
         let w = &mut self.wls[wl as usize];
-        let demand = w.raw_demand;
+        let demand = self.raw[wl as usize].demand;
+        // `Scaled::clamp`, from the workload's own record.
+        let (lo, hi) = w.clamp;
+        let clamp = |n: u32| n.min(hi).max(lo);
         match (&mut w.state, kind) {
-            (KindState::Scaled(svc), Kind::Service(s) | Kind::WorkerPool(s)) => {
-                if s.observed.is_empty() {
-                    svc.evaluate(s.clamp(demand), None, &mut actions);
-                } else {
-                    svc.evaluate(0, Some(&|n| s.clamp(n)), &mut actions);
-                }
+            (KindState::Scaled(svc), _) if w.observed => {
+                svc.evaluate(0, Some(&clamp), &mut actions)
             }
+            (KindState::Scaled(svc), _) => svc.evaluate(clamp(demand), None, &mut actions),
             (KindState::Job(job), Kind::Job(_)) => job.evaluate(&mut actions),
             (KindState::Connector(c), Kind::Connector(cs)) => {
                 let add = c.evaluate(cs, demand).add;
@@ -543,7 +529,7 @@ impl<'a> Simulation<'a> {
                     .connector_demand(self.now, wl, [demand, carried], saturated);
             }
             // A workload's state is built from its kind, so the kinds always match.
-            (KindState::Scaled(_) | KindState::Job(_) | KindState::Connector(_), _) => {}
+            (KindState::Job(_) | KindState::Connector(_), _) => {}
         }
         self.apply(wl, &mut actions);
         self.actions = actions;

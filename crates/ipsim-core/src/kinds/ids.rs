@@ -5,6 +5,7 @@
 
 /// An ordered list of ids; more than `INLINE` move to a heap buffer.
 #[derive(Debug, Clone)]
+#[repr(C)]
 pub(crate) struct Ids<const INLINE: usize> {
     len: usize,
     inline: [u32; INLINE],
@@ -70,6 +71,23 @@ impl<const INLINE: usize> Ids<INLINE> {
         self.len += 1;
     }
 
+    /// Removes the last occurrence of `id`, if any, keeping the order of the others.
+    pub(crate) fn remove_last(&mut self, id: u32) {
+        let Some(pos) = self.as_slice().iter().rposition(|&x| x == id) else {
+            return;
+        };
+        if self.len <= INLINE {
+            self.inline.copy_within(pos + 1..self.len, pos);
+        } else {
+            self.spill.remove(pos);
+            if self.len == INLINE + 1 {
+                self.inline.copy_from_slice(&self.spill);
+                self.spill.clear();
+            }
+        }
+        self.len -= 1;
+    }
+
     /// Keeps the ids for which `keep` is true, in order.
     pub(crate) fn retain(&mut self, mut keep: impl FnMut(u32) -> bool) {
         if self.len <= INLINE {
@@ -106,6 +124,15 @@ mod tests {
             x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
             if x % 7 < 3 {
                 assert_eq!(ids.pop(), v.pop(), "step {step}");
+            } else if x % 11 == 0 {
+                let id = v
+                    .get((x >> 4) as usize % v.len().max(1))
+                    .copied()
+                    .unwrap_or(step);
+                ids.remove_last(id);
+                if let Some(pos) = v.iter().rposition(|&x| x == id) {
+                    v.remove(pos);
+                }
             } else if x % 5 == 0 {
                 let m = (x >> 8) % 3 + 2;
                 ids.retain(|id| id % m != 0);

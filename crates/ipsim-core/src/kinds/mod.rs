@@ -60,6 +60,9 @@ pub(crate) enum Timer {
 
 /// The state of one workload, by kind. Worker pools have revisions like services.
 #[derive(Debug)]
+// Services are the many workloads of a large run: their newest revision is kept inline so
+// that a sweep reads it with the workload's record, and the other kinds pay its size.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum KindState {
     /// A service or worker pool.
     Scaled(ServiceState),

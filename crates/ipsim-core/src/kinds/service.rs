@@ -8,19 +8,90 @@ use crate::input::Swap;
 use crate::share::Share;
 
 /// One revision: its owner of blocks (revision scope), traffic share, instances and requests.
+/// What an evaluation reads comes first (`repr(C)`): the share, the observed count and the
+/// lists' lengths share the record's first two cache lines.
 #[derive(Debug, Clone)]
+#[repr(C)]
 pub(crate) struct Revision {
+    share: Share,
+    /// Its own observed count (observed revisions only).
+    observed: u32,
     /// 1 for the first revision.
     pub(crate) number: u32,
     /// Its own owner under revision scope, else `NONE`.
     pub(crate) owner: u32,
-    share: Share,
-    /// Its own observed count (observed revisions only).
-    observed: u32,
+    /// Request ids in request order (inline up to 4: a start reads them with the revision).
+    pending: Ids<4>,
     /// Instance ids in start order (inline up to 16: read with the revision itself).
     running: Ids<16>,
-    /// Request ids in request order.
-    pending: Vec<u32>,
+}
+
+impl Default for Revision {
+    fn default() -> Self {
+        Revision {
+            share: Share::ZERO,
+            observed: 0,
+            number: 0,
+            owner: 0,
+            running: Ids::default(),
+            pending: Ids::default(),
+        }
+    }
+}
+
+/// A service's revisions by index, the newest kept inline: the evaluation reads it with the
+/// workload's own record instead of following a pointer to a heap buffer (in a run of many
+/// services, a cache miss per service and sweep). Older revisions, active during a rollout
+/// or retired, are in a vector.
+#[derive(Debug, Default)]
+#[repr(C)]
+struct Revisions {
+    len: usize,
+    newest: Revision,
+    older: Vec<Revision>,
+}
+
+impl Revisions {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn push(&mut self, r: Revision) {
+        let old = std::mem::replace(&mut self.newest, r);
+        if self.len > 0 {
+            self.older.push(old);
+        }
+        self.len += 1;
+    }
+
+    fn get_mut(&mut self, i: usize) -> Option<&mut Revision> {
+        if i + 1 == self.len {
+            Some(&mut self.newest)
+        } else {
+            self.older.get_mut(i)
+        }
+    }
+}
+
+impl std::ops::Index<usize> for Revisions {
+    type Output = Revision;
+    fn index(&self, i: usize) -> &Revision {
+        if i + 1 == self.len {
+            &self.newest
+        } else {
+            &self.older[i]
+        }
+    }
+}
+
+impl std::ops::IndexMut<usize> for Revisions {
+    fn index_mut(&mut self, i: usize) -> &mut Revision {
+        if i + 1 == self.len {
+            &mut self.newest
+        } else {
+            &mut self.older[i]
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -43,12 +114,14 @@ pub(crate) struct Swapped {
     pub(crate) previous_completed: bool,
 }
 
-/// A service's or worker pool's revisions and rollout.
+/// A service's or worker pool's revisions and rollout, what an evaluation reads first
+/// (`repr(C)`): it reads them in the order laid out.
 #[derive(Debug, Default)]
+#[repr(C)]
 pub(crate) struct ServiceState {
-    revisions: Vec<Revision>,
     /// Revisions that may still have traffic or instances, oldest first.
     active: Ids<4>,
+    revisions: Revisions,
     rollout: Option<Rollout>,
     rollout_gen: u32,
     swap_cursor: usize,
@@ -70,7 +143,7 @@ impl ServiceState {
             share,
             observed: 0,
             running: Ids::default(),
-            pending: Vec::new(),
+            pending: Ids::default(),
         });
         self.active.push(idx);
         idx
@@ -119,9 +192,7 @@ impl ServiceState {
     /// Request `req` of revision `r` started as instance `inst`.
     pub(crate) fn started(&mut self, r: u32, req: u32, inst: u32) {
         let rv = &mut self.revisions[r as usize];
-        if let Some(pos) = rv.pending.iter().rposition(|&x| x == req) {
-            rv.pending.remove(pos);
-        }
+        rv.pending.remove_last(req);
         rv.running.push(inst);
     }
 
@@ -269,7 +340,7 @@ impl ServiceState {
                 // Give a retired revision's memory back, so that memory follows live
                 // revisions, not the number of deploys so far.
                 rv.running = Ids::default();
-                rv.pending = Vec::new();
+                rv.pending = Ids::default();
             }
             keep
         });

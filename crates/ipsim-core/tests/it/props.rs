@@ -200,6 +200,55 @@ proptest! {
         let one_by_one = simulate(&input).unwrap();
         prop_assert_eq!(grouped, one_by_one);
     }
+
+    /// Services alone under a fixed retention run each one's start attempts right after its
+    /// own evaluation (engine/fused.rs); the lifecycle log keeps the model's two sweeps. Both
+    /// give the same rows, summaries, counts and failures in the same order, through
+    /// exhaustion, retries, swaps and several subnets.
+    #[test]
+    fn fused_attempts_equal_two_sweeps(input in input(), demand_x in 1u32..6) {
+        let mut input = input;
+        input.workloads.retain(|w| !matches!(w.kind, Kind::Job(_)));
+        prop_assume!(!input.workloads.is_empty());
+        input.params.retention = Retention::Fixed;
+        for w in &mut input.workloads {
+            if let Kind::Service(s) | Kind::WorkerPool(s) = &mut w.kind {
+                for p in &mut s.demand {
+                    p.instances *= demand_x;
+                }
+            }
+        }
+        let (two_sweeps, order) = run_in_order(&input);
+        input.options.log_lifecycle = false;
+        let (mut fused, fused_order) = run_in_order(&input);
+        prop_assert_eq!(fused_order, order, "the order rows reach a sink");
+        let lifecycle = |e: &LogEvent| !matches!(e, LogEvent::Exhaustion(_) | LogEvent::TaskFailed { .. });
+        let mut expected = two_sweeps;
+        expected.log.retain(|e| !lifecycle(e));
+        fused.log_dropped = expected.log_dropped;
+        prop_assert_eq!(fused, expected);
+    }
+}
+
+/// Every row as a sink receives it, in order: (subnet or `usize::MAX - workload`, time).
+#[derive(Default)]
+struct Order(Vec<(usize, u64)>);
+
+impl ipsim_core::RowSink for Order {
+    fn subnet_row(&mut self, subnet: usize, row: &ipsim_core::SubnetRow) {
+        self.0.push((subnet, row.time_ms));
+    }
+    fn workload_row(&mut self, workload: usize, row: &ipsim_core::WorkloadRow) {
+        self.0.push((usize::MAX - workload, row.time_ms));
+    }
+}
+
+fn run_in_order(input: &SimInput) -> (ipsim_core::Output, Vec<(usize, u64)>) {
+    let mut order = Order::default();
+    let mut sim = ipsim_core::Simulation::new(input).unwrap();
+    sim.set_sink(&mut order);
+    let out = sim.run();
+    (out, order.0)
 }
 
 /// Extreme parameters: the core never panics (debug builds panic on any arithmetic overflow)
