@@ -766,6 +766,24 @@ impl Report {
                 return Err(e);
             }
         }
+        // Each format names its files by one digest: CRC-32 since format 5, FNV-1a before.
+        if let Some(run) = &r.run {
+            let (want, key) = if r.format >= 5 {
+                (true, "crc32")
+            } else {
+                (false, "fnv1a64")
+            };
+            for (name, f) in &run.files {
+                if matches!(f.digest, stamp::Digest::Crc32(_)) != want {
+                    return Err(format!(
+                        "{}: run.files.{name} has no `{key}`, the digest of report format {}: \
+                         the report was edited",
+                        path.display(),
+                        r.format
+                    ));
+                }
+            }
+        }
         Ok(r)
     }
 }

@@ -552,6 +552,17 @@ fn chart_still_checks_a_folder_of_report_format_4_with_its_fnv1a_digests() {
         h.update(&std::fs::read(out.join(name)).unwrap());
         f["fnv1a64"] = h.hex().into();
     }
+    // A format-5 report naming FNV-1a digests was edited: it is refused, not checked.
+    r["format"] = 5.into();
+    std::fs::write(&p, serde_json::to_string_pretty(&r).unwrap()).unwrap();
+    let c = ipsim(&["chart", out.to_str().unwrap()]);
+    let stderr = text(&c.stderr);
+    assert_eq!(c.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("run.files.occupancy.csv has no `crc32`, the digest of report format 5"),
+        "{stderr}"
+    );
+    r["format"] = 4.into();
     std::fs::write(&p, serde_json::to_string_pretty(&r).unwrap()).unwrap();
     let c = ipsim(&["chart", out.to_str().unwrap()]);
     assert_eq!(c.status.code(), Some(0), "{}", text(&c.stderr));
