@@ -131,15 +131,19 @@ pub struct Scaled {
 }
 
 impl Scaled {
-    /// The demand clamp: `[min_instances, min(max_instances, quota)]` (the quota wins over
-    /// `min_instances`).
-    pub fn clamp(&self, instances: u32) -> u32 {
+    /// The clamp's bounds `[min_instances, min(max_instances, quota)]`: the quota wins.
+    pub fn bounds(&self) -> (u32, u32) {
         let hi = self
             .max_instances
             .unwrap_or(u32::MAX)
             .min(self.quota.unwrap_or(u32::MAX));
-        instances.min(hi).max(self.min_instances.min(hi))
+        (self.min_instances.min(hi), hi)
     }
+}
+
+/// The demand clamp: `instances` within the bounds of [`Scaled::bounds`].
+pub fn clamp_within((lo, hi): (u32, u32), instances: u32) -> u32 {
+    instances.min(hi).max(lo)
 }
 
 /// What a job has: executions, and the quota that caps each execution's parallelism.

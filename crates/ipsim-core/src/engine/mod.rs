@@ -506,9 +506,9 @@ impl<'a> Simulation<'a> {
         let mut actions = std::mem::take(&mut self.actions);
         let w = &mut self.wls[wl as usize];
         let demand = self.raw[wl as usize].demand;
-        // `Scaled::clamp`, from the workload's own record.
-        let (lo, hi) = w.clamp;
-        let clamp = |n: u32| n.min(hi).max(lo);
+        // The clamp, with the bounds kept in the workload's own record.
+        let bounds = w.clamp;
+        let clamp = |n: u32| crate::input::clamp_within(bounds, n);
         match (&mut w.state, kind) {
             (KindState::Scaled(svc), _) if w.observed => {
                 svc.evaluate(0, Some(&clamp), &mut actions)

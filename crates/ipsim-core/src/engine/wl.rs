@@ -30,7 +30,7 @@ impl Raw {
 #[derive(Debug)]
 #[repr(C)]
 pub(super) struct Wl {
-    /// A service's or worker pool's clamp `(min, max)` (see `Scaled::clamp`), and whether
+    /// A service's or worker pool's clamp bounds (`Scaled::bounds`), and whether
     /// it replays observed revisions.
     pub(super) clamp: (u32, u32),
     pub(super) observed: bool,
@@ -51,11 +51,7 @@ impl Wl {
         state: KindState,
     ) -> Self {
         let (clamp, observed) = match &w.kind {
-            Kind::Service(s) | Kind::WorkerPool(s) => {
-                let hi = s.max_instances.unwrap_or(u32::MAX);
-                let hi = hi.min(s.quota.unwrap_or(u32::MAX));
-                ((s.min_instances.min(hi), hi), !s.observed.is_empty())
-            }
+            Kind::Service(s) | Kind::WorkerPool(s) => (s.bounds(), !s.observed.is_empty()),
             Kind::Job(_) | Kind::Connector(_) => ((0, u32::MAX), false),
         };
         Wl {
