@@ -333,15 +333,7 @@ fn report_json_and_the_csvs_carry_one_run_id_that_chart_checks() {
 
 #[test]
 fn chart_refuses_nan_and_infinite_counts() {
-    let out = tmp("nan").join("out");
-    let o = ipsim(&[
-        "run",
-        "scenarios/revision-swap-tight.json",
-        "--no-chart",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = tight_run("nan");
     // A report without its run stamp (as older ipsim wrote) and a CSV edited by hand.
     let p = out.join("report.json");
     let mut r: serde_json::Value =
@@ -377,15 +369,7 @@ fn chart_refuses_nan_and_infinite_counts() {
 
 #[test]
 fn chart_says_an_empty_csv_is_empty() {
-    let out = tmp("empty-csv").join("out");
-    let o = ipsim(&[
-        "run",
-        "scenarios/revision-swap-tight.json",
-        "--no-chart",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = tight_run("empty-csv");
     // Without the run stamp, which would refuse it first.
     let p = out.join("report.json");
     let mut r: serde_json::Value =
@@ -500,15 +484,7 @@ fn each_failure_window_is_written_once_and_subnets_and_workloads_name_theirs_by_
 
 #[test]
 fn chart_refuses_a_report_of_an_older_format_naming_both_formats() {
-    let out = tmp("old-format").join("out");
-    let o = ipsim(&[
-        "run",
-        "scenarios/revision-swap-tight.json",
-        "--no-chart",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = tight_run("old-format");
     let p = out.join("report.json");
     let raw = std::fs::read_to_string(&p).unwrap();
     std::fs::write(&p, raw.replacen("\"format\": 5,", "\"format\": 3,", 1)).unwrap();
@@ -529,15 +505,7 @@ fn chart_refuses_a_report_of_an_older_format_naming_both_formats() {
 
 #[test]
 fn chart_still_checks_a_folder_of_report_format_4_with_its_fnv1a_digests() {
-    let out = tmp("format-4").join("out");
-    let o = ipsim(&[
-        "run",
-        "scenarios/revision-swap-tight.json",
-        "--no-chart",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = tight_run("format-4");
     // The folder as the previous ipsim wrote it: format 4, each CSV named by its FNV-1a 64.
     let p = out.join("report.json");
     let mut r: serde_json::Value =
@@ -581,4 +549,18 @@ fn chart_still_checks_a_folder_of_report_format_4_with_its_fnv1a_digests() {
         "{stderr}"
     );
     assert!(!out.join("occupancy.png").exists());
+}
+
+/// The tight revision swap run without a chart into `tmp(name)/out`, which it returns.
+fn tight_run(name: &str) -> std::path::PathBuf {
+    let out = tmp(name).join("out");
+    let o = ipsim(&[
+        "run",
+        "scenarios/revision-swap-tight.json",
+        "--no-chart",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    out
 }
