@@ -107,10 +107,14 @@ impl DemandFeed for SyntheticTrace {
     }
 }
 
-/// Runs the reference replay and returns the core's output.
-pub fn run_replay(n_services: usize, days: u64, seed: u64) -> ipsim_core::Output {
-    let (input, mut trace) = synthetic_replay(n_services, days, seed);
-    ipsim_core::Simulation::with_feed(&input, &mut trace)
-        .expect("valid")
-        .run()
+/// Runs the reference replay of `n_services` for `minutes` on `prefix_for(n_services)` once,
+/// and returns the core's output and its exact counts.
+pub fn run_replay_counted(
+    n_services: usize,
+    minutes: u64,
+) -> (ipsim_core::Output, ipsim_core::bench_api::Counts) {
+    let (input, mut trace) = synthetic_replay_on(n_services, minutes, 92, prefix_for(n_services));
+    ipsim_core::bench_api::run_counted(
+        ipsim_core::Simulation::with_feed(&input, &mut trace).expect("valid"),
+    )
 }

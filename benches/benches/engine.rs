@@ -14,7 +14,7 @@ use std::collections::BinaryHeap;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use ipsim_benches::{prefix_for, synthetic_replay, synthetic_replay_on};
 use ipsim_core::Simulation;
-use ipsim_core::bench_api::{Allocator, Counts, Queue, run_counted};
+use ipsim_core::bench_api::{Allocator, Queue};
 
 /// A cheap deterministic delay stream (xorshift), the same for every queue compared.
 struct Delays(u64);
@@ -117,12 +117,6 @@ fn allocator(c: &mut Criterion) {
     g.finish();
 }
 
-/// Runs the reference replay once and returns its output and the engine's exact counts.
-fn counted(n_services: usize, minutes: u64) -> (ipsim_core::Output, Counts) {
-    let (input, mut trace) = synthetic_replay_on(n_services, minutes, 92, prefix_for(n_services));
-    run_counted(Simulation::with_feed(&input, &mut trace).expect("valid"))
-}
-
 /// The acceptance figures of the primitives: the full replay (1,000 services, 7 days, /16)
 /// beside a bare BinaryHeap holding as many entries as the replay's queue holds on average
 /// (pop one, push one), in one group and one run. Criterion's throughput for the replay is
@@ -131,7 +125,7 @@ fn counted(n_services: usize, minutes: u64) -> (ipsim_core::Output, Counts) {
 /// never enter the queue (`..._events`, the old labelled throughput). For the heap it is one
 /// hold (one pop and one push).
 fn replay_vs_heap(c: &mut Criterion) {
-    let (out, counts) = counted(1_000, 7 * 1440);
+    let (out, counts) = ipsim_benches::run_replay_counted(1_000, 7 * 1440);
     let handled = counts.pops - 1;
     let n = (counts.pending_sum / handled) as usize;
     let changes = counts.state_changes(out.summary.failed_attempts);
@@ -179,7 +173,7 @@ fn replay_scaling(c: &mut Criterion) {
     let mut g = c.benchmark_group("replay_scaling");
     g.sample_size(10);
     for n in [300usize, 3_000, 30_000] {
-        let (out, counts) = counted(n, MINUTES);
+        let (out, counts) = ipsim_benches::run_replay_counted(n, MINUTES);
         let changes = counts.state_changes(out.summary.failed_attempts);
         eprintln!(
             "{n} services, {MINUTES} min on a /{}: {changes} state changes ({counts:?}, \

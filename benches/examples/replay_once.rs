@@ -3,18 +3,12 @@
 //! With SERVICES (default 1,000) the subnet is `prefix_for(SERVICES)` (a /16 for 1,000);
 //! MINUTES, if given, replaces DAYS as the length.
 
-use ipsim_benches::{prefix_for, synthetic_replay_on};
-use ipsim_core::Simulation;
-use ipsim_core::bench_api::run_counted;
-
 fn main() {
     let arg = |i: usize| std::env::args().nth(i).and_then(|d| d.parse::<u64>().ok());
     let days = arg(1).unwrap_or(7);
     let services = arg(2).unwrap_or(1000) as usize;
     let minutes = arg(3).unwrap_or(days * 1440);
-    let (input, mut trace) = synthetic_replay_on(services, minutes, 92, prefix_for(services));
-    let sim = Simulation::with_feed(&input, &mut trace).expect("valid");
-    let (out, c) = run_counted(sim);
+    let (out, c) = ipsim_benches::run_replay_counted(services, minutes);
     println!(
         "{} events, peak held {}, peak pending events {}",
         out.n_events, out.summary.peak_held, out.peak_pending_events
