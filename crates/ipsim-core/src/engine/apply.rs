@@ -327,19 +327,10 @@ impl Simulation<'_> {
                 } else {
                     Lane::ServiceExpire
                 };
-                let i = &mut self.instances[inst as usize];
-                let r = Retained {
-                    workload: wl,
-                    owner: i.owner,
-                    subnet,
-                    n_addrs: n,
-                    holding: std::mem::take(&mut i.holding),
-                };
-                i.state = InstState::Dead;
-                i.epoch = i.epoch.wrapping_add(1);
-                self.free_instances.push(inst);
+                let due = at(max);
+                let r = self.retire(inst, wl, subnet, n);
                 self.queue
-                    .push_retained(lane, at(max), Ev::Expire { inst, epoch }, r);
+                    .push_retained(lane, due, Ev::Expire { inst, epoch }, r);
             }
             Retention::Uniform => {
                 let at = at(retention_ms);
@@ -355,21 +346,30 @@ impl Simulation<'_> {
             self.free_retained(&r);
             return;
         }
-        let i = &mut self.instances[inst as usize];
+        let i = &self.instances[inst as usize];
         if i.epoch != epoch || i.state != InstState::Retained {
             return;
         }
+        let (wl, n) = (i.workload, i.n_addrs);
+        let r = self.retire(inst, wl, self.wls[wl as usize].subnet, n);
+        self.free_retained(&r);
+    }
+
+    /// Instance `inst` (of `wl` on `subnet`, holding `n` addresses) gives its record back:
+    /// what its retention frees, for [`Self::free_retained`].
+    fn retire(&mut self, inst: u32, wl: u32, subnet: u32, n: u32) -> Retained {
+        let i = &mut self.instances[inst as usize];
         let r = Retained {
-            workload: i.workload,
+            workload: wl,
             owner: i.owner,
-            subnet: self.wls[i.workload as usize].subnet,
-            n_addrs: i.n_addrs,
+            subnet,
+            n_addrs: n,
             holding: std::mem::take(&mut i.holding),
         };
         i.state = InstState::Dead;
         i.epoch = i.epoch.wrapping_add(1);
         self.free_instances.push(inst);
-        self.free_retained(&r);
+        r
     }
 
     /// A retention ends: its addresses become free, and blocks left wholly free are released
