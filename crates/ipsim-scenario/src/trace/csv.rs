@@ -238,20 +238,8 @@ impl Clock {
 
     fn time(&mut self, field: &str) -> Result<u64, String> {
         // The common cases once the kind is known: `2025-01-01T00:00:00Z` and whole ms.
-        if self.kind == Some(true) {
-            if let (Some(ms), Some(start)) = (utc_seconds_ms(field.as_bytes()), self.start_ms) {
-                if let Ok(t) = u64::try_from(ms - start) {
-                    return Ok(t);
-                }
-            }
-        } else if self.kind == Some(false)
-            && !field.is_empty()
-            && field.len() < 19
-            && field.bytes().all(|b| b.is_ascii_digit())
-        {
-            if let Ok(ms) = field.parse() {
-                return Ok(ms);
-            }
+        if let Some(t) = self.quick(field.as_bytes()) {
+            return Ok(t);
         }
         let offset = Duration::parse(field);
         let is_offset = offset.is_ok();
@@ -379,16 +367,14 @@ impl Value {
 }
 
 fn parse_value(text: &str) -> Result<Value, String> {
-    if !text.is_empty() && text.len() <= 18 && text.bytes().all(|b| b.is_ascii_digit()) {
-        if let Ok(n) = text.parse::<u64>() {
-            if n > MAX_VALUE {
-                return Err(format!(
-                    "{} is absurdly large (at most {MAX_VALUE})",
-                    short(text)
-                ));
-            }
-            return Ok(Value::Int(n));
+    if let Some(n) = digits(text.as_bytes(), 18) {
+        if n > MAX_VALUE {
+            return Err(format!(
+                "{} is absurdly large (at most {MAX_VALUE})",
+                short(text)
+            ));
         }
+        return Ok(Value::Int(n));
     }
     let value = Exact::parse(text).map_err(|e| match e {
         ParseError::NotANumber => format!("{} is not a number", excerpt(text)),
