@@ -383,8 +383,7 @@ impl Prober<'_> {
     /// The first seed's run of the prefix `at` sets, if it survives: the rule-of-thumb run
     /// when that prefix is the roomy one.
     fn roomy(&self, at: &[Edit]) -> Option<Roomy> {
-        let d = self.base.edited(at).ok()?;
-        let s = self.base.resolve(d, Some(self.def.seed)).ok()?;
+        let s = self.base.scenario(at, Some(self.def.seed)).ok()?;
         self.run(s, true).2
     }
 
@@ -401,7 +400,6 @@ impl Prober<'_> {
             .into_par_iter()
             .map(|k| {
                 let s = match &first {
-                    Ok(f) if k == 0 => Ok(f.clone()),
                     Ok(f) => f
                         .reseeded(seed(k))
                         .map_or_else(|| base.resolve(d.clone(), Some(seed(k))), Ok),

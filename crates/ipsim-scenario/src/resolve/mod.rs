@@ -99,10 +99,11 @@ impl Scenario {
 
     /// The scenario with `seed` replacing its seed, without resolving it again, when that is
     /// what resolving it with `seed` gives: the seed's only use before the run is the
-    /// generators' Poisson noise, so `None` if a workload draws noise. Its subnets stay laid
-    /// out (the layout does not depend on the seed).
+    /// generators' Poisson noise, so `None` if a workload draws noise and `seed` is not the
+    /// one it was resolved with. Its subnets stay laid out (the layout does not depend on the
+    /// seed).
     pub fn reseeded(&self, seed: u64) -> Option<Scenario> {
-        if self.def.workloads.iter().any(|w| w.kind.noise()) {
+        if seed != self.input.seed && self.def.workloads.iter().any(|w| w.kind.noise()) {
             return None;
         }
         let mut s = self.clone();
