@@ -296,11 +296,7 @@ pub fn run(
             if Some(i) == plan.as_written && reuse.is_some() {
                 return Ok(None);
             }
-            let def = base.edited(&r.edits).map_err(|m| base.error(m))?;
-            let mut s = match once.as_ref().and_then(|o| o.with_choices(def.clone())) {
-                Some(s) => s,
-                None => base.resolve(def, seed)?,
-            };
+            let mut s = base.scenario_from(once.as_ref(), &r.edits, seed)?;
             quiet(&mut s);
             let mut probe = Probe::new(s.input.workloads.len(), s.input.subnets.len());
             let out = s.run_with(Some(&mut probe))?;

@@ -213,13 +213,9 @@ pub fn compare(
     };
     for v in variants {
         // A variant that changes only the strategy, block scope or retention takes the
-        // scenario resolved once (its input, traces and laid-out subnets); the others (edge
-        // blocks, block size, addresses, levers) resolve on their own.
-        let def = base.edited(&v.edits).map_err(|m| base.error(m))?;
-        let mut s = match declared.with_choices(def.clone()) {
-            Some(s) => s,
-            None => base.resolve(def, seed)?,
-        };
+        // scenario resolved once; the others (edge blocks, block size, addresses, levers)
+        // resolve on their own.
+        let mut s = base.scenario_from(Some(&declared), &v.edits, seed)?;
         s.input.options.record_workload_series = false;
         s.input.options.log_limit = 0;
         c.start = s.start;

@@ -109,6 +109,22 @@ impl Base {
         self.resolve(def, seed)
     }
 
+    /// Like [`Base::scenario`], taking `once` (this scenario resolved with `seed`) with its
+    /// choices when the edits change only the strategy, block scope or retention
+    /// ([`Scenario::with_choices`]: its input, traces and laid-out subnets kept).
+    pub fn scenario_from(
+        &self,
+        once: Option<&Scenario>,
+        edits: &[Edit],
+        seed: Option<u64>,
+    ) -> Result<Scenario, ScenarioErrors> {
+        let def = self.edited(edits).map_err(|m| self.error(m))?;
+        match once.and_then(|o| o.with_choices(def.clone())) {
+            Some(s) => Ok(s),
+            None => self.resolve(def, seed),
+        }
+    }
+
     /// An error about the whole scenario file.
     pub fn error(&self, message: String) -> ScenarioErrors {
         ScenarioErrors(vec![ScenarioError {
