@@ -332,23 +332,11 @@ impl Resolver<'_> {
 /// Whether `a` and `b` read the same file the same way: the checks of one hold for the other,
 /// and they give the same values.
 fn reads_as(a: &CsvTrace, b: &CsvTrace) -> bool {
-    let same_targets = |x: &[Target], y: &[Target]| {
-        x.len() == y.len()
-            && x.iter().zip(y).all(|(s, t)| {
-                s.workload == t.workload
-                    && s.requests == t.requests
-                    && s.idle_delay_ms == t.idle_delay_ms
-            })
-    };
     a.path == b.path
         && a.unit == b.unit
         && a.ignore_unknown == b.ignore_unknown
         && a.start == b.start
-        && a.targets.len() == b.targets.len()
-        && a.targets
-            .iter()
-            .zip(&b.targets)
-            .all(|((n, x), (m, y))| n == m && same_targets(x, y))
+        && a.targets == b.targets
 }
 
 /// Instance points from (time, value) pairs, keeping changes only; `Err(k)` if the value of

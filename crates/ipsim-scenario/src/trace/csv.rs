@@ -52,7 +52,7 @@ pub enum CsvUnit {
 }
 
 /// A workload fed by a series of the trace.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Target {
     /// Workload index.
     pub workload: usize,
@@ -349,6 +349,25 @@ fn digits(b: &[u8], most: usize) -> Option<u64> {
     })
 }
 
+/// Pushes `value` at `t` once for each workload `targets` feed, under its request rule;
+/// `false`, with nothing pushed, if it is above the instance cap for any of them: values
+/// reach `out` only once the whole row is good.
+fn push_values(targets: &[Target], value: &Value, t: u64, out: &mut Vec<Held>) -> bool {
+    let start = out.len();
+    for target in targets {
+        let Some(instances) = value.instances(target.requests.as_ref()) else {
+            out.truncate(start);
+            return false;
+        };
+        out.push(Held {
+            t,
+            workload: target.workload as u32,
+            instances,
+        });
+    }
+    true
+}
+
 /// A row's value as written: a whole number (most rows), else exact.
 #[derive(Debug, Clone)]
 enum Value {
@@ -506,32 +525,8 @@ impl Rules {
         if self.last_at[s] == Some(t) {
             return false;
         }
-        let value = Value::Int(n);
-        let workload = |target: &Target| target.workload as u32;
-        match self.targets[s].as_slice() {
-            [one] => {
-                let Some(instances) = value.instances(one.requests.as_ref()) else {
-                    return false;
-                };
-                out.push(Held {
-                    t,
-                    workload: workload(one),
-                    instances,
-                });
-            }
-            targets => {
-                if targets
-                    .iter()
-                    .any(|target| value.instances(target.requests.as_ref()).is_none())
-                {
-                    return false;
-                }
-                out.extend(targets.iter().map(|target| Held {
-                    t,
-                    workload: workload(target),
-                    instances: value.instances(target.requests.as_ref()).unwrap_or(0),
-                }));
-            }
+        if !push_values(&self.targets[s], &Value::Int(n), t, out) {
+            return false;
         }
         self.rows += 1;
         self.last_t = Some(t);
@@ -618,30 +613,8 @@ impl Rules {
                 line,
             ));
         }
-        // Values reach `out` only once the whole row is good.
-        let targets = &self.targets[s];
-        let held = |target: &Target, n: u32| Held {
-            t,
-            workload: target.workload as u32,
-            instances: n,
-        };
-        if let [one] = targets.as_slice() {
-            let n = value
-                .instances(one.requests.as_ref())
-                .ok_or_else(|| too_many(&self.path, t, series, line))?;
-            out.push(held(one, n));
-        } else {
-            let counts = targets
-                .iter()
-                .map(|target| value.instances(target.requests.as_ref()))
-                .collect::<Option<Vec<u32>>>()
-                .ok_or_else(|| too_many(&self.path, t, series, line))?;
-            out.extend(
-                targets
-                    .iter()
-                    .zip(counts)
-                    .map(|(target, n)| held(target, n)),
-            );
+        if !push_values(&self.targets[s], &value, t, out) {
+            return Err(too_many(&self.path, t, series, line));
         }
         self.last_at[s] = Some(t);
         Ok(true)
