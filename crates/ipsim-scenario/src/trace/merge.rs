@@ -82,17 +82,11 @@ impl MergedFeed {
             self.next[0] = self.feeds[0].next_point();
             return;
         }
-        if self.feeds.len() <= self.max_open {
-            // Every file may stay open: no feed is ever closed, so recency is not kept (it
-            // cost two map operations a point on the common one-trace run).
-            let p = self.feeds[i].next_point();
-            self.next[i] = p;
-            if let Some(p) = p {
-                self.heads.push(Reverse((p.time_ms, i)));
-            }
-            return;
-        }
-        if self.feeds[i].may_open() {
+        // With more files than may stay open, the least recently used is let go of first;
+        // else no feed is ever closed, so recency is not kept (it cost two map operations a
+        // point on the common one-trace run).
+        let recency = self.feeds.len() > self.max_open;
+        if recency && self.feeds[i].may_open() {
             while self.lru.len() >= self.max_open {
                 let Some((_, j)) = self.lru.pop_first() else {
                     break;
@@ -102,16 +96,18 @@ impl MergedFeed {
             }
         }
         let p = self.feeds[i].next_point();
-        if self.used[i] != 0 {
-            self.lru.remove(&self.used[i]);
-            self.used[i] = 0;
+        if recency {
+            if self.used[i] != 0 {
+                self.lru.remove(&self.used[i]);
+                self.used[i] = 0;
+            }
+            if self.feeds[i].is_open() {
+                self.tick += 1;
+                self.lru.insert(self.tick, i);
+                self.used[i] = self.tick;
+            }
+            self.most_open = self.most_open.max(self.lru.len());
         }
-        if self.feeds[i].is_open() {
-            self.tick += 1;
-            self.lru.insert(self.tick, i);
-            self.used[i] = self.tick;
-        }
-        self.most_open = self.most_open.max(self.lru.len());
         self.next[i] = p;
         if let Some(p) = p {
             self.heads.push(Reverse((p.time_ms, i)));
