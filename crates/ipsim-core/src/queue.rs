@@ -175,6 +175,14 @@ impl EventQueue {
         self.held[usize::from(lane == Lane::TaskExpire)].push_back(r);
     }
 
+    /// What the expiries `skip` to `skip + n` places behind the next of each expiry lane free.
+    pub(crate) fn retained_ahead(&self, skip: usize, n: usize) -> impl Iterator<Item = &Retained> {
+        self.held.iter().flat_map(move |q| {
+            let from = skip.min(q.len());
+            q.range(from..(from + n).min(q.len()))
+        })
+    }
+
     /// What the expiry just popped from an expiry lane frees; `None` for any other event.
     pub(crate) fn take_retained(&mut self) -> Option<Retained> {
         self.popped.take()

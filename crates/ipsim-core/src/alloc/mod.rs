@@ -87,6 +87,40 @@ impl Allocator {
         self.owners[owner as usize].free
     }
 
+    /// A value made of what a start of `owner` reads first: its free count and the block it
+    /// takes from, for reading ahead (engine/ahead.rs).
+    pub(crate) fn start_ahead(&self, owner: u32) -> u32 {
+        let Some(o) = self.owners.get(owner as usize) else {
+            return 0;
+        };
+        let block = o
+            .with_free
+            .first()
+            .and_then(|b| self.block(o.subnet, b))
+            .map_or(0, |b| b.free as u32);
+        o.free ^ block
+    }
+
+    /// A value made of what the end of a retention of `holding` by `owner` reads first: the
+    /// owner's free count and the holding's first block, for reading ahead (engine/ahead.rs).
+    pub(crate) fn expiry_ahead(&self, subnet: u32, owner: u32, holding: &Holding) -> u32 {
+        let free = self.owners.get(owner as usize).map_or(0, |o| o.free);
+        let block = holding
+            .iter()
+            .next()
+            .and_then(|(b, _)| self.block(subnet, b))
+            .map_or(0, |b| b.free as u32);
+        free ^ block
+    }
+
+    fn block(&self, subnet: u32, b: u32) -> Option<&pool::Block> {
+        self.subnets
+            .get(subnet as usize)?
+            .pool
+            .blocks
+            .get(b as usize)
+    }
+
     /// Blocks the owner holds.
     pub(crate) fn owner_blocks(&self, owner: u32) -> u32 {
         self.owners[owner as usize].n_blocks

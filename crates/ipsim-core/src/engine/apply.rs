@@ -344,6 +344,7 @@ impl Simulation<'_> {
     pub(super) fn expire(&mut self, inst: u32, epoch: u32) {
         if let Some(r) = self.queue.take_retained() {
             self.free_retained(&r);
+            self.expiries_ahead();
             return;
         }
         let i = &self.instances[inst as usize];

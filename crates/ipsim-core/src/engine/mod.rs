@@ -13,6 +13,7 @@
 //! Before time moves on, the recorder closes the millisecond; in debug builds the allocator
 //! audits every touched subnet after every event.
 
+mod ahead;
 mod apply;
 mod fused;
 mod retry;
@@ -489,7 +490,10 @@ impl<'a> Simulation<'a> {
         let mut dirty = std::mem::take(&mut self.dirty);
         dirty.sort_unstable();
         self.begin_fusion();
-        for &wl in &dirty {
+        for (j, &wl) in dirty.iter().enumerate() {
+            if self.fusion.on {
+                self.evaluations_ahead(&dirty, j);
+            }
             self.raw[wl as usize].dirty = false;
             self.evaluate_one(wl);
             if self.fusion.on {

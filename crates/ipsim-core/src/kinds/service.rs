@@ -167,6 +167,20 @@ impl ServiceState {
         }
     }
 
+    /// The newest revision's running instances, in start order (a scale-down stops the
+    /// last first), for reading ahead (engine/ahead.rs).
+    pub(crate) fn newest_running(&self) -> &[u32] {
+        self.revisions.newest.running.as_slice()
+    }
+
+    /// A value made of what an evaluation reads first, across the record's lines, for
+    /// reading ahead (engine/ahead.rs).
+    pub(crate) fn ahead(&self) -> u32 {
+        let newest = &self.revisions.newest;
+        (self.active.len() ^ newest.running.len() ^ newest.pending.len()) as u32
+            ^ u32::from(self.rollout.is_some())
+    }
+
     /// Revision `r`.
     pub(crate) fn revision(&self, r: u32) -> &Revision {
         &self.revisions[r as usize]

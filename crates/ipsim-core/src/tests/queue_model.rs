@@ -196,3 +196,30 @@ fn lane_needs_one_class() {
     q.push_lane(Lane::Retry, 5, Ev::Attempt { req: 0, epoch: 0 });
     q.push_lane(Lane::Retry, 5, Ev::Expire { inst: 0, epoch: 0 });
 }
+
+/// Reading ahead names the expiries that follow the next ones, in lane order, and stops at
+/// the lane's end: a wrong window would only cost time, so nothing else would notice.
+#[test]
+fn read_ahead_names_the_expiries_that_follow() {
+    use crate::queue::Retained;
+    let mut q = EventQueue::default();
+    for w in 0..6u32 {
+        let r = Retained {
+            workload: w,
+            ..Retained::default()
+        };
+        let ev = Ev::Expire { inst: w, epoch: 0 };
+        q.push_retained(Lane::ServiceExpire, 10 + u64::from(w), ev, r);
+    }
+    let ahead = |q: &EventQueue, skip, n| {
+        q.retained_ahead(skip, n)
+            .map(|r| r.workload)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ahead(&q, 2, 3), [2, 3, 4]);
+    assert_eq!(ahead(&q, 4, 16), [4, 5]);
+    assert_eq!(ahead(&q, 9, 16), Vec::<u32>::new());
+    q.pop();
+    assert!(q.take_retained().is_some_and(|r| r.workload == 0));
+    assert_eq!(ahead(&q, 2, 2), [3, 4]);
+}
