@@ -25,10 +25,15 @@ use super::{KindState, Simulation};
 /// enough that what is read stays in the cache until used.
 pub(super) const AHEAD: usize = 16;
 
+/// Fewer workloads than this keep their records in the cache from one minute to the next
+/// (about 1.5 MB of service records at 4,096), so that reading ahead would only add loads:
+/// below it, the sweeps do not read ahead (docs/performance.md "On a quiet machine").
+pub(super) const MIN_WORKLOADS: usize = 4_096;
+
 impl Simulation<'_> {
     /// Before the evaluation of `dirty[j]`: every `AHEAD`-th, reads ahead for the next ones.
     pub(super) fn evaluations_ahead(&self, dirty: &[u32], j: usize) {
-        if j % AHEAD != 0 {
+        if j % AHEAD != 0 || self.wls.len() < MIN_WORKLOADS {
             return;
         }
         let chunk = |from: usize| dirty.get(from..).unwrap_or(&[]).iter().take(AHEAD);
@@ -70,7 +75,7 @@ impl Simulation<'_> {
     /// After the expiry just taken from a lane: every `AHEAD`-th, reads ahead for the ones
     /// that follow.
     pub(super) fn expiries_ahead(&self) {
-        if self.counts.expiries % AHEAD as u64 != 0 {
+        if self.counts.expiries % AHEAD as u64 != 0 || self.wls.len() < MIN_WORKLOADS {
             return;
         }
         let acc = self.queue.retained_ahead(AHEAD, AHEAD).fold(0, |a, r| {
