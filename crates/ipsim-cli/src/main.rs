@@ -30,6 +30,7 @@ use ipsim_report::chart::{
     draw_heatmap, draw_spread, render_dir_to, render_run,
 };
 use ipsim_report::stamp::{RunStamp, Stamped};
+use ipsim_report::threaded::Threaded;
 use ipsim_report::{Clock, Context, CsvSink, OccupancyCol, Report, WorkloadCol};
 use ipsim_scenario::{Overrides, Scenario, ScenarioErrors};
 use ipsim_study::bracket::{self, Probe};
@@ -100,8 +101,9 @@ enum Command {
         /// edges (repeat for several; implies --bracket).
         #[arg(long = "readings")]
         readings: Vec<String>,
-        /// Worker threads of the bracket, and of the run reading its CSV traces ahead on a
-        /// second thread [default: all cores].
+        /// Worker threads of the bracket; with 2 or more, the run also reads its CSV traces
+        /// ahead and writes its rows on threads of their own (1: everything on one thread;
+        /// the files are the same) [default: all cores].
         #[arg(long)]
         threads: Option<usize>,
     },
@@ -513,21 +515,22 @@ fn run(a: &RunArgs<'_>) -> Result<u8> {
         .map(|_| Probe::new(scenario.input.workloads.len(), scenario.input.subnets.len()));
     // A long run shows how far it has got on a terminal.
     let progress = progress::RunProgress::for_terminal(scenario.input.duration_ms);
+    // With a second thread, the traces are read and checked on it, ahead of the run, and
+    // the CSV rows and chart columns are formatted and written on another (the same output);
+    // `--threads 1` keeps everything on one.
+    let threads = rayon::current_num_threads() > 1;
+    let files = Threaded::new(Tee(csv, columns), threads)?;
     let mut sink = Tee(
-        Tee(
-            Tee(Tee(Tee(csv, columns), Some(short)), Some(instances)),
-            probe,
-        ),
+        Tee(Tee(Tee(files, Some(short)), Some(instances)), probe),
         progress,
     );
-    // With a second thread, the traces are read and checked on it, ahead of the run (same
-    // output); `--threads 1` keeps the run on one.
-    let output = if rayon::current_num_threads() > 1 {
+    let output = if threads {
         scenario.run_reading_ahead(Some(&mut sink))
     } else {
         scenario.run_with(Some(&mut sink))
     };
-    let Tee(Tee(Tee(Tee(Tee(csv, columns), short), instances), probe), progress) = sink;
+    let Tee(Tee(Tee(Tee(files, short), instances), probe), progress) = sink;
+    let Tee(csv, columns) = files.finish()?;
     if let Some(p) = progress {
         p.finish();
     }

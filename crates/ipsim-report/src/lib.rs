@@ -33,6 +33,7 @@ pub mod outcome;
 pub mod page;
 pub mod schema;
 pub mod stamp;
+pub mod threaded;
 
 use std::io::Write;
 

@@ -1,0 +1,281 @@
+//! A sink on a thread of its own: the run hands it its rows in batches and goes on, while the
+//! thread formats and writes them (`ipsim run` writes its CSV files and chart columns this
+//! way). The inner sink receives exactly the calls, in exactly the order, it would receive
+//! on the run's own thread, so what it writes is the same byte for byte.
+//!
+//! Memory stays bounded: a batch holds [`Threaded::BATCH`] calls, and at most
+//! [`Threaded::QUEUED`] batches wait for the thread, after which the run waits for it.
+
+use ipsim_core::{RowSink, SubnetInfo, SubnetRow, WorkloadRow};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, TryRecvError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+/// One call of [`RowSink`], as the thread replays it.
+#[derive(Debug)]
+enum Call {
+    Start(Vec<SubnetInfo>),
+    Subnet(usize, SubnetRow),
+    Workload(usize, WorkloadRow),
+}
+
+/// A [`RowSink`] that passes every call to `S`, on a thread of its own or, without one,
+/// in place.
+#[derive(Debug)]
+pub struct Threaded<S> {
+    kind: Kind<S>,
+}
+
+#[derive(Debug)]
+enum Kind<S> {
+    InPlace(S),
+    Thread {
+        batch: Vec<Call>,
+        to_thread: Option<SyncSender<Vec<Call>>>,
+        /// Batches the thread has replayed, emptied, to be filled again.
+        spent: Receiver<Vec<Call>>,
+        thread: Option<JoinHandle<Option<S>>>,
+    },
+    /// Finished.
+    Done,
+}
+
+/// The sink's thread ended in a panic: what it wrote is incomplete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThreadFailed;
+
+impl std::fmt::Display for ThreadFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the thread writing the rows stopped before the end")
+    }
+}
+
+impl std::error::Error for ThreadFailed {}
+
+impl<S: RowSink + Send + 'static> Threaded<S> {
+    /// Calls a batch holds before it goes to the thread (about 250 KB of rows).
+    pub const BATCH: usize = 4_096;
+    /// Batches that may wait for the thread.
+    pub const QUEUED: usize = 2;
+
+    /// `inner` on a thread of its own if `thread`, else in place. A thread that cannot be
+    /// started leaves `inner` in place: the rows are the same either way.
+    pub fn new(inner: S, thread: bool) -> Result<Self, ThreadFailed> {
+        if !thread {
+            return Ok(Threaded {
+                kind: Kind::InPlace(inner),
+            });
+        }
+        let (to_thread, from_run) = std::sync::mpsc::sync_channel::<Vec<Call>>(Self::QUEUED);
+        let (give_back, spent) = std::sync::mpsc::channel::<Vec<Call>>();
+        // The thread takes the sink from this slot; if it cannot be started, the sink is
+        // still there.
+        let slot = Arc::new(Mutex::new(Some(inner)));
+        let theirs = Arc::clone(&slot);
+        let spawned = std::thread::Builder::new()
+            .name("ipsim-rows".into())
+            .spawn(move || {
+                let inner = theirs.lock().ok().and_then(|mut s| s.take());
+                inner.map(|inner| replay(inner, &from_run, &give_back))
+            });
+        match spawned {
+            Ok(thread) => Ok(Threaded {
+                kind: Kind::Thread {
+                    batch: Vec::with_capacity(Self::BATCH),
+                    to_thread: Some(to_thread),
+                    spent,
+                    thread: Some(thread),
+                },
+            }),
+            // The closure that held the other handle was dropped unrun, so the slot still
+            // holds the sink.
+            Err(_) => match slot.lock().ok().and_then(|mut s| s.take()) {
+                Some(inner) => Ok(Threaded {
+                    kind: Kind::InPlace(inner),
+                }),
+                None => Err(ThreadFailed),
+            },
+        }
+    }
+
+    /// Sends the batch being filled to the thread, and takes an emptied one to fill next.
+    fn send(&mut self) {
+        let Kind::Thread {
+            batch,
+            to_thread,
+            spent,
+            ..
+        } = &mut self.kind
+        else {
+            return;
+        };
+        let next = match spent.try_recv() {
+            Ok(b) => b,
+            Err(TryRecvError::Empty | TryRecvError::Disconnected) => {
+                Vec::with_capacity(Self::BATCH)
+            }
+        };
+        let full = std::mem::replace(batch, next);
+        if let Some(tx) = to_thread {
+            // A thread that is gone has panicked; `finish` says so.
+            let _ = tx.send(full);
+        }
+    }
+
+    fn push(&mut self, call: Call) {
+        match &mut self.kind {
+            Kind::InPlace(s) => match call {
+                Call::Start(subnets) => s.start(&subnets),
+                Call::Subnet(i, row) => s.subnet_row(i, &row),
+                Call::Workload(i, row) => s.workload_row(i, &row),
+            },
+            Kind::Thread { batch, .. } => {
+                batch.push(call);
+                if batch.len() >= Self::BATCH {
+                    self.send();
+                }
+            }
+            Kind::Done => {}
+        }
+    }
+
+    /// Waits for the thread to replay every call, and returns the inner sink.
+    pub fn finish(mut self) -> Result<S, ThreadFailed> {
+        self.send();
+        match std::mem::replace(&mut self.kind, Kind::Done) {
+            Kind::InPlace(s) => Ok(s),
+            Kind::Thread {
+                to_thread, thread, ..
+            } => {
+                drop(to_thread);
+                match thread.map(JoinHandle::join) {
+                    Some(Ok(Some(s))) => Ok(s),
+                    _ => Err(ThreadFailed),
+                }
+            }
+            Kind::Done => Err(ThreadFailed),
+        }
+    }
+}
+
+impl<S: RowSink + Send + 'static> RowSink for Threaded<S> {
+    fn start(&mut self, subnets: &[SubnetInfo]) {
+        self.push(Call::Start(subnets.to_vec()));
+    }
+
+    fn subnet_row(&mut self, subnet: usize, row: &SubnetRow) {
+        self.push(Call::Subnet(subnet, *row));
+    }
+
+    fn workload_row(&mut self, workload: usize, row: &WorkloadRow) {
+        self.push(Call::Workload(workload, *row));
+    }
+}
+
+/// The thread: replays every batch into `inner`, hands the emptied batch back, and returns
+/// `inner` once the run has sent its last batch.
+fn replay<S: RowSink>(
+    mut inner: S,
+    from_run: &Receiver<Vec<Call>>,
+    give_back: &Sender<Vec<Call>>,
+) -> S {
+    while let Ok(mut batch) = from_run.recv() {
+        for call in batch.drain(..) {
+            match call {
+                Call::Start(subnets) => inner.start(&subnets),
+                Call::Subnet(s, row) => inner.subnet_row(s, &row),
+                Call::Workload(w, row) => inner.workload_row(w, &row),
+            }
+        }
+        // The run may have finished already; a batch it does not take back is dropped.
+        let _ = give_back.send(batch);
+    }
+    inner
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every call it receives, in order.
+    #[derive(Debug, Default)]
+    struct Log(Vec<String>);
+
+    impl RowSink for Log {
+        fn start(&mut self, subnets: &[SubnetInfo]) {
+            self.0.push(format!("start {}", subnets.len()));
+        }
+        fn subnet_row(&mut self, subnet: usize, row: &SubnetRow) {
+            self.0.push(format!("subnet {subnet} {row:?}"));
+        }
+        fn workload_row(&mut self, workload: usize, row: &WorkloadRow) {
+            self.0.push(format!("workload {workload} {row:?}"));
+        }
+    }
+
+    fn feed(sink: &mut impl RowSink, n: u64) {
+        let info = SubnetInfo {
+            name: "s".into(),
+            base: 0x0A00_0000,
+            prefix_len: 24,
+            usable: 252,
+            n_static: 0,
+            reservable: 240,
+            n_reservable_blocks: 15,
+        };
+        sink.start(&[info]);
+        for t in 0..n {
+            let w = WorkloadRow {
+                time_ms: t,
+                in_use: (t % 7) as u32,
+                ..WorkloadRow::default()
+            };
+            sink.workload_row((t % 3) as usize, &w);
+            if t % 5 == 0 {
+                let s = SubnetRow {
+                    time_ms: t,
+                    free: t as u32,
+                    ..SubnetRow::default()
+                };
+                sink.subnet_row(0, &s);
+            }
+        }
+    }
+
+    /// Through the thread, across several batches and a partial last one, the inner sink
+    /// receives exactly the calls, in the order, it receives in place.
+    #[test]
+    fn the_thread_replays_every_call_in_order() {
+        let n = 3 * Threaded::<Log>::BATCH as u64 + 17;
+        let mut in_place = Log::default();
+        feed(&mut in_place, n);
+        let mut threaded = Threaded::new(Log::default(), true).unwrap();
+        assert!(matches!(threaded.kind, Kind::Thread { .. }));
+        feed(&mut threaded, n);
+        let through = threaded.finish().unwrap();
+        assert_eq!(through.0.len(), in_place.0.len());
+        assert!(through.0 == in_place.0);
+        let mut no_thread = Threaded::new(Log::default(), false).unwrap();
+        feed(&mut no_thread, 10);
+        assert_eq!(no_thread.finish().unwrap().0[..], in_place.0[..13]);
+    }
+
+    /// A sink that stops on its thread fails the finish instead of hanging the run, even when
+    /// the run goes on sending rows after it stopped.
+    #[derive(Debug)]
+    struct Stops;
+
+    impl RowSink for Stops {
+        fn subnet_row(&mut self, _: usize, _: &SubnetRow) {}
+        fn workload_row(&mut self, _: usize, row: &WorkloadRow) {
+            assert!(row.time_ms < 10, "the sink stops here");
+        }
+    }
+
+    #[test]
+    fn a_sink_that_stops_on_its_thread_fails_the_finish() {
+        let mut threaded = Threaded::new(Stops, true).unwrap();
+        feed(&mut threaded, 10 * Threaded::<Stops>::BATCH as u64);
+        assert_eq!(threaded.finish().err(), Some(ThreadFailed));
+    }
+}
