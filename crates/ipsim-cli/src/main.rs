@@ -101,9 +101,9 @@ enum Command {
         /// edges (repeat for several; implies --bracket).
         #[arg(long = "readings")]
         readings: Vec<String>,
-        /// Worker threads of the bracket; with 2 or more, the run also reads its CSV traces
-        /// ahead and writes its rows on threads of their own (1: everything on one thread;
-        /// the files are the same) [default: all cores].
+        /// Worker threads of the bracket. With 2 or more, the run also reads its CSV traces
+        /// ahead on one more thread and writes its rows on another, beside the run's own;
+        /// 1 keeps everything on one thread (the files are the same) [default: all cores].
         #[arg(long)]
         threads: Option<usize>,
     },
@@ -530,11 +530,13 @@ fn run(a: &RunArgs<'_>) -> Result<u8> {
         scenario.run_with(Some(&mut sink))
     };
     let Tee(Tee(Tee(Tee(files, short), instances), probe), progress) = sink;
-    let Tee(csv, columns) = files.finish()?;
     if let Some(p) = progress {
         p.finish();
     }
+    let files = files.finish();
+    // The run's own errors first: a bad trace row is what the user must hear of.
     let output = output.map_err(|e| print_errors(&e))?;
+    let Tee(csv, columns) = files?;
     let short = short.unwrap_or_default();
     let instances = instances.unwrap_or_default();
     let bracket = plan

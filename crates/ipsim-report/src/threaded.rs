@@ -3,8 +3,10 @@
 //! way). The inner sink receives exactly the calls, in exactly the order, it would receive
 //! on the run's own thread, so what it writes is the same byte for byte.
 //!
-//! Memory stays bounded: a batch holds [`Threaded::BATCH`] calls, and at most
-//! [`Threaded::QUEUED`] batches wait for the thread, after which the run waits for it.
+//! Memory stays bounded: a batch holds [`Threaded::BATCH`] calls, at most
+//! [`Threaded::QUEUED`] batches wait for the thread (after which the run waits for it), so at
+//! most `QUEUED + 3` batches exist at once: the one being filled, one being sent, those
+//! waiting and the one being replayed (about 1.2 MB).
 
 use ipsim_core::{RowSink, SubnetInfo, SubnetRow, WorkloadRow};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, TryRecvError};
@@ -116,9 +118,9 @@ impl<S: RowSink + Send + 'static> Threaded<S> {
             }
         };
         let full = std::mem::replace(batch, next);
-        if let Some(tx) = to_thread {
-            // A thread that is gone has panicked; `finish` says so.
-            let _ = tx.send(full);
+        // A thread that is gone has panicked: later calls are dropped, and `finish` says so.
+        if to_thread.as_ref().is_some_and(|tx| tx.send(full).is_err()) {
+            *to_thread = None;
         }
     }
 
@@ -129,6 +131,9 @@ impl<S: RowSink + Send + 'static> Threaded<S> {
                 Call::Subnet(i, row) => s.subnet_row(i, &row),
                 Call::Workload(i, row) => s.workload_row(i, &row),
             },
+            Kind::Thread {
+                to_thread: None, ..
+            } => {}
             Kind::Thread { batch, .. } => {
                 batch.push(call);
                 if batch.len() >= Self::BATCH {
@@ -154,6 +159,22 @@ impl<S: RowSink + Send + 'static> Threaded<S> {
                 }
             }
             Kind::Done => Err(ThreadFailed),
+        }
+    }
+}
+
+/// Dropped without [`Threaded::finish`] (the run stopped early): the thread is told there is
+/// no more and waited for, so that no file is still being written once the caller goes on.
+impl<S> Drop for Threaded<S> {
+    fn drop(&mut self) {
+        if let Kind::Thread {
+            to_thread, thread, ..
+        } = &mut self.kind
+        {
+            drop(to_thread.take());
+            if let Some(t) = thread.take() {
+                let _ = t.join();
+            }
         }
     }
 }
@@ -258,6 +279,37 @@ mod tests {
         let mut no_thread = Threaded::new(Log::default(), false).unwrap();
         feed(&mut no_thread, 10);
         assert_eq!(no_thread.finish().unwrap().0[..], in_place.0[..13]);
+    }
+
+    /// Counts the rows it has received, where the test can see them.
+    #[derive(Debug)]
+    struct Shared(Arc<Mutex<u64>>);
+
+    impl RowSink for Shared {
+        fn subnet_row(&mut self, _: usize, _: &SubnetRow) {}
+        fn workload_row(&mut self, _: usize, _: &WorkloadRow) {
+            std::thread::sleep(std::time::Duration::from_micros(1));
+            if let Ok(mut n) = self.0.lock() {
+                *n += 1;
+            }
+        }
+    }
+
+    /// Dropped without `finish` (a run that stopped early), it waits for the thread to replay
+    /// the batches it was sent (the one still being filled is dropped), so that nothing is
+    /// still writing once the caller goes on: each row takes the sink a sleep, so without the
+    /// wait the count would still be rising.
+    #[test]
+    fn dropped_unfinished_it_waits_for_the_thread() {
+        let n = Arc::new(Mutex::new(0));
+        let mut threaded = Threaded::new(Shared(Arc::clone(&n)), true).unwrap();
+        feed(&mut threaded, 3 * Threaded::<Shared>::BATCH as u64);
+        drop(threaded);
+        let at_drop = *n.lock().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert_eq!(*n.lock().unwrap(), at_drop);
+        // Three full batches of 4,096 calls, five in six of them workload rows.
+        assert!(at_drop >= 10_000, "{at_drop}");
     }
 
     /// A sink that stops on its thread fails the finish instead of hanging the run, even when
