@@ -1,7 +1,8 @@
 //! A sink on a thread of its own: the run hands it its rows in batches and goes on, while the
 //! thread formats and writes them (`ipsim run` writes its CSV files and chart columns this
 //! way). The inner sink receives exactly the calls, in exactly the order, it would receive
-//! on the run's own thread, so what it writes is the same byte for byte.
+//! on the run's own thread, so what it writes is the same byte for byte; if the thread stops
+//! (a panic), the later calls are dropped and [`Threaded::finish`] says so.
 //!
 //! Memory stays bounded: a batch holds [`Threaded::BATCH`] calls, at most
 //! [`Threaded::QUEUED`] batches wait for the thread (after which the run waits for it), so at
