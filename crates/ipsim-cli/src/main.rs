@@ -519,7 +519,7 @@ fn run(a: &RunArgs<'_>) -> Result<u8> {
     // the CSV rows and chart columns are formatted and written on another (the same output);
     // `--threads 1` keeps everything on one.
     let threads = rayon::current_num_threads() > 1;
-    let files = Threaded::new(Tee(csv, columns), threads)?;
+    let files = Threaded::new(Tee(csv, columns), threads);
     let mut sink = Tee(
         Tee(Tee(Tee(files, Some(short)), Some(instances)), probe),
         progress,

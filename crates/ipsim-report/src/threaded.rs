@@ -10,8 +10,7 @@
 //! waiting and the one being replayed (about 1.2 MB).
 
 use ipsim_core::{RowSink, SubnetInfo, SubnetRow, WorkloadRow};
-use std::sync::mpsc::{Receiver, Sender, SyncSender, TryRecvError};
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::thread::JoinHandle;
 
 /// One call of [`RowSink`], as the thread replays it.
@@ -20,6 +19,17 @@ enum Call {
     Start(Vec<SubnetInfo>),
     Subnet(usize, SubnetRow),
     Workload(usize, WorkloadRow),
+}
+
+impl Call {
+    /// Makes this call on `sink`.
+    fn on(self, sink: &mut impl RowSink) {
+        match self {
+            Call::Start(subnets) => sink.start(&subnets),
+            Call::Subnet(i, row) => sink.subnet_row(i, &row),
+            Call::Workload(i, row) => sink.workload_row(i, &row),
+        }
+    }
 }
 
 /// A [`RowSink`] that passes every call to `S`, on a thread of its own or, without one,
@@ -34,8 +44,10 @@ enum Kind<S> {
     InPlace(S),
     Thread {
         batch: Vec<Call>,
+        /// `None` once the thread has stopped: later calls are dropped.
         to_thread: Option<SyncSender<Vec<Call>>>,
-        /// Batches the thread has replayed, emptied, to be filled again.
+        /// Batches the thread has replayed, emptied, to be filled again (a new batch would
+        /// cost its allocation and page faults: about 3 % of `ipsim run` on a trace).
         spent: Receiver<Vec<Call>>,
         thread: Option<JoinHandle<Option<S>>>,
     },
@@ -63,40 +75,33 @@ impl<S: RowSink + Send + 'static> Threaded<S> {
 
     /// `inner` on a thread of its own if `thread`, else in place. A thread that cannot be
     /// started leaves `inner` in place: the rows are the same either way.
-    pub fn new(inner: S, thread: bool) -> Result<Self, ThreadFailed> {
+    pub fn new(inner: S, thread: bool) -> Self {
         if !thread {
-            return Ok(Threaded {
+            return Threaded {
                 kind: Kind::InPlace(inner),
-            });
+            };
         }
-        let (to_thread, from_run) = std::sync::mpsc::sync_channel::<Vec<Call>>(Self::QUEUED);
-        let (give_back, spent) = std::sync::mpsc::channel::<Vec<Call>>();
-        // The thread takes the sink from this slot; if it cannot be started, the sink is
-        // still there.
-        let slot = Arc::new(Mutex::new(Some(inner)));
-        let theirs = Arc::clone(&slot);
-        let spawned = std::thread::Builder::new()
+        let (to_thread, from_run) = sync_channel::<Vec<Call>>(Self::QUEUED);
+        let (give_back, spent) = channel::<Vec<Call>>();
+        // The sink goes to the thread once it is started, and stays here if it cannot be
+        // (as `ipsim-scenario`'s read-ahead hands over its feeds).
+        let (sink_tx, sink_rx) = sync_channel::<S>(1);
+        let started = std::thread::Builder::new()
             .name("ipsim-rows".into())
-            .spawn(move || {
-                let inner = theirs.lock().ok().and_then(|mut s| s.take());
-                inner.map(|inner| replay(inner, &from_run, &give_back))
-            });
-        match spawned {
-            Ok(thread) => Ok(Threaded {
-                kind: Kind::Thread {
-                    batch: Vec::with_capacity(Self::BATCH),
-                    to_thread: Some(to_thread),
-                    spent,
-                    thread: Some(thread),
-                },
-            }),
-            // The closure that held the other handle was dropped unrun, so the slot still
-            // holds the sink.
-            Err(_) => match slot.lock().ok().and_then(|mut s| s.take()) {
-                Some(inner) => Ok(Threaded {
-                    kind: Kind::InPlace(inner),
-                }),
-                None => Err(ThreadFailed),
+            .spawn(move || Some(replay(sink_rx.recv().ok()?, &from_run, &give_back)));
+        let Ok(thread) = started else {
+            return Threaded {
+                kind: Kind::InPlace(inner),
+            };
+        };
+        // The thread waits for it: the channel has room, and nothing else closes it.
+        let _ = sink_tx.send(inner);
+        Threaded {
+            kind: Kind::Thread {
+                batch: Vec::with_capacity(Self::BATCH),
+                to_thread: Some(to_thread),
+                spent,
+                thread: Some(thread),
             },
         }
     }
@@ -112,12 +117,9 @@ impl<S: RowSink + Send + 'static> Threaded<S> {
         else {
             return;
         };
-        let next = match spent.try_recv() {
-            Ok(b) => b,
-            Err(TryRecvError::Empty | TryRecvError::Disconnected) => {
-                Vec::with_capacity(Self::BATCH)
-            }
-        };
+        let next = spent
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(Self::BATCH));
         let full = std::mem::replace(batch, next);
         // A thread that is gone has panicked: later calls are dropped, and `finish` says so.
         if to_thread.as_ref().is_some_and(|tx| tx.send(full).is_err()) {
@@ -127,21 +129,17 @@ impl<S: RowSink + Send + 'static> Threaded<S> {
 
     fn push(&mut self, call: Call) {
         match &mut self.kind {
-            Kind::InPlace(s) => match call {
-                Call::Start(subnets) => s.start(&subnets),
-                Call::Subnet(i, row) => s.subnet_row(i, &row),
-                Call::Workload(i, row) => s.workload_row(i, &row),
-            },
+            Kind::InPlace(s) => call.on(s),
             Kind::Thread {
                 to_thread: None, ..
-            } => {}
+            }
+            | Kind::Done => {}
             Kind::Thread { batch, .. } => {
                 batch.push(call);
                 if batch.len() >= Self::BATCH {
                     self.send();
                 }
             }
-            Kind::Done => {}
         }
     }
 
@@ -203,11 +201,7 @@ fn replay<S: RowSink>(
 ) -> S {
     while let Ok(mut batch) = from_run.recv() {
         for call in batch.drain(..) {
-            match call {
-                Call::Start(subnets) => inner.start(&subnets),
-                Call::Subnet(s, row) => inner.subnet_row(s, &row),
-                Call::Workload(w, row) => inner.workload_row(w, &row),
-            }
+            call.on(&mut inner);
         }
         // The run may have finished already; a batch it does not take back is dropped.
         let _ = give_back.send(batch);
@@ -218,6 +212,7 @@ fn replay<S: RowSink>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::{Arc, Mutex};
 
     /// Every call it receives, in order.
     #[derive(Debug, Default)]
@@ -271,13 +266,13 @@ mod tests {
         let n = 3 * Threaded::<Log>::BATCH as u64 + 17;
         let mut in_place = Log::default();
         feed(&mut in_place, n);
-        let mut threaded = Threaded::new(Log::default(), true).unwrap();
+        let mut threaded = Threaded::new(Log::default(), true);
         assert!(matches!(threaded.kind, Kind::Thread { .. }));
         feed(&mut threaded, n);
         let through = threaded.finish().unwrap();
         assert_eq!(through.0.len(), in_place.0.len());
         assert!(through.0 == in_place.0);
-        let mut no_thread = Threaded::new(Log::default(), false).unwrap();
+        let mut no_thread = Threaded::new(Log::default(), false);
         feed(&mut no_thread, 10);
         assert_eq!(no_thread.finish().unwrap().0[..], in_place.0[..13]);
     }
@@ -303,7 +298,7 @@ mod tests {
     #[test]
     fn dropped_unfinished_it_waits_for_the_thread() {
         let n = Arc::new(Mutex::new(0));
-        let mut threaded = Threaded::new(Shared(Arc::clone(&n)), true).unwrap();
+        let mut threaded = Threaded::new(Shared(Arc::clone(&n)), true);
         feed(&mut threaded, 3 * Threaded::<Shared>::BATCH as u64);
         drop(threaded);
         let at_drop = *n.lock().unwrap();
@@ -327,7 +322,7 @@ mod tests {
 
     #[test]
     fn a_sink_that_stops_on_its_thread_fails_the_finish() {
-        let mut threaded = Threaded::new(Stops, true).unwrap();
+        let mut threaded = Threaded::new(Stops, true);
         feed(&mut threaded, 10 * Threaded::<Stops>::BATCH as u64);
         assert_eq!(threaded.finish().err(), Some(ThreadFailed));
     }
