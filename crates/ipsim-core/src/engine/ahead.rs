@@ -31,9 +31,14 @@ pub(super) const AHEAD: usize = 16;
 pub(super) const MIN_WORKLOADS: usize = 4_096;
 
 impl Simulation<'_> {
+    /// Whether this run reads ahead: from [`MIN_WORKLOADS`] workloads.
+    fn reads_ahead(&self) -> bool {
+        self.wls.len() >= MIN_WORKLOADS
+    }
+
     /// Before the evaluation of `dirty[j]`: every `AHEAD`-th, reads ahead for the next ones.
     pub(super) fn evaluations_ahead(&self, dirty: &[u32], j: usize) {
-        if j % AHEAD != 0 || self.wls.len() < MIN_WORKLOADS {
+        if j % AHEAD != 0 || !self.reads_ahead() {
             return;
         }
         let chunk = |from: usize| dirty.get(from..).unwrap_or(&[]).iter().take(AHEAD);
@@ -75,7 +80,7 @@ impl Simulation<'_> {
     /// After the expiry just taken from a lane: every `AHEAD`-th, reads ahead for the ones
     /// that follow.
     pub(super) fn expiries_ahead(&self) {
-        if self.counts.expiries % AHEAD as u64 != 0 || self.wls.len() < MIN_WORKLOADS {
+        if self.counts.expiries % AHEAD as u64 != 0 || !self.reads_ahead() {
             return;
         }
         let acc = self.queue.retained_ahead(AHEAD, AHEAD).fold(0, |a, r| {
